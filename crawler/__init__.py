@@ -1,0 +1,1 @@
+"""Scrapy crawler: feeds, sitemaps, site sections and Telegram channels."""

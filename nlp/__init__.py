@@ -1,0 +1,1 @@
+"""Russian NLP stage: brand mentions, homonyms, tone, context, reprints and lemmas."""

@@ -1,0 +1,157 @@
+"""The one article/mention model that passes through every stage (crawl → analyze → index → report)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, timezone
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SourceType = Literal["rss", "sitemap", "site", "telegram", "manual"]
+Sentiment = Literal["positive", "neutral", "negative"]
+Placement = Literal["title", "lead", "body"]
+
+_WS = re.compile(r"\s+")
+
+
+def canonicalize_url(url: str) -> str:
+    """Return a stable form of a URL: lower-case scheme/host, no fragment, no default port, no trailing slash."""
+    parts = urlsplit(url.strip())
+    scheme = (parts.scheme or "http").lower()
+    host = (parts.hostname or "").lower()
+    if parts.port and not ((scheme == "http" and parts.port == 80) or (scheme == "https" and parts.port == 443)):
+        host = f"{host}:{parts.port}"
+    path = parts.path or "/"
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/")
+    query = "&".join(
+        sorted(q for q in parts.query.split("&") if q and not q.lower().startswith(("utm_", "yclid", "gclid", "fbclid")))
+    )
+    return urlunsplit((scheme, host, path, query, ""))
+
+
+def article_id(canonical_url: str) -> str:
+    """Stable document id: SHA-1 of the canonical URL, so indexing twice changes nothing."""
+    return hashlib.sha1(canonicalize_url(canonical_url).encode("utf-8")).hexdigest()
+
+
+def content_hash(text: str) -> str:
+    """Hash of whitespace- and case-normalised text, used for exact-duplicate (reprint) detection."""
+    norm = _WS.sub(" ", text or "").strip().lower()
+    return hashlib.sha1(norm.encode("utf-8")).hexdigest()
+
+
+class SourceRef(BaseModel):
+    """Where an article came from, with the authority weight used by the publicity index."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    type: SourceType = "site"
+    weight: float = 1.0
+    domain: str = ""
+    tags: list[str] = Field(default_factory=list)
+
+
+class Mention(BaseModel):
+    """One occurrence of a tracked brand in an article, with its tone and context."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    brand: str
+    start: int
+    end: int
+    text: str
+    matched_form: str = ""
+    placement: Placement = "body"
+    sentiment: Sentiment = "neutral"
+    sentiment_score: float = 0.0
+    prominence: float = 0.0
+    main_subject: bool = False
+    confidence: float = 1.0
+    topics: list[str] = Field(default_factory=list)
+    promo_codes: list[str] = Field(default_factory=list)
+
+
+class Target(BaseModel):
+    """A caller-given character span whose tone is wanted regardless of brand cards."""
+
+    start: int
+    end: int
+    sentiment: Sentiment | None = None
+    sentiment_score: float | None = None
+
+
+class BrandTone(BaseModel):
+    """Tone of the whole article towards one brand."""
+
+    brand: str
+    sentiment: Sentiment
+    score: float = 0.0
+    mentions: int = 0
+
+
+class Article(BaseModel):
+    """An article or public post, filled in stage by stage."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = ""
+    url: str
+    canonical_url: str = ""
+    source: SourceRef
+    title: str = ""
+    lead: str = ""
+    text: str = ""
+    published_at: datetime | None = None
+    crawled_at: datetime | None = None
+    author: str | None = None
+    language: str | None = None
+    content_hash: str = ""
+    views: int | None = None
+    forwards: int | None = None
+    links: list[str] = Field(default_factory=list)
+    # Filled by the NLP stage.
+    lemmas: str = ""
+    mentions: list[Mention] = Field(default_factory=list)
+    brand_sentiment: dict[str, Sentiment] = Field(default_factory=dict)
+    brand_tone: list[BrandTone] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+    promo_codes: list[str] = Field(default_factory=list)
+    cluster: str | None = None
+    is_original: bool = True
+    targets: list[Target] | None = None
+    analyzed_at: datetime | None = None
+
+    @field_validator("published_at", "crawled_at", "analyzed_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        """Dates without a zone are taken as UTC so that every stage compares like with like."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+    @model_validator(mode="after")
+    def _derive(self) -> "Article":
+        """Fill canonical URL, id, domain and content hash when a stage left them empty."""
+        if not self.canonical_url:
+            self.canonical_url = canonicalize_url(self.url)
+        if not self.id:
+            self.id = article_id(self.canonical_url)
+        if not self.source.domain:
+            self.source.domain = (urlsplit(self.canonical_url).hostname or "").lower()
+        if not self.content_hash and self.text:
+            self.content_hash = content_hash(self.text)
+        return self
+
+    @property
+    def brands(self) -> list[str]:
+        """Brand ids mentioned in the article, in first-mention order."""
+        return list(dict.fromkeys(m.brand for m in self.mentions))
+
+    def to_json(self) -> str:
+        """Serialise as one JSONL line (no nulls dropped, ISO 8601 dates with zone)."""
+        return self.model_dump_json(exclude_none=False)
