@@ -1,0 +1,197 @@
+"""Bulk writer: streaming bulk with retries and back-off; a local spool when Elasticsearch is unreachable."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from elasticsearch import Elasticsearch, TransportError, helpers
+
+from indexer.client import connect
+from indexer.store import action_for, ensure_templates
+from rezonans.config import Settings
+from rezonans.model import Article
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BulkStats:
+    """What a writer did: documents indexed, spooled for later, or rejected by the server."""
+
+    indexed: int = 0
+    spooled: int = 0
+    rejected: int = 0
+    spool_files: list[str] = field(default_factory=list)
+    rejected_file: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for --json output."""
+        return dict(self.__dict__)
+
+
+class Spool:
+    """Append-only JSONL files of bulk actions that could not be sent; replayed later."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._path: Path | None = None
+
+    def write(self, actions: list[dict[str, Any]]) -> Path:
+        """Append actions to this writer's spool file (fsynced: a crash loses nothing written)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if self._path is None:
+            stamp = time.strftime("%Y%m%dT%H%M%S")
+            self._path = self.folder / f"spool-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:6]}.jsonl"
+        with self._path.open("a", encoding="utf-8") as fh:
+            for action in actions:
+                fh.write(json.dumps(action, ensure_ascii=False))
+                fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        return self._path
+
+    def files(self) -> list[Path]:
+        """Spool files waiting to be replayed, oldest first."""
+        return sorted(self.folder.glob("spool-*.jsonl")) if self.folder.exists() else []
+
+
+class BulkWriter:
+    """Buffers articles and sends them in bulk; when the server is down they go to the spool instead."""
+
+    def __init__(self, settings: Settings, client: Elasticsearch | None = None, chunk_size: int = 500,
+                 max_retries: int = 3, initial_backoff: float = 1.0, refresh: bool = False) -> None:
+        self.settings = settings
+        self.client = client or connect(settings)
+        self.chunk_size = chunk_size
+        self.max_retries = max_retries
+        self.initial_backoff = initial_backoff
+        self.refresh = refresh
+        self.spool = Spool(settings.spool_dir)
+        self.stats = BulkStats()
+        self._buffer: list[dict[str, Any]] = []
+        self._templates_ready = False
+        self._down_until = 0.0
+
+    def __enter__(self) -> "BulkWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def add(self, article: Article, index: str | None = None) -> None:
+        """Queue one article (its stable id makes re-sending harmless)."""
+        self._buffer.append(action_for(article, self.settings, index))
+        if len(self._buffer) >= self.chunk_size:
+            self.flush()
+
+    def add_action(self, action: dict[str, Any]) -> None:
+        """Queue a ready bulk action (used by replay and re-analysis)."""
+        self._buffer.append(action)
+        if len(self._buffer) >= self.chunk_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the buffer now; on connection failure spool it."""
+        if not self._buffer:
+            return
+        batch, self._buffer = self._buffer, []
+        if time.monotonic() < self._down_until:
+            self._to_spool(batch, "server still unreachable")
+            return
+        try:
+            if not self._templates_ready:
+                ensure_templates(self.client, self.settings)
+                self._templates_ready = True
+            self._send(batch)
+        except (TransportError, ConnectionError) as exc:
+            # After the client's own retries, give the server a pause before trying again.
+            self._down_until = time.monotonic() + 30
+            self._to_spool(batch, str(exc))
+
+    def _send(self, batch: list[dict[str, Any]]) -> None:
+        """streaming_bulk with retries on 429; per-document rejections are kept in a file, not lost."""
+        rejected: list[dict[str, Any]] = []
+        for ok, item in helpers.streaming_bulk(
+            self.client, batch, chunk_size=self.chunk_size, max_retries=self.max_retries,
+            initial_backoff=self.initial_backoff, max_backoff=60, raise_on_error=False,
+            raise_on_exception=True, refresh="wait_for" if self.refresh else False,
+        ):
+            if ok:
+                self.stats.indexed += 1
+            else:
+                rejected.append(item)
+        if rejected:
+            self._reject(rejected, batch)
+
+    def _to_spool(self, batch: list[dict[str, Any]], reason: str) -> None:
+        """Keep a batch on disk for `rezonans index replay`."""
+        path = self.spool.write(batch)
+        self.stats.spooled += len(batch)
+        if str(path) not in self.stats.spool_files:
+            self.stats.spool_files.append(str(path))
+            log.warning("Elasticsearch unreachable (%s): spooling to %s; send later with `rezonans index replay`",
+                        reason.splitlines()[0][:200], path)
+
+    def _reject(self, items: list[dict[str, Any]], batch: list[dict[str, Any]]) -> None:
+        """Write documents the server refused, with its reason, to rejected-*.jsonl beside the spool."""
+        by_id = {a["_id"]: a for a in batch}
+        folder = self.settings.spool_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"rejected-{time.strftime('%Y%m%d')}.jsonl"
+        with path.open("a", encoding="utf-8") as fh:
+            for item in items:
+                info = next(iter(item.values()))
+                record = {"error": info.get("error"), "action": by_id.get(info.get("_id"))}
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.stats.rejected += len(items)
+        self.stats.rejected_file = str(path)
+        log.error("%d documents were rejected by Elasticsearch; kept with reasons in %s", len(items), path)
+
+    def close(self) -> BulkStats:
+        """Flush what is left and return the statistics."""
+        self.flush()
+        return self.stats
+
+
+def replay(settings: Settings, client: Elasticsearch | None = None, chunk_size: int = 500) -> BulkStats:
+    """Send spooled actions; a file is deleted only once all of it is in the index."""
+    client = client or connect(settings)
+    spool = Spool(settings.spool_dir)
+    total = BulkStats()
+    for path in spool.files():
+        actions = []
+        with path.open(encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    actions.append(json.loads(line))
+                except json.JSONDecodeError:
+                    # A torn last line from a crash mid-write: everything before it is intact.
+                    log.warning("%s:%d is not valid JSON (torn write?); skipped", path, lineno)
+        writer = BulkWriter(settings, client=client, chunk_size=chunk_size)
+        writer._down_until = 0.0
+        for action in actions:
+            writer.add_action(action)
+        writer.flush()
+        stats = writer.stats
+        total.indexed += stats.indexed
+        total.rejected += stats.rejected
+        total.rejected_file = stats.rejected_file or total.rejected_file
+        if stats.spooled:
+            # Still down: the re-spooled copy holds the same actions; drop it and keep the original.
+            for new in stats.spool_files:
+                Path(new).unlink(missing_ok=True)
+            total.spooled += len(actions)
+            total.spool_files.append(str(path))
+            break  # the server went away again: keep the rest for the next replay
+        path.unlink()
+    return total
+

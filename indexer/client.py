@@ -1,0 +1,66 @@
+"""Connect to Elasticsearch (local or external, with API key or user/password) and wait for health."""
+
+from __future__ import annotations
+
+import time
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+
+from rezonans.config import Settings
+
+
+class ESUnavailable(RuntimeError):
+    """Elasticsearch cannot be reached or refuses us; the message says how to fix it."""
+
+
+def connect(settings: Settings, **kwargs: object) -> Elasticsearch:
+    """A client for settings.es_url with the configured credentials (no request is made yet)."""
+    options: dict = {
+        "request_timeout": settings.es_timeout,
+        "max_retries": 2,
+        "retry_on_timeout": True,
+    }
+    if settings.es_api_key:
+        options["api_key"] = settings.es_api_key
+    elif settings.es_user:
+        options["basic_auth"] = (settings.es_user, settings.es_password or "")
+    if settings.es_ca_certs:
+        options["ca_certs"] = settings.es_ca_certs
+    if settings.es_url.startswith("https") and not settings.es_verify_certs:
+        options["verify_certs"] = False
+        options["ssl_show_warn"] = False
+    options.update(kwargs)
+    return Elasticsearch(settings.es_url, **options)
+
+
+def wait_for_health(client: Elasticsearch, timeout: float = 30.0, status: str = "yellow") -> dict:
+    """Wait until cluster health reaches `status`; raise ESUnavailable with a hint otherwise."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while True:
+        try:
+            health = client.options(request_timeout=max(1.0, min(10.0, timeout))).cluster.health(
+                wait_for_status=status, timeout=f"{max(1, int(min(10.0, timeout)))}s")
+            if not health.get("timed_out"):
+                return dict(health)
+            last = RuntimeError(f"cluster health is {health.get('status')}")
+        except ApiError as exc:
+            if exc.meta.status in (401, 403):
+                raise ESUnavailable(f"Elasticsearch refused our credentials ({exc.meta.status}): set "
+                                    "REZONANS_ES_API_KEY or REZONANS_ES_USER/REZONANS_ES_PASSWORD") from exc
+            last = exc
+        except TransportError as exc:
+            last = exc
+        if time.monotonic() >= deadline:
+            raise ESUnavailable(f"Elasticsearch at {_url(client)} is not available ({last}): start it with "
+                                "`rezonans es start` or set REZONANS_ES_URL") from last
+        time.sleep(0.5)
+
+
+def _url(client: Elasticsearch) -> str:
+    """The first node URL of a client, for messages."""
+    try:
+        node = client.transport.node_pool.all()[0]
+        return node.base_url
+    except (IndexError, AttributeError):
+        return "?"
