@@ -1,0 +1,133 @@
+"""SQLite store of emitted article URLs, content hashes and feed validators, kept across runs."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rezonans.model import Article, canonicalize_url
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS seen (
+    url TEXT PRIMARY KEY,
+    content_hash TEXT,
+    domain TEXT,
+    source TEXT,
+    published_at TEXT,
+    emitted_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS seen_hash ON seen(domain, content_hash);
+CREATE TABLE IF NOT EXISTS http_cache (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    last_full_fetch TEXT,
+    fetches INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+def default_state_path(home: Path) -> Path:
+    """Where the crawl state lives by default: <home>/crawl/state.sqlite3."""
+    return Path(home) / "crawl" / "state.sqlite3"
+
+
+def _now() -> str:
+    """Current UTC time as ISO 8601."""
+    return datetime.now(timezone.utc).isoformat()
+
+
+class CrawlState:
+    """Seen-article store; an URL is remembered only after its article went to the sink."""
+
+    def __init__(self, path: Path | str, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self.db = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=30000")
+        if not readonly:
+            self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    def __enter__(self) -> "CrawlState":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def seen(self, url: str) -> bool:
+        """True when an article with this (canonicalised) URL was already emitted."""
+        with self._lock:
+            row = self.db.execute("SELECT 1 FROM seen WHERE url = ?", (canonicalize_url(url),)).fetchone()
+        return row is not None
+
+    def hash_seen(self, domain: str, digest: str) -> bool:
+        """True when the same text was already emitted from this domain (mirror or print version)."""
+        if not digest:
+            return False
+        with self._lock:
+            row = self.db.execute(
+                "SELECT 1 FROM seen WHERE domain = ? AND content_hash = ? LIMIT 1", (domain, digest)
+            ).fetchone()
+        return row is not None
+
+    def mark_emitted(self, article: Article) -> None:
+        """Remember an article (its URL, its canonical URL and its content hash) as emitted."""
+        stamp = _now()
+        published = article.published_at.isoformat() if article.published_at else None
+        urls = {canonicalize_url(article.url), canonicalize_url(article.canonical_url)}
+        with self._lock:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO seen(url, content_hash, domain, source, published_at, emitted_at) VALUES (?,?,?,?,?,?)",
+                [(u, article.content_hash, article.source.domain, article.source.name, published, stamp) for u in urls],
+            )
+
+    def mark_urls(self, urls: list[str]) -> None:
+        """Remember bare URLs as emitted (used to reconcile with an existing JSONL output)."""
+        stamp = _now()
+        with self._lock:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "INSERT OR IGNORE INTO seen(url, emitted_at) VALUES (?, ?)", [(canonicalize_url(u), stamp) for u in urls]
+            )
+            self.db.execute("COMMIT")
+
+    def count(self) -> int:
+        """Number of remembered URLs."""
+        with self._lock:
+            return self.db.execute("SELECT COUNT(*) FROM seen").fetchone()[0]
+
+    def validators(self, url: str) -> tuple[str | None, str | None, datetime | None, int]:
+        """(ETag, Last-Modified, time of the last unconditional fetch, fetch count) of a feed or listing."""
+        with self._lock:
+            row = self.db.execute(
+                "SELECT etag, last_modified, last_full_fetch, fetches FROM http_cache WHERE url = ?", (url,)
+            ).fetchone()
+        if not row:
+            return None, None, None, 0
+        full = datetime.fromisoformat(row[2]) if row[2] else None
+        return row[0], row[1], full, row[3]
+
+    def save_validators(self, entries: list[tuple[str, str | None, str | None, bool]]) -> None:
+        """Store (url, etag, last_modified, was_unconditional) for feeds and listings fetched in a finished run."""
+        stamp = _now()
+        with self._lock:
+            self.db.execute("BEGIN")
+            for url, etag, modified, full in entries:
+                self.db.execute(
+                    "INSERT INTO http_cache(url, etag, last_modified, last_full_fetch, fetches) VALUES (?,?,?,?,1) "
+                    "ON CONFLICT(url) DO UPDATE SET etag = COALESCE(excluded.etag, etag), "
+                    "last_modified = COALESCE(excluded.last_modified, last_modified), "
+                    "last_full_fetch = CASE WHEN ? THEN excluded.last_full_fetch ELSE last_full_fetch END, "
+                    "fetches = fetches + 1",
+                    (url, etag, modified, stamp if full else None, full),
+                )
+            self.db.execute("COMMIT")
