@@ -1,0 +1,158 @@
+"""Brand cards: a YAML list of brands with aliases, competitors, exclusions and promo-code patterns."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+
+
+class BrandError(ValueError):
+    """A brand-card file is wrong; the message names the file, the line and the fix."""
+
+
+class BrandCard(BaseModel):
+    """One tracked brand: its names, its competitors and the phrases that void a match."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    competitors: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    promo_codes: list[str] = Field(default_factory=list)
+    ambiguous: bool | None = None  # None: decided per name from the dictionary (common word or surname)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        """Ids are stable lower-case keys used in the index and reports."""
+        if not _ID.match(value):
+            raise ValueError(f"id {value!r} must be lower-case latin letters, digits, '_' or '-' (e.g. 'sberbank')")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        """A brand needs a non-empty display name."""
+        if not value.strip():
+            raise ValueError("name must not be empty (e.g. name: Сбербанк)")
+        return value.strip()
+
+    @field_validator("aliases", "exclude")
+    @classmethod
+    def _strings(cls, value: list[str]) -> list[str]:
+        """Drop empty strings and duplicates, keep order."""
+        return list(dict.fromkeys(v.strip() for v in value if v and v.strip()))
+
+    @field_validator("promo_codes")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        """Each promo-code pattern must be a valid regular expression."""
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"promo code pattern {pattern!r} is not a valid regex ({exc}); escape \\ as \\\\ in YAML double quotes") from exc
+        return value
+
+    @property
+    def names(self) -> list[str]:
+        """The name and all aliases, without duplicates."""
+        return list(dict.fromkeys([self.name, *self.aliases]))
+
+
+class BrandSet(BaseModel):
+    """The whole brand-card file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    brands: list[BrandCard]
+
+    @model_validator(mode="after")
+    def _check_refs(self) -> "BrandSet":
+        """Ids are unique; unknown competitor ids are allowed (they may be tracked elsewhere) but not self-references."""
+        seen: set[str] = set()
+        for card in self.brands:
+            if card.id in seen:
+                raise ValueError(f"brand id {card.id!r} appears twice: ids must be unique")
+            seen.add(card.id)
+            if card.id in card.competitors:
+                raise ValueError(f"brand {card.id!r} lists itself as a competitor: remove it from competitors")
+        return self
+
+    def get(self, brand_id: str) -> BrandCard | None:
+        """The card with this id, if any."""
+        return next((c for c in self.brands if c.id == brand_id), None)
+
+
+def _node_line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the YAML node at a pydantic error location (deepest node found)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+            if nxt is None:
+                break
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def parse_brands(text: str, source: str = "<brands>") -> BrandSet:
+    """Validate brand cards from YAML text; errors say where (file:line) and how to fix."""
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise BrandError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)}); check indentation and quotes") from exc
+    if isinstance(data, list):  # a bare list of cards is accepted too
+        data = {"brands": data}
+        node = yaml.MappingNode("tag:yaml.org,2002:map", [(yaml.ScalarNode("tag:yaml.org,2002:str", "brands"), node)])
+    if not isinstance(data, dict) or "brands" not in data:
+        raise BrandError(f"{source}:1: expected a mapping with a 'brands:' list, e.g.\nbrands:\n  - id: sberbank\n    name: Сбербанк")
+    try:
+        return BrandSet.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            line = _node_line(node, loc)
+            field = ".".join(str(p) for p in loc) or "brands"
+            msg = err["msg"]
+            if err["type"] == "missing":
+                msg = f"field '{loc[-1]}' is required (add '{loc[-1]}: ...' to this card)"
+            elif err["type"] == "extra_forbidden":
+                msg = f"unknown field '{loc[-1]}' (allowed: id, name, aliases, competitors, exclude, promo_codes, ambiguous)"
+            problems.append(f"{source}:{line}: {field}: {msg}")
+        raise BrandError("bad brand cards:\n" + "\n".join(problems)) from exc
+
+
+def load_brands(path: str | Path) -> BrandSet:
+    """Read and validate a brand-card YAML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise BrandError(f"brand file {path} does not exist: pass --brands FILE or set REZONANS_BRANDS")
+    return parse_brands(path.read_text(encoding="utf-8"), str(path))
+
+
+def default_brands_path() -> Path:
+    """Brand file in use: $REZONANS_BRANDS, else the example shipped with the package (nlp/data/brands.yaml)."""
+    import os
+
+    env = os.environ.get("REZONANS_BRANDS")
+    if env:
+        return Path(env)
+    return Path(__file__).parent / "data" / "brands.yaml"
