@@ -36,3 +36,9 @@ def main(
 
 
 # Command groups, in data-flow order. Each module exposes `register(app)`.
+from cli import es as _es  # noqa: E402
+
+_es.register(app)
+from cli import index as _index  # noqa: E402
+
+_index.register(app)

@@ -52,7 +52,8 @@ def wait_for_health(client: Elasticsearch, timeout: float = 30.0, status: str = 
         except TransportError as exc:
             last = exc
         if time.monotonic() >= deadline:
-            raise ESUnavailable(f"Elasticsearch at {_url(client)} is not available ({last}): start it with "
+            reason = "connection refused" if "refused" in str(last) else str(last).splitlines()[0][:160]
+            raise ESUnavailable(f"Elasticsearch at {_url(client)} is not available ({reason}): start it with "
                                 "`rezonans es start` or set REZONANS_ES_URL") from last
         time.sleep(0.5)
 

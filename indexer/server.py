@@ -172,6 +172,7 @@ class LocalServer:
                     path.chmod(0o755)
         self._write_config(target)
         self._chown()
+        self._add_user(target)
         return target
 
     def _write_config(self, home: Path) -> None:
@@ -201,16 +202,21 @@ class LocalServer:
         (home / "config" / "jvm.options.d").mkdir(exist_ok=True)
         (home / "config" / "jvm.options.d" / "heap.options").write_text(
             f"-Xms{heap_min}\n-Xmx{heap_max}\n", encoding="utf-8")
-        if security and self.user and self.password:
-            users = home / "bin" / "elasticsearch-users"
-            env = self._env(home)
-            subprocess.run(self._as_service_user([str(users), "userdel", self.user]), env=env,
-                           capture_output=True, text=True)
-            proc = subprocess.run(self._as_service_user(
-                [str(users), "useradd", self.user, "-p", self.password, "-r", "superuser"]),
-                env=env, capture_output=True, text=True)
-            if proc.returncode != 0:
-                raise ServerError(f"could not create user {self.user}: {proc.stderr.strip() or proc.stdout.strip()}")
+
+    def _add_user(self, home: Path) -> None:
+        """Create the file-realm superuser of a secured instance (after the folder belongs to the service user)."""
+        security = self.settings.es_security if self.security is None else self.security
+        if not (security and self.user and self.password):
+            return
+        users = home / "bin" / "elasticsearch-users"
+        env = self._env(home)
+        subprocess.run(self._as_service_user([str(users), "userdel", self.user]), env=env,
+                       capture_output=True, text=True)
+        proc = subprocess.run(self._as_service_user(
+            [str(users), "useradd", self.user, "-p", self.password, "-r", "superuser"]),
+            env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise ServerError(f"could not create user {self.user}: {proc.stderr.strip() or proc.stdout.strip()}")
 
     def _service_user(self) -> str | None:
         """The non-root account that runs the server (None when we are not root: run as ourselves)."""
@@ -314,6 +320,7 @@ class LocalServer:
             home = self.install()
         self._write_config(home)
         self._chown()
+        self._add_user(home)
         log_file = self.folder / "logs" / f"rezonans-{self.name}.log"
         for old in (self.pid_file,):
             old.unlink(missing_ok=True)

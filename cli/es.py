@@ -1,0 +1,85 @@
+"""`rezonans es install|start|stop|status`: the local Elasticsearch server."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from indexer.client import ESUnavailable
+from indexer.server import LocalServer, ServerError
+from indexer.status import cluster_status
+from rezonans.config import ConfigError, load_settings
+
+es_app = typer.Typer(help="Manage the local Elasticsearch server (or check an external one).", no_args_is_help=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _server(port: int | None = None) -> LocalServer:
+    """The local server for the current settings."""
+    try:
+        return LocalServer(load_settings(), port=port)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@es_app.command()
+def install() -> None:
+    """Fetch Elasticsearch with mvn (cached) and unpack it for the local server."""
+    server = _server()
+    try:
+        home = server.install()
+    except ServerError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    typer.echo(f"installed {home.name} in {home}")
+
+
+@es_app.command()
+def start(wait: float = typer.Option(180.0, help="Seconds to wait for the server to become healthy.")) -> None:
+    """Start the local server on 127.0.0.1 (installing it first if needed) and wait until it is healthy."""
+    server = _server()
+    try:
+        seconds = server.start(wait=wait)
+    except ServerError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    if seconds:
+        typer.echo(f"Elasticsearch is up at {server.url} (started in {seconds:.1f}s)")
+    else:
+        typer.echo(f"Elasticsearch already running at {server.url}")
+
+
+@es_app.command()
+def stop() -> None:
+    """Stop the local server."""
+    server = _server()
+    typer.echo("stopped" if server.stop() else "not running")
+
+
+@es_app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show version, health and the Rezonans indices with document counts."""
+    try:
+        info = cluster_status(load_settings())
+    except (ESUnavailable, ConfigError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    if as_json:
+        typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"url:     {info['url']}")
+    typer.echo(f"version: {info['version']}")
+    typer.echo(f"health:  {info['health']} ({info['nodes']} node(s))")
+    table = Table("index", "docs", "size", "health")
+    for row in info["indices"]:
+        table.add_row(row["index"], str(row["docs"]), str(row["size"]), str(row["health"]))
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `es` group to the main app."""
+    app.add_typer(es_app, name="es")

@@ -1,0 +1,139 @@
+"""`rezonans index ...`: load JSONL, replay the spool, list, export, retention and mapping migration."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from indexer.bulk import BulkWriter, replay as replay_spool
+from indexer.client import ESUnavailable, connect, wait_for_health
+from indexer.store import article_indices, drop_older_than, ensure_templates, migrate as migrate_indices, scan_articles
+from rezonans.config import ConfigError, Settings, load_settings
+from rezonans.jsonl import BadLine, read_articles, write_articles
+
+index_app = typer.Typer(help="Store articles in Elasticsearch and look after the indices.", no_args_is_help=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _settings() -> Settings:
+    """Settings, or a clean exit with the reason."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _client(settings: Settings):
+    """A connected client, or a clean exit saying how to start the server."""
+    client = connect(settings)
+    try:
+        wait_for_health(client, timeout=10)
+    except ESUnavailable as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    return client
+
+
+def _emit(data: dict, as_json: bool, human: str) -> None:
+    """Print JSON or a human line."""
+    typer.echo(json.dumps(data, ensure_ascii=False) if as_json else human)
+
+
+@index_app.command()
+def init() -> None:
+    """Install the index templates (done automatically by the first write too)."""
+    settings = _settings()
+    ensure_templates(_client(settings), settings)
+    typer.echo(f"templates ready for prefix {settings.index_prefix!r}")
+
+
+@index_app.command()
+def load(
+    file: Path = typer.Argument(Path("-"), help="JSONL of (analysed) articles; '-' reads standard input."),
+    refresh: bool = typer.Option(False, help="Make the documents searchable before returning."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Index articles from JSONL; when the server is down they are spooled for `rezonans index replay`."""
+    settings = _settings()
+    errors: list[BadLine] = []
+    stream = sys.stdin if str(file) == "-" else file.open(encoding="utf-8")
+    with stream:
+        with BulkWriter(settings, refresh=refresh) as writer:
+            for article in read_articles(stream, errors):
+                writer.add(article)
+    stats = writer.stats.as_dict() | {"bad_lines": len(errors)}
+    for bad in errors[:20]:
+        err.print(f"[yellow]skipped[/yellow] {bad}")
+    _emit(stats, as_json, f"indexed {stats['indexed']}, spooled {stats['spooled']}, "
+                          f"rejected {stats['rejected']}, bad lines {len(errors)}")
+    if stats["spooled"]:
+        err.print("[yellow]Elasticsearch was unreachable:[/yellow] run `rezonans index replay` once it is up")
+
+
+@index_app.command()
+def replay(as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
+    """Send documents spooled while Elasticsearch was unreachable (nothing lost, nothing duplicated)."""
+    settings = _settings()
+    stats = replay_spool(settings, _client(settings))
+    _emit(stats.as_dict(), as_json, f"replayed {stats.indexed}, still waiting {stats.spooled}, "
+                                    f"rejected {stats.rejected}")
+    if stats.spooled:
+        raise typer.Exit(1)
+
+
+@index_app.command("list")
+def list_indices(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Monthly article indices with mapping version and article counts."""
+    settings = _settings()
+    rows = article_indices(_client(settings), settings)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table("index", "version", "month", "articles", "size")
+    for row in rows:
+        table.add_row(row["index"], str(row["version"]), row["month"], str(row["docs"]), str(row["size"]))
+    Console().print(table)
+
+
+@index_app.command()
+def export(out: Path = typer.Option(Path("-"), "--out", help="JSONL file; '-' is standard output.")) -> None:
+    """Write every stored article as JSONL (the same model the other stages read)."""
+    settings = _settings()
+    client = _client(settings)
+    stream = sys.stdout if str(out) == "-" else out.open("w", encoding="utf-8")
+    count = write_articles((article for _, article in scan_articles(client, settings)), stream)
+    if stream is not sys.stdout:
+        stream.close()
+    err.print(f"exported {count} articles")
+
+
+@index_app.command()
+def retention(
+    keep_months: int = typer.Option(..., min=1, help="Keep this many months, the current one included."),
+    dry_run: bool = typer.Option(False, help="Only say which indices would go."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Drop whole monthly indices older than --keep-months (no delete-by-query needed)."""
+    settings = _settings()
+    dropped = drop_older_than(_client(settings), settings, keep_months, dry_run=dry_run)
+    verb = "would drop" if dry_run else "dropped"
+    _emit({"dropped": dropped, "dry_run": dry_run}, as_json, f"{verb}: {', '.join(dropped) or 'nothing'}")
+
+
+@index_app.command()
+def migrate(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Move indices of older mapping versions to the current one (scroll + bulk, then an alias swap)."""
+    settings = _settings()
+    moved = migrate_indices(_client(settings), settings)
+    _emit(moved, as_json, "\n".join(f"{k}: {v} documents" for k, v in moved.items()) or "nothing to migrate")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `index` group to the main app."""
+    app.add_typer(index_app, name="index")
