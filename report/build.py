@@ -1,0 +1,76 @@
+"""Build a report: brand card → scope, ES requests for both periods and outcomes → pure metrics."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
+
+from report.aggs import ReportScope, fetch_daily, fetch_period
+from report.brands import load_cards
+from report.metrics import compute_report, publicity_from
+from report.outcomes import fetch_outcomes
+from report.periods import Period
+from report.search import _reason
+from rezonans.config import Settings
+
+log = logging.getLogger(__name__)
+
+CORRELATION_DAYS = 56
+
+
+class ReportError(RuntimeError):
+    """A report that cannot be made; the message says how to fix it."""
+
+
+def scope_for(brand: str, brands_file: Path | None = None, competitors: list[str] | None = None,
+              own_channels: list[str] | None = None) -> ReportScope:
+    """The report scope from the brand card (if a file is given or found) and command-line overrides."""
+    card: dict[str, Any] = {}
+    if brands_file is not None:
+        cards = load_cards(brands_file)
+        if brand not in cards:
+            known = ", ".join(sorted(cards)) or "none"
+            raise ReportError(f"brand {brand!r} is not in {brands_file} (known: {known})")
+        card = cards[brand]
+    return ReportScope(
+        brand=brand,
+        competitors=list(competitors) if competitors else list(card.get("competitors") or []),
+        own_channels=list(own_channels) if own_channels else list(card.get("own_channels") or []),
+    )
+
+
+def build_report(client: Elasticsearch, settings: Settings, scope: ReportScope, period: Period,
+                 generated_at: datetime | None = None, correlation_days: int = CORRELATION_DAYS) -> dict[str, Any]:
+    """All figures of the report for `period` and the one before it."""
+    previous = period.previous()
+    try:
+        cur = fetch_period(client, settings, scope, period)
+        prev = fetch_period(client, settings, scope, previous)
+        window = period.extended_back(max(correlation_days, len(period.days)))
+        outcomes = fetch_outcomes(client, settings, scope.brand,
+                                  sorted(set(scope.promo_codes) | _codes(cur) | _codes(prev)), period, previous, window)
+        if outcomes is not None:
+            daily = fetch_daily(client, settings, scope, window)
+            outcomes["daily_publicity"] = {
+                b["key_as_string"]: publicity_from(b["mentions"].get("brand"))["index"]
+                for b in daily["daily"]["buckets"]}
+    except NotFoundError as exc:
+        raise ReportError("no article index yet: crawl and index something first "
+                          "(or check REZONANS_INDEX_PREFIX)") from exc
+    except ApiError as exc:
+        raise ReportError(f"Elasticsearch refused a report query: {_reason(exc)}") from exc
+    except (TransportError, ConnectionError) as exc:
+        raise ReportError("Elasticsearch is not reachable: start it with `rezonans es start` "
+                          "or set REZONANS_ES_URL") from exc
+    return compute_report(scope, period.label, previous.label, cur, prev, outcomes,
+                          generated_at=generated_at or datetime.now(timezone.utc), tz=period.tz)
+
+
+def _codes(raw: dict[str, Any]) -> set[str]:
+    """Promo codes mentioned with the brand in a period's raw results."""
+    brand = raw["aggs"]["brand"]["mentions"].get("brand", {})
+    return {b["key"] for b in brand.get("promo", {}).get("buckets", [])}
