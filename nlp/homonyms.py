@@ -1,0 +1,142 @@
+"""Is a hit the brand or a common word / surname? Cues: NER, case, quotes, legal forms, nearby words."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from nlp.brands import BrandCard
+from nlp.lemmas import Token, word_info
+from nlp.ner import Entity
+
+# Words before a name that announce an organisation.
+_ORG_BEFORE = {
+    "пао", "ао", "оао", "ооо", "зао", "нко", "компания", "сеть", "ритейлер", "ретейлер", "оператор", "магазин",
+    "бренд", "дискаунтер", "гипермаркет", "супермаркет", "группа", "холдинг", "банк", "корпорация", "акция",
+    "сотрудник", "клиент", "абонент", "покупатель", "гендиректор", "глава", "руководство", "представитель",
+    "пресс-служба", "офис", "салон", "приложение", "кассир", "директор", "акционер", "бумага", "владелец",
+}
+# Words in the sentence that point to business news about a company.
+_BUSINESS = {
+    "выручка", "прибыль", "абонент", "тариф", "связь", "оператор", "покупатель", "магазин", "касса", "кассир",
+    "ритейлер", "ретейлер", "доставка", "скидка", "цена", "клиент", "приложение", "гендиректор", "сотрудник",
+    "дивиденд", "офис", "салон", "сим-карта", "интернет", "роуминг", "промокод", "инвестор", "отчетность",
+    "штраф", "фас", "роспотребнадзор", "x5", "дикси", "перекресток", "лента", "мтс", "билайн", "теле2",
+    "зарплата", "товар", "поставщик", "сбой", "5g", "компания", "рубль", "млрд", "млн", "акционер", "тысяча",
+    "открыть", "закрыть", "запустить", "отчитаться", "продукт", "бренд", "рынок", "акция", "распродажа",
+    "клиентский", "сеть", "пао", "купить", "заказ", "курьер", "трафик", "вышка", "мобильный", "абонентский",
+    "очередь", "просрочка", "просроченный", "выкуп", "облигация", "мосбиржа", "партнер", "спонсор", "кампания",
+}
+# Words that point to the common noun (a physical magnet, a loudspeaker, a school mark, a car, a top five).
+_COMMON = {
+    "холодильник", "притягивать", "железо", "железный", "полюс", "поле", "физика", "физик", "сувенир",
+    "сувенирный", "опилки", "турист", "компас", "школа", "контрольный", "оценка", "учитель", "учительница",
+    "дневник", "экзамен", "четверть", "жигули", "ваз", "двигатель", "кричать", "митинг", "полицейский",
+    "толпа", "голос", "рука", "лучший", "сильный", "сильнейший", "самый", "лидер", "неодимовый", "постоянный",
+    "магнитный", "сверхпроводящий", "ученик", "ученица", "школьник", "первоклассник", "поставить", "получить",
+    "пятерка", "двойка", "сочинение", "предмет", "аттестат", "хоккеист", "звено", "шайба", "нападение",
+    "маршрутка", "автобус", "тюнинг", "иномарка", "пикет", "протестующий", "эвакуация", "охрипнуть", "батарейка",
+    "громко", "проглотить", "коллекция", "привезти", "дверца", "доска", "крепиться", "держать", "подарить",
+    "вожатый", "вожатая", "отряд", "лагерь", "активист", "экскурсовод", "капитан", "массовка", "аниматор",
+}
+_PREP_COMMON = {"через"}  # «через мегафон», «через магнит»
+_QUOTE = {"«", '"', "„", "“"}
+
+
+@dataclass(slots=True)
+class Verdict:
+    """The decision on one hit, with the cues that made it."""
+
+    is_brand: bool
+    confidence: float
+    cues: list[str]
+
+
+def is_ambiguous(card: BrandCard, hit_text: str, n_tokens: int) -> bool:
+    """Whether a hit needs checking: forced by the card, else a one-word name that the dictionary knows
+    as a common word or surname."""
+    if card.ambiguous is not None:
+        return card.ambiguous
+    if n_tokens != 1:
+        return False
+    info = word_info(hit_text.lower())
+    return info.known and (info.common or info.surname)
+
+
+def judge(
+    text: str,
+    tokens: list[Token],
+    first: int,
+    n_tokens: int,
+    sentence: tuple[int, int],
+    ents: list[Entity],
+    other_hits: int = 0,
+) -> Verdict:
+    """Score one ambiguous hit (tokens[first:first+n_tokens]) in its sentence; confidence = P(brand)."""
+    tok = tokens[first]
+    start, end = tok.start, tokens[first + n_tokens - 1].end
+    word = text[start:end]
+    score = -0.3
+    cues: list[str] = []
+
+    def cue(name: str, value: float) -> None:
+        nonlocal score
+        score += value
+        cues.append(f"{name}{value:+.1f}")
+
+    # named-entity tagger
+    over = [e for e in ents if e.start < end and e.end > start]
+    if any(e.type == "ORG" for e in over):
+        cue("ner_org", 2.0)
+    elif any(e.type == "PER" for e in over):
+        cue("ner_per", -2.0)
+    elif any(e.type == "LOC" for e in over):
+        cue("ner_loc", -1.0)
+    else:
+        cue("ner_none", -0.5)
+    # spelling
+    sent_tokens = [i for i, t in enumerate(tokens) if sentence[0] <= t.start < sentence[1]]
+    first_in_sent = bool(sent_tokens) and all(
+        not re.search(r"\w", tokens[i].text) for i in sent_tokens if i < first
+    )
+    if re.search(r"[A-Za-z]", word):
+        cue("latin", 2.0)
+    if any(c.isupper() for c in word[1:]) and not word.isupper():
+        cue("camel", 3.0)
+    elif word[:1].isupper() and not first_in_sent:
+        cue("capital", 2.0)
+    elif word[:1].islower():
+        cue("lower", -1.5)
+    quoted = first > 0 and tokens[first - 1].text in _QUOTE
+    if quoted:
+        cue("quoted", 1.5 if word[:1].isupper() else 0.5)
+    if first + n_tokens < len(tokens) and tokens[first + n_tokens].text == ":" and first_in_sent:
+        cue("headline_colon", 1.0)
+    # grammatical number: brand names are not used in the plural
+    if "plur" in str(_top_tag(word.lower())):
+        cue("plural", -1.5)
+    # words around
+    before = [word_info(t.text.lower()).lemma for t in tokens[max(0, first - 3) : first] if re.search(r"\w", t.text)]
+    if any(b in _ORG_BEFORE for b in before):
+        cue("org_word_before", 2.0)
+    if before and before[-1] in _PREP_COMMON:
+        cue("prep_common", -2.0)
+    lemmas = [word_info(tokens[i].text.lower()).lemma for i in sent_tokens if not (first <= i < first + n_tokens)]
+    biz = sum(1 for lem in lemmas if lem in _BUSINESS)
+    com = sum(1 for lem in lemmas if lem in _COMMON)
+    if biz:
+        cue("business_words", min(2.5, 0.8 * biz))
+    if com:
+        cue("common_words", -min(3.0, 1.0 * com))
+    if other_hits:
+        cue("other_brands", 1.0)
+    conf = 1.0 / (1.0 + math.exp(-score))
+    return Verdict(conf >= 0.5, round(conf, 3), cues)
+
+
+def _top_tag(word: str):
+    """Tag of the most probable parse."""
+    from nlp.lemmas import morph
+
+    return morph().parse(word)[0].tag

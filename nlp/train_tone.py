@@ -1,0 +1,167 @@
+"""Train the tone model on RuSentNE-2023 (MIT, github.com/dialogue-evaluation/RuSentNE-evaluation).
+
+Usage: python -m nlp.train_tone DATA [--lexicon POLSENTILEX.csv] [--out nlp/models/tone.npz]
+DATA is the RuSentNE-2023 `train_data.csv` (tab-separated) or the folder holding it. The optional lexicon is
+PolSentiLex (CC BY 4.0, github.com/hse-scila/PolSentiLex, `PolSentiLex-raw.csv`). A validation split of 15 %
+of the sentences (grouped by sentence, fixed seed) is kept out of training and out of model selection;
+hyper-parameters are chosen by grouped cross-validation on the training part only. Needs the `train` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import random
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from nlp.lemmas import word_info
+from nlp.tone import DIM_BITS, LABELS, MODEL_PATH, ToneModel, features, vectorize
+
+log = logging.getLogger("nlp.train_tone")
+_LABEL = {"-1": 0, "0": 1, "1": 2}
+
+
+def read_rows(path: Path) -> list[dict]:
+    """Rows of RuSentNE-2023 (sentence, entity offsets, label)."""
+    if path.is_dir():
+        path = path / "train_data.csv"
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return [r for r in rows if r.get("label") in _LABEL]
+
+
+def read_lexicon(path: Path | None, min_abs: float = 0.4) -> dict[str, float]:
+    """PolSentiLex mean crowd score per lemma, scaled to -1..1, only clearly polar words."""
+    if path is None:
+        return {}
+    if path.is_dir():
+        path = path / "PolSentiLex-raw.csv"
+    votes: dict[str, list[float]] = defaultdict(list)
+    with path.open(encoding="utf-8-sig") as f:
+        for row in csv.reader(f):
+            if len(row) == 2:
+                try:
+                    votes[row[0].strip().lower()].append(float(row[1]))
+                except ValueError:
+                    continue
+    lex: dict[str, float] = {}
+    for word, vs in votes.items():
+        mean = sum(vs) / len(vs)
+        if abs(mean) >= min_abs:
+            lex[word_info(word).lemma] = round(mean / 2, 3)
+    return lex
+
+
+def f1_pn(y_true: list[int], y_pred: list[int]) -> tuple[float, float]:
+    """F1_PN (macro-F1 over negative and positive) and F1_PN0 (macro over all three), in percent."""
+    def f1(c: int) -> float:
+        tp = sum(1 for t, p in zip(y_true, y_pred) if t == c and p == c)
+        fp = sum(1 for t, p in zip(y_true, y_pred) if t != c and p == c)
+        fn = sum(1 for t, p in zip(y_true, y_pred) if t == c and p != c)
+        return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    return 100 * (f1(0) + f1(2)) / 2, 100 * (f1(0) + f1(1) + f1(2)) / 3
+
+
+def matrix(feats: list[dict[str, float]], bits: int):
+    """Sparse design matrix of hashed features."""
+    from scipy.sparse import csr_matrix
+
+    indptr, indices, data = [0], [], []
+    for fd in feats:
+        k, v = vectorize(fd, bits)
+        indices.extend(k.tolist())
+        data.extend(v.tolist())
+        indptr.append(len(indices))
+    return csr_matrix((data, indices, indptr), shape=(len(feats), 1 << bits), dtype=np.float32)
+
+
+def split(rows: list[dict], val_share: float, seed: int) -> tuple[list[int], list[int]]:
+    """Indices of train and validation rows, grouped by sentence so that no sentence is in both."""
+    sents = sorted({r["sentence"] for r in rows})
+    random.Random(seed).shuffle(sents)
+    val = set(sents[: int(len(sents) * val_share)])
+    tr = [i for i, r in enumerate(rows) if r["sentence"] not in val]
+    va = [i for i, r in enumerate(rows) if r["sentence"] in val]
+    return tr, va
+
+
+def fit(X, y, c: float, weight):
+    """A multinomial logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=c, class_weight=weight, max_iter=3000)
+    clf.fit(X, y)
+    return clf
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train, select on grouped CV, report validation F1_PN, write the .npz artifact and a JSON report."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("data", type=Path, help="RuSentNE-2023 train_data.csv or its folder")
+    ap.add_argument("--lexicon", type=Path, default=None, help="PolSentiLex-raw.csv or its folder (optional)")
+    ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    ap.add_argument("--bits", type=int, default=DIM_BITS)
+    ap.add_argument("--val-share", type=float, default=0.15)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--folds", type=int, default=3)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    rows = read_rows(args.data)
+    lexicon = read_lexicon(args.lexicon)
+    log.info("%d rows, lexicon %d lemmas", len(rows), len(lexicon))
+    feats = [features(r["sentence"], int(r["entity_pos_start_rel"]), int(r["entity_pos_end_rel"]), lexicon) for r in rows]
+    y = np.array([_LABEL[r["label"]] for r in rows])
+    X = matrix(feats, args.bits)
+    tr, va = split(rows, args.val_share, args.seed)
+
+    # model selection: grouped k-fold CV on the training part only
+    tr_rows = [rows[i] for i in tr]
+    groups = sorted({r["sentence"] for r in tr_rows})
+    random.Random(args.seed + 1).shuffle(groups)
+    fold_of = {s: k % args.folds for k, s in enumerate(groups)}
+    folds = np.array([fold_of[r["sentence"]] for r in tr_rows])
+    Xtr, ytr = X[tr], y[tr]
+    grid = [(c, w) for c in (0.01, 0.03, 0.1, 0.3) for w in (None, "balanced", {0: 2.0, 1: 1.0, 2: 2.0})]
+    best = None
+    for c, w in grid:
+        preds = np.zeros(len(tr), dtype=int)
+        for k in range(args.folds):
+            m = folds == k
+            preds[m] = fit(Xtr[~m], ytr[~m], c, w).predict(Xtr[m])
+        score = f1_pn(ytr.tolist(), preds.tolist())[0]
+        log.info("cv C=%s weight=%s F1_PN=%.1f", c, w, score)
+        if best is None or score > best[0]:
+            best = (score, c, w)
+    _, c, w = best
+    clf = fit(Xtr, ytr, c, w)
+    pv = clf.predict(X[va])
+    val_pn, val_pn0 = f1_pn(y[va].tolist(), pv.tolist())
+    org = [j for j, i in enumerate(va) if rows[i]["entity_tag"] == "ORGANIZATION"]
+    org_pn, org_pn0 = f1_pn([int(y[va][j]) for j in org], [int(pv[j]) for j in org])
+    report = {
+        "rows": len(rows), "train_rows": len(tr), "val_rows": len(va), "val_sentences_share": args.val_share,
+        "seed": args.seed, "cv_f1_pn": round(best[0], 1), "C": c, "class_weight": str(w),
+        "val_f1_pn": round(val_pn, 1), "val_f1_pn0": round(val_pn0, 1),
+        "val_org_rows": len(org), "val_org_f1_pn": round(org_pn, 1), "val_org_f1_pn0": round(org_pn0, 1),
+        "lexicon_lemmas": len(lexicon), "bits": args.bits,
+    }
+    log.info("validation: %s", json.dumps(report, ensure_ascii=False))
+    # classes_ are [0, 1, 2] = negative, neutral, positive
+    assert list(clf.classes_) == [0, 1, 2], clf.classes_
+    model = ToneModel(clf.coef_.T.astype(np.float32), clf.intercept_.astype(np.float32), lexicon, args.bits)
+    model.save(args.out)
+    args.out.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    log.info("wrote %s (%d bytes)", args.out, args.out.stat().st_size)
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
