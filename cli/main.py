@@ -42,3 +42,6 @@ _es.register(app)
 from cli import index as _index  # noqa: E402
 
 _index.register(app)
+from cli import search as _search; _search.register(app)  # noqa: E402,E702
+from cli import report as _report; _report.register(app)  # noqa: E402,E702
+from cli import outcomes as _outcomes; _outcomes.register(app)  # noqa: E402,E702

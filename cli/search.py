@@ -1,0 +1,126 @@
+"""`rezonans search QUERY`: the query language over indexed articles, as a table, JSON lines or CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from indexer.client import connect
+from report.periods import PeriodError, parse_day
+from report.query import QuerySyntaxError
+from report.search import SearchError, SearchRequest, export, search
+from rezonans.config import ConfigError, load_settings
+
+err = Console(stderr=True)
+CSV_FIELDS = ["published_at", "source", "source_type", "title", "url", "brands", "tone", "cluster", "story_size",
+              "reprints", "snippet", "id"]
+
+
+def _marked(snippet: str, spans: list[tuple[int, int]]) -> str:
+    """Rich markup with highlighted matches."""
+    out, last = [], 0
+    for s, e in spans:
+        out.append(escape(snippet[last:s]))
+        out.append(f"[bold yellow]{escape(snippet[s:e])}[/bold yellow]")
+        last = e
+    out.append(escape(snippet[last:]))
+    return "".join(out)
+
+
+def _day(value: str | None, what: str, end: bool = False) -> datetime | None:
+    """--from/--to as aware datetimes (inclusive days, Moscow time)."""
+    if not value:
+        return None
+    from zoneinfo import ZoneInfo
+
+    day = parse_day(value, what) + (timedelta(days=1) if end else timedelta())
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo("Europe/Moscow"))
+
+
+def search_command(
+    query: str = typer.Argument(..., help='e.g. \'ставки AND brand:sberbank NOT sentiment:negative\' or \'"ключевая ставка"\''),
+    date_from: str = typer.Option(None, "--from", help="First day, YYYY-MM-DD (Moscow time)."),
+    date_to: str = typer.Option(None, "--to", help="Last day, YYYY-MM-DD (inclusive)."),
+    brand: list[str] = typer.Option([], "--brand", "-b", help="Only articles mentioning this brand (repeatable)."),
+    sort: str = typer.Option("date", help="date (newest first) or relevance."),
+    page: int = typer.Option(1, help="Page number (table output)."),
+    size: int = typer.Option(20, help="Results per page (table output)."),
+    as_json: bool = typer.Option(False, "--json", help="Export ALL results as JSON lines (no 10,000 cap)."),
+    as_csv: bool = typer.Option(False, "--csv", help="Export ALL results as CSV (no 10,000 cap)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Write the export to this file instead of stdout."),
+) -> None:
+    """Search articles. Words match all their forms, "quoted phrases" match exactly; AND OR NOT ( ) and
+    fields brand: source: sentiment: type: promo: title: cluster: (see docs/report.md)."""
+    if sort not in ("date", "relevance"):
+        err.print("[red]error:[/red] --sort must be date or relevance")
+        raise typer.Exit(2)
+    try:
+        settings = load_settings()
+        request = SearchRequest(query=query, date_from=_day(date_from, "--from"),
+                                date_to=_day(date_to, "--to", end=True), brands=[b.lower() for b in brand],
+                                sort=sort)  # type: ignore[arg-type]
+        request.body_query()  # syntax errors before any connection
+        client = connect(settings)
+        if as_json or as_csv:
+            stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+            count = _export(client, settings, request, stream, as_csv)
+            if out:
+                stream.close()
+                err.print(f"exported {count} results to {out}")
+            return
+        result = search(client, settings, request, page=page, size=size)
+    except QuerySyntaxError as exc:
+        err.print(f"[red]bad query:[/red] {escape(exc.pretty())}")
+        raise typer.Exit(2) from exc
+    except (PeriodError, ConfigError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    except SearchError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    pages = max(1, -(-result.total // size))
+    table = Table(title=f"{result.total} results, page {result.page} of {pages} ({result.took_ms} ms)",
+                  show_lines=True, expand=True)
+    table.add_column("date", no_wrap=True, ratio=1)
+    table.add_column("source", ratio=1)
+    table.add_column("tone", ratio=1)
+    table.add_column("article", ratio=5)
+    table.add_column("reprints", justify="right")
+    for hit in result.hits:
+        tone = ", ".join(f"{b}: {t}" for b, t in hit.tone.items()) or "—"
+        body = f"[bold]{escape(hit.title)}[/bold]\n{_marked(hit.snippet, hit.highlights)}\n[dim]{escape(hit.url)}[/dim]"
+        table.add_row((hit.published_at or "")[:16].replace("T", " "), escape(hit.source), escape(tone), body,
+                      str(hit.reprints))
+    Console().print(table)
+
+
+def _export(client, settings, request: SearchRequest, stream, as_csv: bool) -> int:  # type: ignore[no-untyped-def]
+    """Stream every hit as CSV or JSON lines; returns the count."""
+    count = 0
+    writer = csv.DictWriter(stream, fieldnames=CSV_FIELDS, extrasaction="ignore") if as_csv else None
+    if writer:
+        writer.writeheader()
+    for hit in export(client, settings, request):
+        row = hit.as_dict()
+        if writer:
+            row["brands"] = " ".join(row["brands"])
+            row["tone"] = " ".join(f"{b}:{t}" for b, t in row["tone"].items())
+            writer.writerow(row)
+        else:
+            stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+    stream.flush()
+    return count
+
+
+def register(app: typer.Typer) -> None:
+    """Add `search` to the main app."""
+    app.command("search")(search_command)
