@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 from crawler.devsite.site import DevSite
 
 log = logging.getLogger(__name__)
-CONDITIONAL = (".xml", "/starye/", f"/s/")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -62,6 +61,10 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
     dev: "DevServer"
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients that hang up (timeouts, size limits) are normal here: log quietly."""
+        log.debug("devsite: client %s went away", client_address)
 
 
 class DevServer:

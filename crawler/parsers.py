@@ -1,0 +1,193 @@
+"""Parsers for feeds (RSS, Atom, Yandex full-text), sitemaps (incl. Google News) and Telegram previews."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+
+from crawler.extract import html_to_text, parse_date
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+YANDEX = "{http://news.yandex.ru}"
+CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
+
+
+class FeedError(ValueError):
+    """A feed or sitemap that cannot be parsed."""
+
+
+@dataclass
+class Entry:
+    """One link found in a feed or sitemap, with what the listing says about it."""
+
+    url: str
+    title: str = ""
+    published: datetime | None = None
+    summary: str = ""
+    full_text: str = ""
+    author: str | None = None
+
+
+@dataclass
+class Post:
+    """One Telegram post from the web preview."""
+
+    id: int
+    url: str
+    text: str
+    published: datetime | None
+    views: int | None
+    forwards: int | None
+    links: list[str] = field(default_factory=list)
+
+
+def _text(node: etree._Element | None) -> str:
+    """Stripped text of an XML node ('' when missing)."""
+    return (node.text or "").strip() if node is not None else ""
+
+
+def _date(value: str) -> datetime | None:
+    """RFC 822 (RSS) or ISO 8601 (Atom, sitemaps) date; naive dates are Moscow time."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value[:1].isalpha() or "," in value[:5]:
+        try:
+            parsed = parsedate_to_datetime(value)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        except (TypeError, ValueError):
+            return None
+    return parse_date(value)
+
+
+def _xml(body: bytes) -> etree._Element:
+    """Parse XML strictly (gzip allowed); a broken document raises FeedError."""
+    if body[:2] == b"\x1f\x8b":
+        body = gzip.decompress(body)
+    if not body.strip():
+        raise FeedError("empty document")
+    try:
+        return etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    except etree.XMLSyntaxError as exc:
+        raise FeedError(f"malformed XML: {exc}") from exc
+
+
+def parse_feed(body: bytes, base_url: str) -> list[Entry]:
+    """Entries of an RSS 2.0 / RSS 1.0 / Atom feed; Yandex `yandex:full-text` and `content:encoded` kept as full text."""
+    root = _xml(body)
+    entries: list[Entry] = []
+    if root.tag == f"{ATOM}feed":
+        for node in root.iter(f"{ATOM}entry"):
+            link = ""
+            for candidate in node.findall(f"{ATOM}link"):
+                if candidate.get("rel", "alternate") == "alternate":
+                    link = candidate.get("href", "")
+                    break
+            content = node.find(f"{ATOM}content")
+            author = node.find(f"{ATOM}author/{ATOM}name")
+            entries.append(Entry(
+                url=urljoin(base_url, link.strip()), title=_text(node.find(f"{ATOM}title")),
+                published=_date(_text(node.find(f"{ATOM}published")) or _text(node.find(f"{ATOM}updated"))),
+                summary=_text(node.find(f"{ATOM}summary")),
+                full_text=_text(content) if content is not None and len(_text(content)) > 500 else "",
+                author=_text(author) or None,
+            ))
+        return [e for e in entries if e.url]
+    items = [n for n in root.iter() if isinstance(n.tag, str) and etree.QName(n).localname == "item"]
+    if not items and etree.QName(root).localname not in ("rss", "RDF"):
+        raise FeedError(f"not a feed: root element <{etree.QName(root).localname}>")
+    for node in items:
+        fields = {etree.QName(c).localname: c for c in node if isinstance(c.tag, str)}
+        link = _text(fields.get("link")) or (fields["link"].get("href", "") if "link" in fields else "")
+        if not link and "guid" in fields and fields["guid"].get("isPermaLink", "true") == "true":
+            link = _text(fields["guid"])
+        full = node.find(f"{YANDEX}full-text")
+        if full is None:
+            full = node.find(f"{CONTENT}encoded")
+        entries.append(Entry(
+            url=urljoin(base_url, link), title=_text(fields.get("title")),
+            published=_date(_text(fields.get("pubDate")) or _text(fields.get("date"))),
+            summary=_text(fields.get("description")),
+            full_text=_text(full) if full is not None else "",
+            author=_text(fields.get("author")) or _text(fields.get("creator")) or None,
+        ))
+    return [e for e in entries if e.url]
+
+
+def parse_sitemap(body: bytes, base_url: str) -> tuple[list[str], list[Entry]]:
+    """(child sitemaps, URL entries) of a sitemap or sitemap index; Google News date and title kept."""
+    root = _xml(body)
+    local = etree.QName(root).localname
+    if local == "sitemapindex":
+        return [urljoin(base_url, _text(n)) for n in root.iter(f"{SITEMAP}loc", "loc") if _text(n)], []
+    if local != "urlset":
+        raise FeedError(f"not a sitemap: root element <{local}>")
+    entries = []
+    for node in root:
+        if not isinstance(node.tag, str) or etree.QName(node).localname != "url":
+            continue
+        loc = node.find(f"{SITEMAP}loc")
+        if loc is None:
+            loc = node.find("loc")
+        if loc is None or not _text(loc):
+            continue
+        news_date = node.find(f"{NEWS}news/{NEWS}publication_date")
+        news_title = node.find(f"{NEWS}news/{NEWS}title")
+        lastmod = node.find(f"{SITEMAP}lastmod")
+        published = _date(_text(news_date)) if news_date is not None else _date(_text(lastmod))
+        entries.append(Entry(url=urljoin(base_url, _text(loc)), title=_text(news_title), published=published))
+    return [], entries
+
+
+_COUNT = re.compile(r"([\d.,]+)\s*([KkMm]?)")
+
+
+def parse_count(value: str) -> int | None:
+    """'1.2K' → 1200, '3M' → 3000000, '950' → 950."""
+    match = _COUNT.search(value or "")
+    if not match:
+        return None
+    number = float(match.group(1).replace(",", "."))
+    scale = {"k": 1_000, "m": 1_000_000}.get(match.group(2).lower(), 1)
+    return int(round(number * scale))
+
+
+def parse_telegram(body: bytes, page_url: str) -> tuple[list[Post], int | None]:
+    """Posts of a t.me/s/NAME page and the id to page back from (`?before=ID`), if any."""
+    root = lxml.html.fromstring(body)
+    posts: list[Post] = []
+    for node in root.xpath('//div[contains(concat(" ", normalize-space(@class), " "), " tgme_widget_message ")][@data-post]'):
+        data_post = node.get("data-post", "")
+        try:
+            post_id = int(data_post.rsplit("/", 1)[1])
+        except (IndexError, ValueError):
+            continue
+        text_nodes = node.xpath('.//div[contains(@class, "tgme_widget_message_text")]')
+        text_html = lxml.html.tostring(text_nodes[0], encoding="unicode") if text_nodes else ""
+        links = [urljoin(page_url, a.get("href")) for a in (text_nodes[0].iter("a") if text_nodes else []) if a.get("href")]
+        times = node.xpath('.//a[contains(@class, "tgme_widget_message_date")]//time/@datetime')
+        date_links = node.xpath('.//a[contains(@class, "tgme_widget_message_date")]/@href')
+        views = node.xpath('.//span[contains(@class, "tgme_widget_message_views")]/text()')
+        forwards = node.xpath('.//span[contains(@class, "tgme_widget_message_forwards")]/text()')
+        url = urljoin(page_url, date_links[0]) if date_links else f"https://t.me/{data_post}"
+        posts.append(Post(
+            id=post_id, url=url, text=html_to_text(text_html),
+            published=parse_date(times[0]) if times else None,
+            views=parse_count(views[0]) if views else None,
+            forwards=parse_count(forwards[0]) if forwards else None,
+            links=links,
+        ))
+    before = min((p.id for p in posts), default=None)
+    more = root.xpath('//a[contains(@class, "tme_messages_more")]/@data-before | //link[@rel="prev"]/@href')
+    if not more or before is None or before <= 1:
+        return posts, None
+    return posts, before

@@ -1,0 +1,79 @@
+"""Item pipeline: extraction in a process pool (off the reactor), de-duplication, hand-off to the sink."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from pydantic import ValidationError
+from scrapy.exceptions import DropItem
+
+from crawler.extract import extract_page, guess_language
+from rezonans.model import Article, canonicalize_url
+
+log = logging.getLogger(__name__)
+
+
+class ArticlePipeline:
+    """Turn page items into Articles (extraction in the spider's `extract_pool`), drop duplicates, call the spider's `sink`."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.emitted: set[str] = set()
+        self.hashes: set[tuple[str, str]] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "ArticlePipeline":
+        return cls(crawler)
+
+    async def _extract(self, item: dict[str, Any]) -> dict[str, Any] | None:
+        """Run extract_page in the process pool (or inline when there is none)."""
+        args = (item["body"], item["url"], item["content_type"], item["feed_title"], item["feed_date"],
+                item["feed_summary"], item["min_text"])
+        pool = getattr(self.crawler.spider, "extract_pool", None)
+        if pool is None:
+            return extract_page(*args)
+        return await asyncio.wrap_future(pool.submit(extract_page, *args))
+
+    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        """Extract, validate, de-duplicate and emit one article."""
+        spider = self.crawler.spider
+        source = spider.sources[item["source"]]
+        if item["kind"] == "page":
+            try:
+                fields = await self._extract(item)
+            except Exception as exc:  # noqa: BLE001 - a crashed worker loses one page, not the crawl
+                spider._error(source.name, "extraction failed", f"{item['url']}: {exc}")
+                raise DropItem("extraction failed", log_level="DEBUG") from exc
+            if fields is None:
+                spider.count(source.name, "not_article")
+                raise DropItem("no article text", log_level="DEBUG")
+        else:
+            fields = dict(item["article"])
+            fields["language"] = fields.get("language") or guess_language(fields.get("text", ""))
+        fields["source"] = source.ref.model_dump()
+        fields["crawled_at"] = datetime.now(timezone.utc)
+        try:
+            article = Article.model_validate(fields)
+        except ValidationError as exc:
+            spider._error(source.name, "invalid article", f"{fields.get('url')}: {exc.errors()[0]['msg']}")
+            raise DropItem("invalid article", log_level="DEBUG") from exc
+        if spider.too_old(article.published_at):
+            spider.count(source.name, "skipped_old")
+            raise DropItem("older than --since", log_level="DEBUG")
+        canonical = canonicalize_url(article.canonical_url)
+        digest = (article.source.domain, article.content_hash)
+        if canonical in self.emitted or digest in self.hashes or (
+            canonical != canonicalize_url(article.url) and spider.state.seen(canonical)
+        ) or spider.state.hash_seen(*digest):
+            spider.count(source.name, "duplicates")
+            raise DropItem("duplicate", log_level="DEBUG")
+        self.emitted.add(canonical)
+        self.hashes.add(digest)
+        sink: Callable[[Article], None] | None = getattr(spider, "sink", None)
+        if sink is not None:
+            sink(article)
+        spider.count(source.name, "articles")
+        return {"url": article.url}

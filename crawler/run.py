@@ -1,0 +1,220 @@
+"""`crawl(sources, sink)`: run one crawl in a fresh process and hand every new article to the sink.
+
+Why a subprocess: Scrapy's Twisted reactor can start only once per Python process. Each call of `crawl()`
+starts `python -m crawler.child`, which runs Scrapy (with a process pool for extraction) and streams articles
+back over a pipe. This process calls the sink, then records the URL in the state store: a URL is remembered
+only once its article went to the sink, so a crawl killed at any moment loses nothing on the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from crawler.options import CrawlOptions
+from crawler.sources import Source
+from crawler.state import CrawlState, default_state_path
+from rezonans.model import Article
+
+log = logging.getLogger(__name__)
+
+Sink = Callable[[Article], None]
+
+
+class CrawlError(RuntimeError):
+    """The crawl process failed before finishing; the message carries the end of its log."""
+
+
+@dataclass
+class CrawlStats:
+    """What a crawl did, in total and per source."""
+
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    articles: int = 0
+    sink_errors: int = 0
+    requests: int = 0
+    responses: int = 0
+    bytes: int = 0
+    elapsed: float = 0.0
+    finish_reason: str | None = None
+    maxrss_kib: int = 0
+    children_maxrss_kib: int = 0
+    cpu_seconds: float = 0.0
+    returncode: int = 0
+
+    @property
+    def pages(self) -> int:
+        """Pages fetched (article pages plus listings)."""
+        return sum(s.get("pages", 0) + s.get("listings", 0) for s in self.sources.values())
+
+    @property
+    def errors(self) -> int:
+        """Failures over all sources."""
+        return sum(s.get("errors", 0) for s in self.sources.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {"articles": self.articles, "pages": self.pages, "errors": self.errors, "requests": self.requests,
+                "responses": self.responses, "bytes": self.bytes, "elapsed": round(self.elapsed, 3),
+                "sink_errors": self.sink_errors, "finish_reason": self.finish_reason,
+                "maxrss_kib": self.maxrss_kib, "children_maxrss_kib": self.children_maxrss_kib,
+                "cpu_seconds": round(self.cpu_seconds, 2), "sources": self.sources}
+
+
+def crawl(
+    sources: Iterable[Source] | Iterable[dict[str, Any]],
+    sink: Sink,
+    options: CrawlOptions | None = None,
+    state_path: Path | str | None = None,
+    since: datetime | None = None,
+    on_progress: Callable[[dict[str, dict[str, Any]]], None] | None = None,
+    home: Path | None = None,
+) -> CrawlStats:
+    """Crawl the sources once; each new article goes to `sink`; returns the stats. Callable many times per process."""
+    options = options or CrawlOptions()
+    if state_path is None:
+        if home is None:
+            from rezonans.config import get_settings
+
+            home = get_settings().home
+        state_path = default_state_path(home)
+    state_path = Path(state_path)
+    source_dicts = [s.model_dump() if isinstance(s, Source) else Source.model_validate(s).model_dump() for s in sources]
+    stats = CrawlStats()
+    started = time.monotonic()
+    with CrawlState(state_path) as state, tempfile.TemporaryDirectory(prefix="rezonans-crawl-") as tmp:
+        config_path = Path(tmp) / "config.json"
+        config_path.write_text(json.dumps({
+            "sources": source_dicts, "state_path": str(state_path), "since": since.isoformat() if since else None,
+            "options": options.model_dump()}, ensure_ascii=False), encoding="utf-8")
+        log_path = Path(tmp) / "crawl.log"
+        read_fd, write_fd = os.pipe()
+        with open(log_path, "wb") as log_file:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "crawler.child", str(config_path), str(write_fd)],
+                pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        os.close(write_fd)
+        done: dict[str, Any] = {}
+        try:
+            with os.fdopen(read_fd, "r", encoding="utf-8", buffering=1 << 16) as stream:
+                for line in stream:
+                    message = _parse(line)
+                    if message is None:
+                        continue
+                    kind = message.get("t")
+                    if kind == "article":
+                        _deliver(message["a"], sink, state, stats)
+                    elif kind == "stats":
+                        stats.sources = message["sources"]
+                        if on_progress:
+                            on_progress(stats.sources)
+                    elif kind == "done":
+                        done = message
+        finally:
+            returncode = proc.wait()
+        stats.returncode = returncode
+        stats.elapsed = time.monotonic() - started
+        if not done:
+            tail = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+            raise CrawlError(f"crawl process exited with code {returncode} before finishing; its log ends with:\n{tail}")
+        stats.sources = done["sources"]
+        for key in ("requests", "responses", "bytes", "finish_reason", "maxrss_kib", "children_maxrss_kib", "cpu_seconds"):
+            setattr(stats, key, done.get(key) or getattr(stats, key))
+        state.save_validators([tuple(v) for v in done.get("validators", [])])
+        if on_progress:
+            on_progress(stats.sources)
+    return stats
+
+
+def _parse(line: str) -> dict[str, Any] | None:
+    """One protocol message, or None for a torn line."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        log.warning("ignoring a malformed message from the crawl process: %.80s", line)
+        return None
+
+
+def _deliver(data: dict[str, Any], sink: Sink, state: CrawlState, stats: CrawlStats) -> None:
+    """Hand one article to the sink, then remember it; a failing sink loses the article for this run only."""
+    article = Article.model_validate(data)
+    try:
+        sink(article)
+    except Exception:  # noqa: BLE001 - a broken sink must not stop the crawl; the URL is retried next run
+        stats.sink_errors += 1
+        log.exception("sink failed for %s; it will be fetched again next run", article.url)
+        return
+    state.mark_emitted(article)
+    stats.articles += 1
+
+
+class JsonlSink:
+    """Append articles to a JSONL file, one flushed line each; `reconcile(state)` marks lines already written."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._repair()
+        self.stream = open(self.path, "a", encoding="utf-8")
+        self.count = 0
+
+    def _repair(self) -> None:
+        """Drop a torn last line left by a killed run (that article was not remembered, so it comes again)."""
+        if not self.path.is_file() or self.path.stat().st_size == 0:
+            return
+        with open(self.path, "rb+") as fh:
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) == b"\n":
+                return
+            data = fh.seek(0) or fh.read()
+            cut = data.rfind(b"\n") + 1
+            fh.truncate(cut)
+
+    def urls(self) -> list[str]:
+        """URLs (and canonical URLs) of the articles already in the file."""
+        found: list[str] = []
+        if not self.path.is_file():
+            return found
+        with open(self.path, encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                found.extend(u for u in (data.get("url"), data.get("canonical_url")) if u)
+        return found
+
+    def reconcile(self, state_path: Path | str) -> int:
+        """Mark every article already in the file as emitted (closes the window between a write and its record)."""
+        urls = self.urls()
+        if urls:
+            with CrawlState(state_path) as state:
+                state.mark_urls(urls)
+        return len(urls)
+
+    def __call__(self, article: Article) -> None:
+        self.stream.write(article.to_json() + "\n")
+        self.stream.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        """Close the file."""
+        self.stream.close()
+
+    def __enter__(self) -> "JsonlSink":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,272 @@
+"""One spider for all source kinds: feeds, sitemaps, site sections and Telegram previews."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler.extract import MIN_SITE_TEXT, html_to_text
+from crawler.parsers import FeedError, parse_feed, parse_sitemap, parse_telegram
+from crawler.sources import Source
+from crawler.state import CrawlState
+from rezonans.model import canonicalize_url
+
+log = logging.getLogger(__name__)
+
+_ASSET = re.compile(r"\.(css|js|jpe?g|png|gif|svg|webp|ico|pdf|zip|rar|mp[34]|avi|docx?|xlsx?|woff2?)$", re.IGNORECASE)
+_ARTICLE_PATH = re.compile(r"(\.s?html?$)|(\d{3,})")
+STAT_KEYS = ("listings", "pages", "articles", "errors", "not_modified", "skipped_seen", "skipped_old", "robots",
+             "not_article", "duplicates")
+
+
+class SourceSpider(scrapy.Spider):
+    """Crawl every given source; articles leave as items, failures are counted per source."""
+
+    name = "rezonans"
+
+    def __init__(self, sources: list[dict[str, Any]], state_path: str, since: str | None = None,
+                 max_pages: int = 50, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sources = {s.name: s for s in (Source.model_validate(d) for d in sources)}
+        self.since = datetime.fromisoformat(since) if since else None
+        if self.since and self.since.tzinfo is None:
+            self.since = self.since.replace(tzinfo=timezone.utc)
+        self.max_pages = max_pages
+        self.state = CrawlState(state_path)
+        self.stats_by_source: dict[str, Counter[str]] = {name: Counter() for name in self.sources}
+        self.error_kinds: dict[str, Counter[str]] = defaultdict(Counter)
+        self.validators: dict[str, tuple[str | None, str | None, bool]] = {}
+        self.tainted: set[str] = set()  # listings whose article fetches failed: keep them unconditional next time
+        self.listing_pages: Counter[str] = Counter()
+        self.requested: set[str] = set()
+
+    # ----- helpers ---------------------------------------------------------------------------
+    def count(self, source: str, key: str, n: int = 1) -> None:
+        """Add to a per-source counter."""
+        self.stats_by_source.setdefault(source, Counter())[key] += n
+
+    def too_old(self, when: datetime | None) -> bool:
+        """True when a date is older than --since."""
+        return bool(self.since and when and when < self.since)
+
+    def _listing(self, url: str, source: Source, kind: str, callback: Any, **meta: Any) -> scrapy.Request:
+        """A feed / sitemap / listing request: always fetched (conditionally), never filtered as duplicate."""
+        self.listing_pages[source.name] += 1
+        return scrapy.Request(url, callback=callback, errback=self.on_error, dont_filter=True, meta={
+            "source": source.name, "kind": kind, "conditional": True, "handle_httpstatus_list": [304], **meta})
+
+    def _article(self, url: str, source: Source, listing: str, **hints: Any) -> scrapy.Request | None:
+        """An article page request, unless its URL was already emitted (this run or an earlier one)."""
+        key = canonicalize_url(url)
+        if key in self.requested:
+            return None
+        if self.state.seen(url):
+            self.count(source.name, "skipped_seen")
+            return None
+        self.requested.add(key)
+        return scrapy.Request(url, callback=self.parse_article, errback=self.on_error, meta={
+            "source": source.name, "kind": "article", "listing": listing, **hints})
+
+    def _not_modified(self, response: Response) -> bool:
+        """Count a 304 answer."""
+        if response.status == 304:
+            self.count(response.meta["source"], "not_modified")
+            return True
+        self.count(response.meta["source"], "listings")
+        return False
+
+    # ----- start -----------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        """One request per start URL of every source (start_requests() is ignored by Scrapy ≥ 2.16)."""
+        callbacks = {"rss": self.parse_feed, "sitemap": self.parse_sitemap, "site": self.parse_section,
+                     "telegram": self.parse_telegram}
+        for source in self.sources.values():
+            for url in source.start_urls:
+                yield self._listing(url, source, source.type, callbacks[source.type], start=url, depth=0)
+
+    # ----- callbacks -------------------------------------------------------------------------
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        """RSS/Atom: Yandex full-text entries become articles at once, other entries are fetched."""
+        if self._not_modified(response):
+            return
+        source = self.sources[response.meta["source"]]
+        try:
+            entries = parse_feed(response.body, response.url)
+        except FeedError as exc:
+            self.tainted.add(response.url)
+            self._error(source.name, "malformed feed", f"{response.url}: {exc}")
+            return
+        for entry in entries:
+            if self.too_old(entry.published):
+                self.count(source.name, "skipped_old")
+                continue
+            if entry.full_text:
+                key = canonicalize_url(entry.url)
+                if key in self.requested:
+                    continue
+                if self.state.seen(entry.url):
+                    self.count(source.name, "skipped_seen")
+                    continue
+                self.requested.add(key)
+                text = html_to_text(entry.full_text)
+                if text:
+                    yield {"kind": "article", "source": source.name, "article": {
+                        "url": entry.url, "title": entry.title, "text": text,
+                        "lead": html_to_text(entry.summary) or text.split("\n", 1)[0],
+                        "published_at": entry.published.isoformat() if entry.published else None,
+                        "author": entry.author, "language": None}}
+                    continue
+            request = self._article(entry.url, source, response.url, feed_title=entry.title,
+                                    feed_date=entry.published.isoformat() if entry.published else None,
+                                    feed_summary=entry.summary)
+            if request is not None:
+                yield request
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        """Sitemap index → child sitemaps; urlset (incl. Google News) → article requests with dates and titles."""
+        if self._not_modified(response):
+            return
+        source = self.sources[response.meta["source"]]
+        try:
+            children, entries = parse_sitemap(response.body, response.url)
+        except FeedError as exc:
+            self.tainted.add(response.url)
+            self._error(source.name, "malformed sitemap", f"{response.url}: {exc}")
+            return
+        for child in children:
+            if self.listing_pages[source.name] < self.max_pages * 4:
+                yield self._listing(child, source, "sitemap", self.parse_sitemap, start=response.meta.get("start"))
+        # Newest first, so that a page limit keeps the freshest news.
+        entries.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
+        for entry in entries:
+            if self.too_old(entry.published):
+                self.count(source.name, "skipped_old")
+                continue
+            request = self._article(entry.url, source, response.url, feed_title=entry.title,
+                                    feed_date=entry.published.isoformat() if entry.published else None)
+            if request is not None:
+                yield request
+
+    def parse_section(self, response: Response) -> Iterator[Any]:
+        """Section page: follow article links inside the domain and the section's own paging, within limits."""
+        if self._not_modified(response):
+            return
+        source = self.sources[response.meta["source"]]
+        yield from self._follow_links(response, source, response.meta.get("depth", 0))
+
+    def _follow_links(self, response: Response, source: Source, depth: int) -> Iterator[scrapy.Request]:
+        """Links from a listing or an article page: paging of the start page, then article candidates."""
+        start = response.meta.get("start") or response.url
+        start_parts = urlsplit(start)
+        try:
+            root = lxml.html.fromstring(response.body)
+        except (ValueError, lxml.etree.ParserError):
+            return
+        limit = source.max_pages or self.max_pages
+        for href in root.xpath("//a/@href"):
+            url = urljoin(response.url, href.strip()).split("#", 1)[0]
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or parts.netloc != start_parts.netloc or _ASSET.search(parts.path):
+                continue
+            if parts.path == start_parts.path:
+                if parts.query and canonicalize_url(url) not in self.requested and self.listing_pages[source.name] < limit:
+                    self.requested.add(canonicalize_url(url))
+                    yield self._listing(url, source, "site", self.parse_section, start=start, depth=depth)
+                continue
+            if depth >= source.depth or not _ARTICLE_PATH.search(parts.path):
+                continue
+            request = self._article(url, source, start, depth=depth + 1, min_text=MIN_SITE_TEXT, start=start)
+            if request is not None:
+                yield request
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        """Hand the raw bytes to the extraction pipeline (decoding happens there); follow links if depth allows."""
+        source = self.sources[response.meta["source"]]
+        self.count(source.name, "pages")
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        yield {"kind": "page", "source": source.name, "url": response.url, "body": response.body,
+               "content_type": content_type, "feed_title": response.meta.get("feed_title", ""),
+               "feed_date": response.meta.get("feed_date"), "feed_summary": response.meta.get("feed_summary", ""),
+               "min_text": response.meta.get("min_text", 0)}
+        depth = response.meta.get("depth")
+        if source.type == "site" and depth is not None and depth < source.depth:
+            yield from self._follow_links(response, source, depth)
+
+    def parse_telegram(self, response: Response) -> Iterator[Any]:
+        """Telegram web preview: every post is an article; page back with ?before=ID until known or old posts."""
+        if self._not_modified(response):
+            return
+        source = self.sources[response.meta["source"]]
+        try:
+            posts, before = parse_telegram(response.body, response.url)
+        except (ValueError, lxml.etree.ParserError) as exc:
+            self._error(source.name, "malformed telegram page", f"{response.url}: {exc}")
+            return
+        fresh = 0
+        for post in posts:
+            if self.too_old(post.published):
+                self.count(source.name, "skipped_old")
+                continue
+            key = canonicalize_url(post.url)
+            if key in self.requested:
+                continue
+            if self.state.seen(post.url):
+                self.count(source.name, "skipped_seen")
+                continue
+            self.requested.add(key)
+            fresh += 1
+            if not post.text:
+                continue
+            yield {"kind": "article", "source": source.name, "article": {
+                "url": post.url, "title": post.text.split("\n", 1)[0][:140], "text": post.text,
+                "lead": post.text.split("\n", 1)[0], "published_at": post.published.isoformat() if post.published else None,
+                "views": post.views, "forwards": post.forwards, "links": post.links, "language": None}}
+        oldest = min((p.published for p in posts if p.published), default=None)
+        limit = source.max_pages or self.max_pages
+        if before and fresh and not self.too_old(oldest) and self.listing_pages[source.name] < limit:
+            base = response.meta.get("start") or response.url.split("?", 1)[0]
+            request = self._listing(f"{base}?before={before}", source, "telegram", self.parse_telegram, start=base)
+            request.meta["conditional"] = False
+            yield request
+
+    # ----- failures --------------------------------------------------------------------------
+    def _error(self, source: str, kind: str, detail: str) -> None:
+        """Count a failure for a source and log it; the crawl goes on."""
+        self.count(source, "errors")
+        self.error_kinds[source][kind] += 1
+        log.warning("%s: %s: %s", source, kind, detail)
+
+    def on_error(self, failure: Failure) -> None:
+        """Errback of every request: classify and count (robots.txt refusals are counted apart)."""
+        request = failure.request
+        source = request.meta.get("source", "?")
+        exc = failure.value
+        if isinstance(exc, IgnoreRequest) and "robots" in str(exc).lower():
+            self.count(source, "robots")
+            return
+        if isinstance(exc, HttpError):
+            kind = f"http {exc.response.status}"
+        else:
+            kind = type(exc).__name__
+            if request.meta.get("listing"):
+                self.tainted.add(request.meta["listing"])
+        if request.meta.get("kind") != "article":
+            self.tainted.add(request.url)
+        self._error(source, kind, request.url)
+
+    def summary(self) -> dict[str, Any]:
+        """Per-source counters and error kinds."""
+        return {name: {**{k: counts.get(k, 0) for k in STAT_KEYS}, "error_kinds": dict(self.error_kinds.get(name, {}))}
+                for name, counts in self.stats_by_source.items()}
