@@ -48,9 +48,11 @@ def _sentence_of(sents: list[tuple[int, int]], pos: int) -> tuple[int, int]:
     return (0, 0) if not sents else sents[-1]
 
 
-def find_mentions(text: str, brands: BrandSet, matcher: BrandMatcher, use_ner: bool = True) -> TextMentions:
+def find_mentions(
+    text: str, brands: BrandSet, matcher: BrandMatcher, use_ner: bool = True, tokens: list[Token] | None = None
+) -> TextMentions:
     """Match brand names, then run NER and homonym checks only on sentences that hold an ambiguous hit."""
-    tokens = tokenize(text)
+    tokens = tokenize(text) if tokens is None else tokens
     hits = matcher.find(text, tokens)
     if not hits:
         return TextMentions(text, tokens, [], [], [])
