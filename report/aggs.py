@@ -1,7 +1,8 @@
 """The Elasticsearch requests behind a report: one aggregation search per period, plus a few small searches.
 
-Only aggregations that the minimal server has are used (each is proven by tests/report/test_aggs_server.py):
-filter, filters, terms, date_histogram, cardinality, nested, reverse_nested, top_hits, sum, value_count.
+Only aggregations that the minimal server has are used :
+filter, filters, terms, date_histogram, cardinality, nested, reverse_nested, top_hits, sum, max, min, avg,
+value_count; tests/report/test_report_metrics.py runs every one of them on the real server.
 """
 
 from __future__ import annotations

@@ -132,3 +132,44 @@ def test_outcomes_and_correlation(rep):
     survey = next(c for c in out["correlations"] if c["outcome"] == "survey: awareness")
     assert survey["lags"][0]["n"] == 2 and survey["lags"][0]["r"] is None
     assert survey["lags"][0]["note"] == "not enough data (n=2 < 10)"
+
+
+def test_cli_report_formats(seeded, tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    monkeypatch.setenv("REZONANS_INDEX_PREFIX", seeded.index_prefix)
+    runner = CliRunner()
+    base = ["report", "--brand", "sberbank", "--week", "2026-W47", "-c", "vtb", "-c", "tbank",
+            "--own-channel", "sberbank_official"]
+    res = runner.invoke(app, base)
+    assert res.exit_code == 0, res.output
+    assert "| Articles, reprints included | 9 (+6, +200%) |" in res.stdout
+    assert "Publicity index PI-1" in res.stdout and "| SBER500 | 3 (+3, new) |" in res.stdout
+    html = tmp_path / "r.html"
+    assert runner.invoke(app, base + ["--format", "html", "--out", str(html)]).exit_code == 0
+    page = html.read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 3 and "https://rbc.ru/news/a4" in page
+    xlsx = tmp_path / "r.xlsx"
+    assert runner.invoke(app, base + ["--format", "xlsx", "--out", str(xlsx)]).exit_code == 0
+    wb = load_workbook(xlsx)
+    summary = {row[0]: row[1:] for row in wb["Summary"].iter_rows(values_only=True) if row and row[0]}
+    assert summary["Articles (incl. reprints)"][:2] == (9, 3)
+    assert [r[0] for r in wb["Share of voice"].iter_rows(min_row=2, values_only=True)] == ["sberbank", "vtb", "tbank"]
+    res = runner.invoke(app, ["report", "--brand", "sberbank", "--week", "2026-W54"])
+    assert res.exit_code == 2 and "has no week 54" in res.output
+
+
+@pytest.mark.unit
+def test_periods():
+    from report.periods import month_period, resolve
+
+    w = week_period("2026-W01")
+    assert w.start.isoformat() == "2025-12-29T00:00:00+03:00" and w.previous().label == "2025-W52"
+    m = month_period("2026-03")
+    assert len(m.days) == 31 and m.previous().label == "2026-02" and len(m.previous().days) == 28
+    r = resolve(date_from="2026-11-01", date_to="2026-11-10")
+    assert len(r.days) == 10 and r.previous().end == r.start and len(r.previous().days) == 10
+    assert resolve(now=datetime(2026, 11, 25, tzinfo=timezone.utc)).label == "2026-W47"
