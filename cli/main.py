@@ -45,3 +45,6 @@ _index.register(app)
 from cli import search as _search; _search.register(app)  # noqa: E402,E702
 from cli import report as _report; _report.register(app)  # noqa: E402,E702
 from cli import outcomes as _outcomes; _outcomes.register(app)  # noqa: E402,E702
+from cli import crawl as _crawl; _crawl.register(app)  # noqa: E402,E702
+from cli import analyze as _analyze; _analyze.register(app)  # noqa: E402,E702
+from cli import reanalyze as _reanalyze; _reanalyze.register(app)  # noqa: E402,E702

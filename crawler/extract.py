@@ -175,9 +175,9 @@ def extract_page(
     if len(text) < max(min_text, 1):
         return None
     page_date = data.get("date")
-    if not page_date:
-        try:
-            page_date = find_date(html, **_DATE_PARAMS)
+    if not page_date and not feed_date:
+        try:  # no date in the markup and none from a feed: let htmldate search the text as well
+            page_date = find_date(html, **{**_DATE_PARAMS, "extensive_search": True})
         except Exception:  # noqa: BLE001
             page_date = None
     published = choose_date(page_date, parse_date(feed_date))

@@ -47,7 +47,7 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "DOWNLOAD_DELAY": options.delay,
         "RANDOMIZE_DOWNLOAD_DELAY": options.delay > 0,
         "AUTOTHROTTLE_ENABLED": options.autothrottle,
-        "AUTOTHROTTLE_START_DELAY": max(options.delay, 1.0),
+        "AUTOTHROTTLE_START_DELAY": max(options.delay, 0.05),
         "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
         "CONCURRENT_REQUESTS": options.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": options.per_domain,

@@ -61,6 +61,7 @@ class DevArticle:
     reprint_of: int | None = None
     comments: list[str] = field(default_factory=list)
     private: bool = False
+    enc_index: int = 0
 
     @property
     def path(self) -> str:
@@ -83,7 +84,7 @@ class DevArticle:
     def encoding(self) -> tuple[str, str]:
         """(codec, how declared) of the page."""
         if self.outlet.layout == "legacy":
-            return LEGACY_ENCODINGS[self.num % len(LEGACY_ENCODINGS)]
+            return LEGACY_ENCODINGS[self.enc_index % len(LEGACY_ENCODINGS)]
         return ("utf-8", "header")
 
 
@@ -173,6 +174,8 @@ class DevSite:
             article = self._original(num, rng, outlet, section, published)
             self.articles.append(article)
         legacy = OUTLETS[4]
+        for index, article in enumerate(a for a in self.articles if a.outlet is legacy):
+            article.enc_index = index
         for k in range(private):
             article = self._original(count + k, rng, legacy, "region", self.now - timedelta(hours=5 + k))
             article.private = True

@@ -1,0 +1,56 @@
+"""Fixtures: a small dev site served on 127.0.0.1 and one real crawl of it, shared by the crawler tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from crawler.devsite import DevServer, DevSite
+from crawler.options import CrawlOptions
+from crawler.run import CrawlStats, crawl
+from crawler.sources import Source, parse_sources
+from rezonans.model import Article
+
+NOW = datetime(2025, 3, 20, 12, 0, tzinfo=timezone(timedelta(hours=3)))
+TEST_OPTIONS = dict(timeout=1.0, max_size=400_000, extract_workers=1)
+
+
+@dataclass
+class CrawlRun:
+    """A dev site, its server, the sources and what one crawl produced."""
+
+    site: DevSite
+    server: DevServer
+    sources: list[Source]
+    articles: list[Article]
+    stats: CrawlStats
+    state_path: Path
+
+
+def make_site(**kw) -> DevSite:
+    """The small site used by the tests (2.5 s slow page against a 1 s timeout, 600 kB page against 400 kB)."""
+    params = dict(articles=70, seed=7, now=NOW, days=14, slow_seconds=2.5, huge_bytes=600_000, telegram_posts=45)
+    params.update(kw)
+    return DevSite(**params)
+
+
+@pytest.fixture(scope="session")
+def served():
+    """The dev site on a free loopback port."""
+    site = make_site()
+    with DevServer(site) as server:
+        yield site, server
+
+
+@pytest.fixture(scope="session")
+def first_run(served, tmp_path_factory) -> CrawlRun:
+    """One full crawl of the dev site into a list."""
+    site, server = served
+    sources = parse_sources(site.sources_yaml(server.url))
+    state = tmp_path_factory.mktemp("crawlstate") / "state.sqlite3"
+    out: list[Article] = []
+    stats = crawl(sources, out.append, CrawlOptions.fast(**TEST_OPTIONS), state_path=state)
+    return CrawlRun(site, server, sources, out, stats, state)
