@@ -1,0 +1,80 @@
+"""`rezonans reanalyze --brand ID`: run the NLP stage again over stored articles (history for a new brand)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from indexer.client import connect
+from report.periods import PeriodError, parse_day
+from report.reanalyze import ReanalyzeStats, reanalyze
+from rezonans.config import ConfigError, load_settings
+
+err = Console(stderr=True)
+
+
+def _day(value: str | None, what: str, end: bool = False) -> datetime | None:
+    if not value:
+        return None
+    day = parse_day(value, what) + (timedelta(days=1) if end else timedelta())
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo("Europe/Moscow"))
+
+
+def reanalyze_command(
+    brand: str = typer.Option(None, "--brand", "-b", help="Brand id whose history to build (articles naming it)."),
+    brands_file: Path = typer.Option(None, "--brands", help="Brand cards (default: $REZONANS_BRANDS or the example)."),
+    date_from: str = typer.Option(None, "--from", help="First day YYYY-MM-DD."),
+    date_to: str = typer.Option(None, "--to", help="Last day YYYY-MM-DD, inclusive."),
+    everything: bool = typer.Option(False, "--all", help="Re-analyse every article in the dates, not just candidates."),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+) -> None:
+    """Re-run mention finding, tone and context over stored articles and write them back in place."""
+    if not brand and not everything:
+        err.print("[red]error:[/red] give --brand ID (articles that may name it) or --all")
+        raise typer.Exit(2)
+    try:
+        from nlp.analyzer import Analyzer
+        from nlp.brands import BrandError
+
+        settings = load_settings()
+        start, end = _day(date_from, "--from"), _day(date_to, "--to", end=True)
+        analyzer = Analyzer.from_file(brands_file)
+    except (PeriodError, ConfigError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    except BrandError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+
+    def show(stats: ReanalyzeStats) -> None:
+        err.print(f"  re-analysed {stats.scanned} articles, {stats.with_brand_after} now mention {brand or 'a brand'}",
+                  highlight=False)
+
+    try:
+        stats = reanalyze(connect(settings), settings, analyzer, brand=brand.lower() if brand else None,
+                          date_from=start, date_to=end, everything=everything, progress=None if as_json else show)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    except Exception as exc:  # noqa: BLE001 - ES down or index missing: a clear line, no trace
+        err.print(f"[red]error:[/red] re-analysis stopped: {escape(str(exc).splitlines()[0][:300])} "
+                  "(is Elasticsearch running? `rezonans es start`)")
+        raise typer.Exit(1) from exc
+    if as_json:
+        typer.echo(json.dumps(stats.as_dict(), ensure_ascii=False))
+        return
+    typer.echo(f"scanned {stats.scanned}, written {stats.written}, failed {stats.failed}, spooled {stats.spooled}")
+    if brand:
+        typer.echo(f"{brand}: {stats.with_brand_before} articles before, {stats.with_brand_after} after "
+                   f"({stats.mentions_after} mentions)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `reanalyze` to the main app."""
+    app.command("reanalyze")(reanalyze_command)
