@@ -74,6 +74,7 @@ def crawl_command(
     delay: float = typer.Option(1.0, "--delay", help="Seconds between requests to one domain."),
     concurrency: int = typer.Option(16, "--concurrency", help="Requests in flight overall."),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds before a request times out."),
+    max_size: int = typer.Option(8 * 1024 * 1024, "--max-size", help="Largest page in bytes; bigger ones are dropped and counted."),
     workers: int = typer.Option(0, "--workers", help="Extraction processes (0 = one per core)."),
     fast: bool = typer.Option(False, "--fast", help="No politeness delays (only for your own or the dev site)."),
     redis_url: Optional[str] = typer.Option(None, "--redis-url", help="Share the queue through Redis (scrapy-redis) to scale out."),
@@ -91,7 +92,7 @@ def crawl_command(
     state_path = state or default_state_path(settings.home)
     base = CrawlOptions.fast() if fast else CrawlOptions()
     options = base.model_copy(update={
-        "max_pages": max_pages, "extract_workers": workers, "redis_url": redis_url,
+        "max_pages": max_pages, "extract_workers": workers, "max_size": max_size, "redis_url": redis_url,
         **({} if fast else {"delay": delay, "concurrency": concurrency, "timeout": timeout}),
     })
     extra: dict[str, Any] = {}
