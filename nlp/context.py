@@ -61,8 +61,11 @@ def promo_codes(text: str, cards: list[BrandCard] | None = None, window: int = 4
     """Promo codes: upper-case codes just after a cue word («промокод», «код», «скидка»), plus brand-card regexes."""
     found: list[str] = []
     for cue in _PROMO_CUE.finditer(text):
-        tail = text[cue.end() : cue.end() + window]
+        tail = re.split(r"[.!?\n]\s", text[cue.end() : cue.end() + window] + " ", maxsplit=1)[0]
         for m in _CODE.finditer(tail):
+            after = cue.end() + m.end()
+            if after < len(text) and (text[after].isalnum() or text[after] == "_"):
+                continue  # cut off by the window: not a whole code
             code = m.group().strip("-_")
             if code not in _CODE_STOP and not code.isdigit():
                 found.append(code)

@@ -123,10 +123,11 @@ def features(sentence: str, start: int, end: int, lexicon: dict[str, float] | No
         nxt = next((t for t in toks[b + 1 : b + 6] if t.pos in {"VERB", "PRTS"}), None)
         if nxt:
             add("SV:" + ("NEG_" if nxt.neg else "") + nxt.lemma, 2.0)
+    prv = next((t for t in reversed(toks[max(0, a - 5) : a]) if t.pos in {"VERB", "PRTS", "INFN"}), None)
+    if prv and head.case in {"accs", "gent", "datv", "ablt", "nomn"}:
+        # nominative and accusative look alike for inanimate nouns: after a verb, take it as the object
+        add("VO:" + ("accs" if head.case == "nomn" else head.case) + ":" + prv.lemma, 2.0)
     if head.case in {"accs", "gent", "datv", "ablt"}:
-        prv = next((t for t in reversed(toks[max(0, a - 5) : a]) if t.pos in {"VERB", "PRTS", "INFN"}), None)
-        if prv:
-            add("VO:" + head.case + ":" + prv.lemma, 2.0)
         prep = toks[a - 1].lemma if a > 0 and toks[a - 1].pos == "PREP" else ""
         if prep:
             add("P:" + prep)

@@ -1,0 +1,64 @@
+"""The shipped tone model on our own sentences: direction, negation, entity-relative features, no sklearn."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nlp.tone import MODEL_PATH, ToneModel, default_model, features
+
+pytestmark = pytest.mark.unit
+
+
+def tone(sentence: str, target: str):
+    start = sentence.index(target)
+    return default_model().predict(sentence, start, start + len(target))
+
+
+def test_clear_positive_and_negative():
+    pos = tone("Президент наградил Сбербанк орденом за помощь пострадавшим.", "Сбербанк")
+    neg = tone("Глава филиала обвинил Сбербанк в коррупции.", "Сбербанк")
+    assert pos.label == "positive" and pos.score > 0.2
+    assert neg.label == "negative" and neg.score < 0
+    assert abs(sum(pos.probs) - 1) < 1e-5
+
+
+def test_award_scores_above_fine_and_neutral_in_between():
+    award = tone("Альфа-Банк признан лучшим банком года и получил престижную премию.", "Альфа-Банк").score
+    report = tone("Альфа-Банк опубликовал отчётность за квартал.", "Альфа-Банк").score
+    fraud = tone("Альфа-Банк не получил премию и был обвинён в мошенничестве.", "Альфа-Банк").score
+    assert award > report > fraud
+
+
+def test_features_mark_negation_and_target_role():
+    f = features("Банк не получил премию.", 0, 4)
+    assert "w:NEG_получить" in f and "w:получить" not in f
+    assert "Tcase:nomn" in f and any(k.startswith("SV:") for k in f)
+    g = features("Суд оштрафовал банк.", 15, 19)
+    assert any(k.startswith("VO:accs:оштрафовать") for k in g)
+
+
+def test_save_load_roundtrip(tmp_path):
+    m = default_model()
+    path = tmp_path / "t.npz"
+    m.save(path)
+    with np.load(path, allow_pickle=False) as z:
+        assert z["weights"].dtype == np.float16
+    m2 = ToneModel.load(path)
+    s = "Компания ВТБ провалила запуск приложения."
+    assert abs(m2.predict(s, 9, 12).score - m.predict(s, 9, 12).score) < 1e-2
+    with pytest.raises(FileNotFoundError, match="train it"):
+        ToneModel.load(tmp_path / "missing.npz")
+
+
+def test_inference_needs_no_sklearn():
+    code = (
+        "import sys; from nlp.tone import default_model; default_model().predict('ВТБ вырос.', 0, 3);"
+        "print('sklearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False"
+    assert MODEL_PATH.stat().st_size < 5_000_000
