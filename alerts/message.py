@@ -1,0 +1,90 @@
+"""An alert and how it explains itself: metric, expected vs observed, period and the top stories with links."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+METRIC_TEXT = {
+    "volume": "articles mentioning {what}",
+    "negative": "articles negative towards {what}",
+    "negative_share": "share of negative articles about {what}",
+    "new_story": "a new story about {what} spreading across sources",
+}
+KIND_TEXT = {"spike": "spike", "drop": "drop", "level_up": "sustained rise", "level_down": "sustained fall",
+             "new_story": "new story"}
+
+
+@dataclass
+class Alert:
+    """One alert, ready for any channel (JSON-able through `as_dict`)."""
+
+    rule: str
+    metric: str
+    kind: str
+    subject: str
+    bucket_start: int
+    bucket_end: int
+    event_start: int
+    observed: float
+    expected: float
+    score: float
+    p_value: float = 1.0
+    bucket: int = 3600
+    stories: list[dict[str, Any]] = field(default_factory=list)
+    held: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict with ISO times as well as epoch seconds."""
+        d = asdict(self)
+        for key in ("bucket_start", "bucket_end", "event_start"):
+            d[f"{key}_iso"] = datetime.fromtimestamp(d[key], timezone.utc).isoformat()
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Alert":
+        """Inverse of `as_dict` (extra keys ignored)."""
+        names = cls.__dataclass_fields__.keys()
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def _value(self, v: float) -> str:
+        """A count as an integer, a share as a percentage."""
+        if self.metric == "negative_share":
+            return f"{100 * v:.0f}%"
+        return f"{v:.0f}" if float(v).is_integer() else f"{v:.1f}"
+
+    def title(self) -> str:
+        """One line: subject, metric and what happened."""
+        what = KIND_TEXT.get(self.kind, self.kind)
+        if self.metric == "new_story":
+            return f"[Rezonans] {self.subject}: new story — {self.extra.get('title') or ''}".rstrip(" —")
+        return f"[Rezonans] {self.subject}: {what} in {self.metric.replace('_', ' ')}"
+
+    def text(self, tz: str = "UTC") -> str:
+        """The full explanation, plain text."""
+        zone = ZoneInfo(tz)
+
+        def fmt(ts: int) -> str:
+            return datetime.fromtimestamp(ts, zone).strftime("%Y-%m-%d %H:%M")
+
+        lines = [self.title()]
+        if self.held:
+            lines.append("(held during quiet hours)")
+        lines.append(f"Rule: {self.rule} · metric: {METRIC_TEXT.get(self.metric, self.metric).format(what=self.subject)}")
+        lines.append(f"Period: {fmt(self.bucket_start)} – {fmt(self.bucket_end)} {tz}"
+                     + (f" (event since {fmt(self.event_start)})" if self.event_start < self.bucket_start else ""))
+        if self.metric == "new_story":
+            lines.append(f"Observed: {self.observed:.0f} articles from {self.extra.get('sources', '?')} sources "
+                         f"(alert at {self.expected:.0f})")
+        else:
+            lines.append(f"Observed: {self._value(self.observed)}, expected: {self._value(self.expected)} "
+                         f"(score {self.score:.2f}, p = {self.p_value:.1e})")
+        if self.stories:
+            lines.append("Top stories:")
+            for s in self.stories:
+                src = f" ({s['source']})" if s.get("source") else ""
+                lines.append(f"  • {s.get('title') or '(untitled)'}{src} {s.get('url') or ''}".rstrip())
+        return "\n".join(lines)

@@ -1,0 +1,324 @@
+"""The alert rules file: rules, channels, quiet hours and watch settings, validated with errors that say the fix."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timezone
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from alerts.detector import DetectorSettings, threshold_for
+from rezonans.config import ConfigError
+
+Metric = Literal["volume", "negative", "negative_share", "new_story"]
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|sec|m|min|h|d|w)\s*$", re.I)
+_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: str | int | float) -> int:
+    """'5m', '1h', '1d', '2w' or a number of seconds → seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value <= 0:
+            raise ValueError(f"duration {value} must be positive")
+        return int(value)
+    m = _DURATION.match(str(value))
+    if not m:
+        raise ValueError(f"duration {value!r} is not understood: write e.g. 5m, 1h, 1d or 1w")
+    seconds = int(m.group(1)) * _UNITS[m.group(2).lower()]
+    if seconds <= 0:
+        raise ValueError(f"duration {value!r} must be positive")
+    return seconds
+
+
+def format_duration(seconds: int) -> str:
+    """Seconds → the shortest of 1w/1d/1h/1m/1s that divides them."""
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConsoleChannel(_Strict):
+    """Print alerts to standard output."""
+
+    type: Literal["console"] = "console"
+
+
+class EmailChannel(_Strict):
+    """Send alerts over SMTP (STARTTLS and login optional; the password comes from an environment variable)."""
+
+    type: Literal["email"]
+    host: str
+    port: int = 25
+    starttls: bool = False
+    ssl: bool = False
+    user: str | None = None
+    password_env: str | None = Field(None, description="name of the environment variable with the password")
+    sender: str = "rezonans@localhost"
+    to: list[str] = Field(min_length=1)
+    timeout: float = 20.0
+
+
+class WebhookChannel(_Strict):
+    """HTTP POST of the alert as JSON."""
+
+    type: Literal["webhook"]
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: float = 10.0
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        """Only http(s) URLs."""
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"url {value!r} must start with http:// or https://")
+        return value
+
+
+class TelegramChannel(_Strict):
+    """A Telegram bot message: POST {api_url}/bot<token>/sendMessage."""
+
+    type: Literal["telegram"]
+    chat_id: str | int
+    token: str | None = None
+    token_env: str | None = Field(None, description="name of the environment variable with the bot token")
+    api_url: str = "https://api.telegram.org"
+    timeout: float = 10.0
+
+    @model_validator(mode="after")
+    def _token(self) -> "TelegramChannel":
+        """A token is needed, given directly or through an environment variable."""
+        if not self.token and not self.token_env:
+            raise ValueError("give the bot token as token_env: NAME_OF_ENV_VARIABLE (or token: ...)")
+        return self
+
+
+Channel = Annotated[ConsoleChannel | EmailChannel | WebhookChannel | TelegramChannel, Field(discriminator="type")]
+
+
+class QuietHours(_Strict):
+    """A daily window (local time) when alerts are held for later (hold) or thrown away (drop)."""
+
+    start: time
+    end: time
+    timezone: str = "UTC"
+    mode: Literal["hold", "drop"] = "hold"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        """Must be an IANA zone name."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Moscow or UTC") from None
+        return value
+
+    def active(self, now: datetime) -> bool:
+        """Whether `now` falls in the window (windows may cross midnight, e.g. 23:00–08:00)."""
+        local = now.astimezone(ZoneInfo(self.timezone)).time().replace(tzinfo=None)
+        if self.start <= self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+
+class Retry(_Strict):
+    """How a failing channel is retried within one check."""
+
+    attempts: int = Field(3, ge=1, le=10)
+    backoff: float = Field(1.0, ge=0, description="seconds before the 2nd attempt; doubles each time")
+
+
+class Rule(_Strict):
+    """One alert rule: what to count, how to bucket it, how sensitive, where to send."""
+
+    name: str = Field(pattern=r"^[\w.-]+$")
+    brand: str | None = None
+    query: str | None = Field(None, description="search query language (as in `rezonans search`)")
+    es_query: dict[str, Any] | None = Field(None, description="raw Elasticsearch query over articles")
+    metric: Metric = "volume"
+    bucket: int = 3600
+    sensitivity: str | float = "medium"
+    warmup: int | None = Field(None, ge=0)
+    cooldown: int | None = Field(None, ge=1)
+    min_delta: float = Field(3.0, ge=0)
+    daily: bool = True
+    weekly: bool = True
+    settle: int = Field(0, ge=0, description="seconds after a bucket ends before it is scored")
+    channels: list[str] | None = None
+    quiet_hours: QuietHours | None = None
+    # new_story only
+    min_articles: int = Field(5, ge=2)
+    min_sources: int = Field(2, ge=1)
+    enabled: bool = True
+
+    @field_validator("bucket", "settle", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> int:
+        """Durations as 5m, 1h, 1d or seconds."""
+        if value == 0 or value == "0":
+            return 0
+        return parse_duration(value)
+
+    @field_validator("sensitivity")
+    @classmethod
+    def _sensitivity(cls, value: str | float) -> str | float:
+        """low, medium, high or a number in (0, 1)."""
+        threshold_for(value)
+        return value
+
+    @field_validator("brand")
+    @classmethod
+    def _brand(cls, value: str | None) -> str | None:
+        """Brand ids are lower case."""
+        return value.strip().lower() if value else value
+
+    @model_validator(mode="after")
+    def _what(self) -> "Rule":
+        """A rule counts a brand, a query, or both; query syntax is checked now."""
+        if not (self.brand or self.query or self.es_query):
+            raise ValueError("say what to count: brand: BRAND_ID, query: 'search query' or es_query: {...}")
+        if self.query and self.es_query:
+            raise ValueError("use either query: or es_query:, not both")
+        if self.metric in ("negative", "negative_share") and not self.brand:
+            raise ValueError(f"metric {self.metric} needs brand: (tone is judged towards a brand)")
+        if self.bucket < 60:
+            raise ValueError("bucket must be at least 1m")
+        if self.query:
+            from report.query import QuerySyntaxError, parse
+
+            try:
+                parse(self.query)
+            except QuerySyntaxError as exc:
+                raise ValueError(f"query: {exc.pretty()}") from None
+        return self
+
+    def detector_settings(self) -> DetectorSettings:
+        """The detector tuning of this rule."""
+        return DetectorSettings(sensitivity=self.sensitivity, warmup=self.warmup, cooldown=self.cooldown,
+                                min_delta=self.min_delta, daily=self.daily, weekly=self.weekly)
+
+    def fingerprint(self) -> str:
+        """What the stored detector state depends on: change it and the state starts afresh."""
+        keys = ("brand", "query", "es_query", "metric", "bucket", "sensitivity", "warmup", "cooldown",
+                "min_delta", "daily", "weekly")
+        return yaml.safe_dump({k: getattr(self, k) for k in keys}, sort_keys=True)
+
+
+class Watch(_Strict):
+    """The `alerts watch` loop."""
+
+    check_every: int = 300
+    crawl_every: int | None = None
+    crawl_command: list[str] = Field(default_factory=lambda: ["rezonans", "crawl"])
+    crawl_timeout: int = 3600
+
+    @field_validator("check_every", "crawl_every", "crawl_timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> int | None:
+        """Durations as 5m, 1h or seconds."""
+        return None if value is None else parse_duration(value)
+
+
+class AlertsConfig(_Strict):
+    """The whole rules file."""
+
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    channels: dict[str, Channel] = Field(default_factory=lambda: {"console": ConsoleChannel()})
+    rules: list[Rule] = Field(min_length=1)
+    watch: Watch = Field(default_factory=Watch)
+    retry: Retry = Field(default_factory=Retry)
+    timezone: str = "UTC"
+    history: int = Field(28 * 86400, description="seconds of history read on the first check of a rule")
+    top_stories: int = Field(5, ge=0, le=50)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_defaults(cls, data: Any) -> Any:
+        """Copy `defaults:` into each rule that does not set the key itself."""
+        if isinstance(data, dict) and isinstance(data.get("defaults"), dict) and isinstance(data.get("rules"), list):
+            data = dict(data)
+            data["rules"] = [{**data["defaults"], **r} if isinstance(r, dict) else r for r in data["rules"]]
+        if isinstance(data, dict) and "history" in data:
+            data = dict(data)
+            data["history"] = parse_duration(data["history"])
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> "AlertsConfig":
+        """Rule names unique; channels named by rules exist."""
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.name in seen:
+                raise ValueError(f"rule name {rule.name!r} is used twice: give each rule its own name")
+            seen.add(rule.name)
+            for ch in rule.channels or []:
+                if ch not in self.channels:
+                    raise ValueError(f"rule {rule.name!r}: unknown channel {ch!r}; define it under channels: "
+                                     f"(known: {', '.join(sorted(self.channels)) or 'none'})")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.timezone!r}: use an IANA name such as Europe/Moscow") from None
+        return self
+
+    def channels_for(self, rule: Rule) -> list[str]:
+        """Channel names of a rule (all console channels when it names none)."""
+        if rule.channels is not None:
+            return rule.channels
+        return [n for n, c in self.channels.items() if c.type == "console"] or list(self.channels)[:1]
+
+
+def _where(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
+    """Human location of a validation error: rules[2].bucket → rule 'sber-hourly': bucket."""
+    parts = list(loc)
+    if len(parts) >= 2 and parts[0] == "rules" and isinstance(parts[1], int):
+        rules = data.get("rules") or []
+        name = rules[parts[1]].get("name") if parts[1] < len(rules) and isinstance(rules[parts[1]], dict) else None
+        head = f"rule {name!r}" if name else f"rule #{parts[1] + 1}"
+        rest = ".".join(str(p) for p in parts[2:] if not str(p).startswith(("function-", "tagged-")))
+        return f"{head}: {rest}" if rest else head
+    return ".".join(str(p) for p in parts) or "file"
+
+
+def parse_config(data: Any, source: str = "rules") -> AlertsConfig:
+    """Validate a loaded mapping; ConfigError names the rule, the field and the fix."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the rules file must be a mapping with a rules: list")
+    try:
+        return AlertsConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (check the spelling; see docs/alerts.md)"
+            elif err["type"] == "missing":
+                msg = "required key is missing"
+            problems.append(f"{_where(tuple(err['loc']), data)}: {msg}")
+        raise ConfigError(f"{source}: " + "; ".join(problems)) from exc
+
+
+def load_config(path: Path) -> AlertsConfig:
+    """Read and validate a YAML (or JSON) rules file."""
+    if not path.is_file():
+        raise ConfigError(f"rules file {path} does not exist: copy examples/alerts.yaml and edit it")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"rules file {path} is not valid YAML: {exc}") from exc
+    return parse_config(data, str(path))
+
+
+def utcnow() -> datetime:
+    """Now, aware UTC."""
+    return datetime.now(timezone.utc)

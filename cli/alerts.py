@@ -1,0 +1,176 @@
+"""`rezonans alerts backtest|check|watch|validate`: anomaly alerts on mention volume and tone."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from alerts.backtest import BacktestError, backtest, read_series, write_points
+from alerts.check import run_check, state_path, watch
+from alerts.detector import DetectorSettings
+from alerts.rules import load_config, parse_duration
+from indexer.client import ESUnavailable
+from rezonans.config import ConfigError, load_settings
+
+alerts_app = typer.Typer(help="Alerts on sudden changes in mention volume and tone.", no_args_is_help=True)
+
+RULES_HELP = "Rules file (YAML); see examples/alerts.yaml."
+
+
+def _fail(message: str, code: int = 2) -> None:
+    """Print an error to stderr and exit."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _config(rules: Path):
+    """Load the rules file or exit with its error."""
+    try:
+        return load_config(rules)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+@alerts_app.command("backtest")
+def backtest_cmd(
+    csv_file: Path = typer.Option(..., "--csv", help="CSV with timestamp,value[,total] ('-' for stdin)."),
+    bucket: Optional[str] = typer.Option(None, help="Bucket size (5m, 1h, 1d); inferred from the data if not given."),
+    sensitivity: str = typer.Option("medium", help="low, medium, high or a score threshold in (0, 1)."),
+    warmup: Optional[int] = typer.Option(None, help="Buckets scored 0 while the baseline learns (default: 1 week)."),
+    cooldown: Optional[int] = typer.Option(None, help="Quiet buckets that end an event (default: 2 hours' worth)."),
+    min_delta: float = typer.Option(3.0, help="Smallest |observed - expected| that may alert."),
+    daily: bool = typer.Option(True, help="Model the hour-of-day profile."),
+    weekly: bool = typer.Option(True, help="Model the day-of-week profile."),
+    gaps: str = typer.Option("zero", help="Missing buckets: zero (as the live check sees them) or skip."),
+    rules: Optional[Path] = typer.Option(None, help="Take the detector settings of --rule from this rules file."),
+    rule: Optional[str] = typer.Option(None, help="Rule name in --rules."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stderr."),
+) -> None:
+    """Score a past series exactly as the live check would: CSV on stdout, summary on stderr."""
+    if gaps not in ("zero", "skip"):
+        _fail("--gaps must be zero or skip")
+    try:
+        if rules is not None:
+            config = _config(rules)
+            chosen = next((r for r in config.rules if r.name == rule), None) if rule else config.rules[0]
+            if chosen is None:
+                _fail(f"no rule {rule!r} in {rules}: known rules are {', '.join(r.name for r in config.rules)}")
+            det_settings = chosen.detector_settings()
+            interval = chosen.bucket if bucket is None else parse_duration(bucket)
+        else:
+            sens: str | float = sensitivity if sensitivity in ("low", "medium", "high") else float(sensitivity)
+            det_settings = DetectorSettings(sensitivity=sens, warmup=warmup, cooldown=cooldown, min_delta=min_delta,
+                                            daily=daily, weekly=weekly)
+            interval = parse_duration(bucket) if bucket else None
+    except ValueError as exc:
+        _fail(str(exc).splitlines()[0] if "validation error" not in str(exc) else str(exc))
+    try:
+        if str(csv_file) == "-":
+            series = read_series(sys.stdin, interval, gaps)  # type: ignore[arg-type]
+        else:
+            if not csv_file.is_file():
+                _fail(f"{csv_file} does not exist")
+            with csv_file.open(encoding="utf-8-sig", newline="") as fh:
+                series = read_series(fh, interval, gaps)  # type: ignore[arg-type]
+    except BacktestError as exc:
+        _fail(str(exc))
+    result = backtest(series, det_settings)
+    write_points(result, sys.stdout)
+    summary = result.summary()
+    if as_json:
+        typer.echo(json.dumps({**summary, "bad_row_details": series.bad_rows[:100]}, ensure_ascii=False), err=True)
+        return
+    for line in series.bad_rows[:20]:
+        typer.echo(f"bad row: {line}", err=True)
+    if len(series.bad_rows) > 20:
+        typer.echo(f"... and {len(series.bad_rows) - 20} more bad rows", err=True)
+    for ts, n in series.gaps[:10]:
+        from alerts.backtest import iso
+        typer.echo(f"gap: {n} bucket(s) missing from {iso(ts)}"
+                   + (" (filled with 0)" if gaps == "zero" else " (skipped)"), err=True)
+    typer.echo(
+        f"points: {summary['points']}  interval: {summary['interval']}  warm-up: {summary['warmup_buckets']} buckets  "
+        f"threshold: {summary['threshold']}\n"
+        f"anomalous points: {summary['anomalous_points']}  alerts: {summary['alerts']}  "
+        f"events: {summary['events']}  gaps: {summary['gaps']} ({summary['gap_buckets']} buckets)  "
+        f"bad rows: {summary['bad_rows']}", err=True)
+
+
+@alerts_app.command("check")
+def check_cmd(
+    rules: Path = typer.Option(..., "--rules", "-r", help=RULES_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print what happened as JSON."),
+) -> None:
+    """One pass: score the buckets completed since the last check and deliver alerts."""
+    config = _config(rules)
+    try:
+        settings = load_settings()
+        result = run_check(settings, config)
+    except (ConfigError, ESUnavailable) as exc:
+        _fail(str(exc), 1)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(f"rules: {len(config.rules)}  buckets scored: {sum(result.scored.values())}  "
+                   f"alerts: {len(result.alerts)}  held: {result.held}  dropped: {result.dropped}", err=True)
+        for name, error in result.errors.items():
+            typer.echo(f"rule {name} failed: {error}", err=True)
+    if result.errors and len(result.errors) == len([r for r in config.rules if r.enabled]):
+        raise typer.Exit(1)
+
+
+@alerts_app.command("watch")
+def watch_cmd(
+    rules: Path = typer.Option(..., "--rules", "-r", help=RULES_HELP),
+    check_every: Optional[str] = typer.Option(None, help="Seconds or 5m/1h between checks (default from rules)."),
+    crawl_every: Optional[str] = typer.Option(None, help="Start `rezonans crawl` this often (e.g. 30m); 0 = never."),
+    max_iterations: Optional[int] = typer.Option(None, help="Stop after this many checks (default: run forever)."),
+) -> None:
+    """Check in a loop, and run crawls on a schedule in a separate process."""
+    config = _config(rules)
+    try:
+        settings = load_settings()
+        every = parse_duration(check_every) if check_every else None
+        crawl = None if crawl_every is None else (0 if crawl_every == "0" else parse_duration(crawl_every))
+    except (ConfigError, ValueError) as exc:
+        _fail(str(exc))
+    stats = watch(settings, config, max_iterations=max_iterations, check_every=every, crawl_every=crawl)
+    typer.echo(f"checks: {stats.iterations}  alerts: {stats.alerts}  crawls: {stats.crawls_started}  "
+               f"crawl failures: {stats.crawl_failures}  errors: {stats.errors}", err=True)
+
+
+@alerts_app.command("validate")
+def validate_cmd(rules: Path = typer.Option(..., "--rules", "-r", help=RULES_HELP)) -> None:
+    """Check a rules file and list its rules."""
+    config = _config(rules)
+    for r in config.rules:
+        what = r.brand or ""
+        what += f" query={r.query!r}" if r.query else (" es_query" if r.es_query else "")
+        typer.echo(f"{r.name}: {r.metric} of {what.strip()} per {r.bucket}s, sensitivity {r.sensitivity}, "
+                   f"channels {', '.join(config.channels_for(r))}")
+
+
+@alerts_app.command("reset")
+def reset_cmd(rule: Optional[str] = typer.Option(None, help="Forget only this rule's state.")) -> None:
+    """Forget detector state so the next check learns from history again."""
+    path = state_path(load_settings())
+    if not path.exists():
+        typer.echo("no state")
+        return
+    if rule is None:
+        path.unlink()
+        typer.echo(f"removed {path}")
+        return
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.get("rules", {}).pop(rule, None)
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    typer.echo(f"forgot {rule}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `alerts` group to the main app."""
+    app.add_typer(alerts_app, name="alerts")
