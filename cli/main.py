@@ -48,3 +48,5 @@ from cli import outcomes as _outcomes; _outcomes.register(app)  # noqa: E402,E70
 from cli import crawl as _crawl; _crawl.register(app)  # noqa: E402,E702
 from cli import analyze as _analyze; _analyze.register(app)  # noqa: E402,E702
 from cli import reanalyze as _reanalyze; _reanalyze.register(app)  # noqa: E402,E702
+from cli import demo as _demo; _demo.register(app)  # noqa: E402,E702
+from cli import alerts as _alerts; _alerts.register(app)  # noqa: E402,E702
