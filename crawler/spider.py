@@ -94,7 +94,7 @@ class SourceSpider(scrapy.Spider):
                      "telegram": self.parse_telegram}
         for source in self.sources.values():
             for url in source.start_urls:
-                yield self._listing(url, source, source.type, callbacks[source.type], start=url, depth=0)
+                yield self._listing(url, source, source.type, callbacks[source.type], start=url, hops=0)
 
     # ----- callbacks -------------------------------------------------------------------------
     def parse_feed(self, response: Response) -> Iterator[Any]:
@@ -164,7 +164,7 @@ class SourceSpider(scrapy.Spider):
         if self._not_modified(response):
             return
         source = self.sources[response.meta["source"]]
-        yield from self._follow_links(response, source, response.meta.get("depth", 0))
+        yield from self._follow_links(response, source, response.meta.get("hops", 0))
 
     def _follow_links(self, response: Response, source: Source, depth: int) -> Iterator[scrapy.Request]:
         """Links from a listing or an article page: paging of the start page, then article candidates."""
@@ -183,11 +183,11 @@ class SourceSpider(scrapy.Spider):
             if parts.path == start_parts.path:
                 if parts.query and canonicalize_url(url) not in self.requested and self.listing_pages[source.name] < limit:
                     self.requested.add(canonicalize_url(url))
-                    yield self._listing(url, source, "site", self.parse_section, start=start, depth=depth)
+                    yield self._listing(url, source, "site", self.parse_section, start=start, hops=depth)
                 continue
             if depth >= source.depth or not _ARTICLE_PATH.search(parts.path):
                 continue
-            request = self._article(url, source, start, depth=depth + 1, min_text=MIN_SITE_TEXT, start=start)
+            request = self._article(url, source, start, hops=depth + 1, min_text=MIN_SITE_TEXT, start=start)
             if request is not None:
                 yield request
 
@@ -200,7 +200,7 @@ class SourceSpider(scrapy.Spider):
                "content_type": content_type, "feed_title": response.meta.get("feed_title", ""),
                "feed_date": response.meta.get("feed_date"), "feed_summary": response.meta.get("feed_summary", ""),
                "min_text": response.meta.get("min_text", 0)}
-        depth = response.meta.get("depth")
+        depth = response.meta.get("hops")  # our link hops; Scrapy's own meta["depth"] counts every request
         if source.type == "site" and depth is not None and depth < source.depth:
             yield from self._follow_links(response, source, depth)
 
