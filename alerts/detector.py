@@ -79,7 +79,7 @@ class DetectorSettings(BaseModel):
         return {
             "threshold": threshold_for(self.sensitivity),
             "warmup": self.warmup if self.warmup is not None else max(warmup, 6),
-            "cooldown": self.cooldown if self.cooldown is not None else max(2, math.ceil(7200 / bucket)),
+            "cooldown": self.cooldown if self.cooldown is not None else max(3, math.ceil(4 * 3600 / bucket)),
             "min_delta": self.min_delta,
             "daily": self.daily and bucket < DAY,
             "weekly": self.weekly and bucket <= DAY,
@@ -129,7 +129,7 @@ class _Base:
         """Fresh state."""
         return {"n": 0, "last_ts": None, "cusum_up": 0.0, "cusum_down": 0.0, "run_sum": 0.0, "run_n": 0,
                 "run_excess": 0.0, "in_event": False, "event_dir": 0, "event_start": None, "quiet": 0,
-                "events": 0}
+                "events": 0, "pre_level": None, "pre_dir": 0, "pre_ts": None}
 
     # --- persistence -------------------------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -148,7 +148,7 @@ class _Base:
 
     # --- scoring and grouping ----------------------------------------------------------------------------------
     def _score(self, ts: int, value: float, expected: float, lower: float, upper: float, pmf: float,
-               weight: float, excess: float, total: float | None = None) -> Point:
+               weight: float, excess: float, total: float | None = None, pre_p: float | None = None) -> Point:
         """Combine the one-bucket tail and the CUSUM into a score, then group alerts into events."""
         s, p = self.s, self.p
         warm = s["n"] >= p["warmup"]
@@ -178,9 +178,21 @@ class _Base:
         score, kind = max(eligible) if eligible else (0.0, None)
         p_value = min(upper, lower)
         anomalous = kind is not None and score >= p["threshold"]
-        if any(c[2] and c[1].startswith("level") and c[0] >= p["threshold"] for c in candidates):
-            self._accept_level_shift()
         direction = 1 if kind in ("spike", "level_up") else -1
+        if s.get("pre_ts") is not None and ts - s["pre_ts"] > WEEK:
+            s["pre_level"], s["pre_dir"], s["pre_ts"] = None, 0, None  # a week at the new level: it is the norm
+        if anomalous and s.get("pre_level") is not None and direction == -s["pre_dir"] and (pre_p or 0) > 0.01:
+            # Back to the level before the last accepted shift: a recovery, not news.
+            self._rebase(s["pre_level"])
+            s["pre_level"], s["pre_dir"], s["pre_ts"] = None, 0, None
+            s["cusum_up"] = s["cusum_down"] = 0.0
+            s["run_sum"], s["run_n"], s["run_excess"] = 0.0, 0.0, 0.0
+            s["in_event"], s["event_dir"], s["event_start"], s["quiet"] = False, 0, None, 0
+            return Point(ts, value, expected, round(score, 6), False, "recovery", p_value, None, total)
+        if any(c[2] and c[1].startswith("level") and c[0] >= p["threshold"] for c in candidates):
+            if s.get("pre_level") is None:
+                s["pre_level"], s["pre_dir"], s["pre_ts"] = self._current_level(), direction, ts
+            self._accept_level_shift()
         alert = False
         if anomalous:
             s["quiet"] = 0
@@ -205,6 +217,10 @@ class _Base:
 
     def _rebase(self, level: float) -> None:
         """Set the baseline level (subclass)."""
+        raise NotImplementedError
+
+    def _current_level(self) -> float:
+        """The baseline level now (subclass)."""
         raise NotImplementedError
 
     def _check_ts(self, ts: int) -> None:
@@ -280,7 +296,11 @@ class CountDetector(_Base):
         phi = self.dispersion
         lower, upper = stats.count_cdf(y, mu, phi), stats.count_sf(y, mu, phi)
         pmf = stats.count_pmf(y, mu, phi)
-        point = self._score(ts, y, mu, lower, upper, pmf, hf * df, y - mu)
+        pre_p = None
+        if s.get("pre_level") is not None:
+            pre_mu = max(MU_FLOOR, s["pre_level"] * hf * df)
+            pre_p = 2 * min(stats.count_cdf(y, pre_mu, phi), stats.count_sf(y, pre_mu, phi))
+        point = self._score(ts, y, mu, lower, upper, pmf, hf * df, y - mu, None, pre_p)
         # Learn: clip after warm-up so that anomalies do not teach the baseline.
         sd = math.sqrt(mu + phi * mu * mu)
         warm = s["n"] >= p["warmup"]
@@ -337,6 +357,10 @@ class CountDetector(_Base):
         """Jump the level to the post-change estimate."""
         self.s["level_y"] = max(0.0, level) * self.s["level_w"]
 
+    def _current_level(self) -> float:
+        """Deseasonalised level now."""
+        return self.level
+
 
 class ShareDetector(_Base):
     """Share of negative mentions per bucket: binomial with over-dispersion + CUSUM (no seasonality)."""
@@ -370,7 +394,11 @@ class ShareDetector(_Base):
         ke, ne = k / d, n / d
         lower, upper = stats.binom_cdf(ke, ne, pi), stats.binom_sf(ke, ne, pi)
         pmf = stats.binom_pmf(ke, ne, pi)
-        point = self._score(ts, k / n, pi, lower, upper, pmf, n, k - n * pi, n)
+        pre_p = None
+        if s.get("pre_level") is not None:
+            pre = min(0.999, max(1e-6, s["pre_level"]))
+            pre_p = 2 * min(stats.binom_cdf(ke, ne, pre), stats.binom_sf(ke, ne, pre))
+        point = self._score(ts, k / n, pi, lower, upper, pmf, n, k - n * pi, n, pre_p)
         kc = k
         if s["n"] >= p["warmup"]:
             sd = math.sqrt(n * pi * (1 - pi) * d)
@@ -389,6 +417,10 @@ class ShareDetector(_Base):
         """Jump the expected share to the post-change mean share."""
         s = self.s
         s["k"] = max(0.0, min(1.0, level)) * s["tot"]
+
+    def _current_level(self) -> float:
+        """Expected share now."""
+        return self.share()
 
 
 Detector = CountDetector | ShareDetector

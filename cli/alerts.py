@@ -104,13 +104,20 @@ def backtest_cmd(
 def check_cmd(
     rules: Path = typer.Option(..., "--rules", "-r", help=RULES_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print what happened as JSON."),
+    now: Optional[str] = typer.Option(None, help="Check as of this ISO 8601 time instead of now (replays, tests)."),
 ) -> None:
     """One pass: score the buckets completed since the last check and deliver alerts."""
     config = _config(rules)
     try:
         settings = load_settings()
-        result = run_check(settings, config)
-    except (ConfigError, ESUnavailable) as exc:
+        when = None
+        if now:
+            from datetime import datetime, timezone
+
+            when = datetime.fromisoformat(now)
+            when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        result = run_check(settings, config, now=when)
+    except (ConfigError, ESUnavailable, ValueError) as exc:
         _fail(str(exc), 1)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))

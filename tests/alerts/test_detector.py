@@ -1,0 +1,181 @@
+"""Detector on synthetic seasonal Poisson series: detection delay, false alarms, causality, resumable state."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from alerts import stats
+from alerts.detector import (
+    WEEK,
+    CountDetector,
+    DetectorSettings,
+    ShareDetector,
+    from_state,
+    run,
+    threshold_for,
+)
+from alerts.synthetic import Injection, detect, detection_delay, false_alarms_per_week, make_series
+
+pytestmark = pytest.mark.unit
+
+HOUR = 3600
+
+
+def _poisson_sum(y: int, mu: float, upper: bool) -> float:
+    """Exact tail by summing the pmf."""
+    pmf = [math.exp(-mu + k * math.log(mu) - math.lgamma(k + 1)) for k in range(0, 400)]
+    return sum(pmf[y:]) if upper else sum(pmf[: y + 1])
+
+
+@pytest.mark.parametrize("mu", [0.05, 1.3, 12.0, 80.0])
+def test_poisson_tails_match_direct_sums(mu: float) -> None:
+    for y in range(0, int(mu * 3) + 6):
+        assert stats.count_sf(y, mu, 0.0) == pytest.approx(_poisson_sum(y, mu, True), rel=1e-9, abs=1e-300)
+        assert stats.count_cdf(y, mu, 0.0) == pytest.approx(_poisson_sum(y, mu, False), rel=1e-9)
+
+
+def test_negative_binomial_tail_is_heavier_and_sums_to_one() -> None:
+    mu, phi = 10.0, 0.5
+    total = sum(stats.count_pmf(k, mu, phi) for k in range(0, 2000))
+    assert total == pytest.approx(1.0, rel=1e-9)
+    assert stats.count_sf(40, mu, phi) > 100 * stats.count_sf(40, mu, 0.0)
+    # sf(y) = 1 - cdf(y - 1)
+    assert stats.count_sf(15, mu, phi) == pytest.approx(1 - stats.count_cdf(14, mu, phi), rel=1e-9)
+
+
+def test_binomial_tails_match_direct_sums() -> None:
+    n, p = 30, 0.2
+    pmf = [math.comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(n + 1)]
+    for k in range(n + 1):
+        assert stats.binom_sf(k, n, p) == pytest.approx(sum(pmf[k:]), rel=1e-9)
+        assert stats.binom_cdf(k, n, p) == pytest.approx(sum(pmf[: k + 1]), rel=1e-9)
+
+
+def test_mid_p_residuals_are_roughly_standard_normal() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    zs = []
+    for mu in (0.3, 3.0, 30.0):
+        for y in rng.poisson(mu, 3000):
+            zs.append(stats.mid_p_z(stats.count_cdf(y, mu, 0), stats.count_sf(y, mu, 0), stats.count_pmf(y, mu, 0)))
+    assert abs(float(np.mean(zs))) < 0.05
+    assert 0.75 < float(np.std(zs)) < 1.05
+
+
+@pytest.mark.parametrize("bucket,base", [(HOUR, 10.0), (HOUR, 1.0), (300, 10.0)])
+def test_no_alert_storm_on_pure_seasonal_noise(bucket: int, base: float) -> None:
+    rates = []
+    for seed in range(4):
+        series = make_series(seed, bucket=bucket, weeks=5, base=base)
+        points = detect(series)
+        warm = int(WEEK / bucket)
+        assert all(p.score == 0.0 and not p.alert for p in points[:warm]), "warm-up must be silent"
+        rates.append(false_alarms_per_week(points, bucket, warm))
+    assert max(rates) <= 1.0, rates
+    assert sum(rates) / len(rates) <= 0.5, rates
+
+
+def test_no_alert_storm_on_zero_inflated_low_counts() -> None:
+    for seed in range(3):
+        series = make_series(seed, bucket=300, weeks=4, base=0.3, overdispersion=1.0)
+        points = detect(series)
+        assert false_alarms_per_week(points, 300, int(WEEK / 300)) <= 1.0
+
+
+@pytest.mark.parametrize("kind,factor,length,max_delay", [
+    ("spike", 4.0, 1, 0),
+    ("shift", 2.0, 0, 6),
+    ("drop", 0.2, 12, 6),
+])
+def test_injected_anomalies_are_detected_within_a_few_buckets(kind: str, factor: float, length: int,
+                                                              max_delay: int) -> None:
+    for seed in range(4):
+        start = 4 * 168 + 24 * seed + 12  # a weekday noon in week 5
+        inj = Injection(kind, start, length, factor)
+        series = make_series(100 + seed, bucket=HOUR, weeks=5, base=10.0, injections=[inj])
+        points = detect(series)
+        delay = detection_delay(points, inj, window=24)
+        assert delay is not None and delay <= max_delay, (seed, delay)
+        alert = points[start + delay]
+        expected_kind = {"spike": "spike", "shift": "level_up", "drop": ("drop", "level_down")}[kind]
+        assert alert.kind in (expected_kind if isinstance(expected_kind, tuple) else (expected_kind,))
+
+
+def test_one_event_is_one_alert() -> None:
+    start = 4 * 168 + 12
+    inj = Injection("drop", start, 8, 0.0)  # eight silent hours at midday
+    series = make_series(7, bucket=HOUR, weeks=5, base=10.0, injections=[inj])
+    points = detect(series)
+    in_event = [p for p in points[start:start + 8] if p.kind is not None]
+    assert len(in_event) >= 3  # several anomalous buckets ...
+    assert sum(p.alert for p in points[start:start + 10]) == 1  # ... but a single alert
+    assert all(p.event_start == points[start + detection_delay(points, inj)].ts for p in in_event)
+
+
+def test_level_shift_is_absorbed_not_repeated() -> None:
+    start = 4 * 168 + 12
+    inj = Injection("shift", start, 0, 3.0)
+    series = make_series(3, bucket=HOUR, weeks=6, base=5.0, injections=[inj])
+    points = detect(series)
+    assert sum(p.alert for p in points[start:]) <= 2  # the new level becomes the baseline
+
+
+def test_streaming_with_json_state_equals_batch() -> None:
+    inj = Injection("spike", 300, 1, 5.0)
+    series = make_series(11, bucket=HOUR, weeks=3, base=4.0, injections=[inj])
+    settings = DetectorSettings(sensitivity="high", warmup=48)
+    batch = run(CountDetector(HOUR, settings), list(zip(series.ts, series.values)))
+    det = CountDetector(HOUR, settings)
+    streamed = []
+    for ts, value in zip(series.ts, series.values):
+        streamed.append(det.update(ts, value))
+        det = from_state(json.loads(json.dumps(det.state())))  # as `check` does between runs
+    assert [p.as_dict() for p in streamed] == [p.as_dict() for p in batch]
+    assert any(p.alert for p in batch)
+
+
+def test_scores_are_causal() -> None:
+    """Changing a future point never changes an earlier score."""
+    series = make_series(5, bucket=HOUR, weeks=3, base=6.0)
+    rows = list(zip(series.ts, series.values))
+    a = run(CountDetector(HOUR), rows)
+    rows[400] = (rows[400][0], rows[400][1] + 200)
+    b = run(CountDetector(HOUR), rows)
+    assert [p.score for p in a[:400]] == [p.score for p in b[:400]]
+    assert b[400].score > a[400].score and b[400].alert
+
+
+def test_share_detector_sees_a_jump_in_negative_share() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    det = ShareDetector(HOUR, DetectorSettings(warmup=48))
+    points = []
+    for i in range(400):
+        total = int(rng.poisson(20))
+        share = 0.1 if i < 300 else 0.5
+        negative = int(rng.binomial(total, share))
+        points.append(det.update(1704067200 + i * HOUR, negative, total))
+    assert sum(p.alert for p in points[48:300]) <= 1
+    assert any(p.alert for p in points[300:303])
+    state = json.loads(json.dumps(det.state()))
+    assert from_state(state).share() == pytest.approx(det.share())
+
+
+def test_sensitivity_and_validation() -> None:
+    assert threshold_for("high") < threshold_for("medium") < threshold_for("low")
+    assert threshold_for(0.3) == 0.3
+    with pytest.raises(ValueError, match="low, medium, high"):
+        threshold_for("extreme")
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        DetectorSettings(sensitivity=1.5)
+    det = CountDetector(HOUR)
+    det.update(1000 * HOUR, 3)
+    with pytest.raises(ValueError, match="increase"):
+        det.update(999 * HOUR, 3)
+    with pytest.raises(ValueError, match="non-negative"):
+        det.update(1001 * HOUR, -1)
