@@ -1,0 +1,142 @@
+"""Benchmark of the NLP stage on generated Russian news articles: load time, articles/s, peak memory.
+
+Usage: python bench/nlp.py [--articles 400] [--brand-share 0.4] [--workers 2]
+Prints JSON. Figures: model load (brand cards + tone model + NER), lemmas+matching articles/s, full stage
+articles/s (one process and a pool of --workers processes), peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import time
+from concurrent.futures import ProcessPoolExecutor
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+# this file is named nlp.py: keep its folder off the import path so that `nlp` is the package
+_HERE = str(Path(__file__).resolve().parent)
+sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != _HERE]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SUBJ = ["Правительство", "Министерство финансов", "Центральный банк", "Мэрия Москвы", "Губернатор области",
+        "Госдума", "Росстат", "Аналитики", "Эксперты рынка", "Профсоюз", "Прокуратура", "Компания", "Жители района"]
+VERB = ["объявил о", "сообщил о", "рассказал о", "предупредил о", "заявил о", "пообещал", "отчитался о",
+        "раскритиковал", "одобрил", "приостановил"]
+OBJ = ["снижении ключевой ставки", "росте цен на продукты", "новых правилах для застройщиков",
+       "программе льготной ипотеки", "ремонте дорог в регионах", "повышении пенсий", "сокращении импорта",
+       "строительстве новой станции метро", "проверке управляющих компаний", "планах на следующий год",
+       "субсидиях для фермеров", "ограничениях для мигрантов", "цифровизации госуслуг", "рекордном урожае зерна"]
+TAIL = ["Об этом говорится в сообщении ведомства.", "Решение вступит в силу с 1 января.",
+        "Эксперты считают, что это поддержит спрос.", "Ранее подобные меры обсуждались в правительстве.",
+        "По данным Росстата, инфляция за месяц составила 0,7%.", "Жители уже заметили изменения.",
+        "Критики называют меры недостаточными.", "Подробности пока не раскрываются."]
+BRAND_SENT = [
+    "{b} объявил о снижении ставок по вкладам.", "Клиенты {b_gen} пожаловались на сбой в приложении.",
+    "Суд оштрафовал {b_acc} на 500 тысяч рублей.", "Аналитики повысили прогноз прибыли {b_gen}.",
+    "В {b_loc} стартовала акция: по промокоду VESNA25 скидка 10%.", "Глава {b_gen} дал интервью РБК.",
+    "{b} запустил благотворительную программу для школ.", "Акции {b_gen} подорожали на 3%.",
+]
+BRANDS = [("Сбербанк", "Сбербанка", "Сбербанк", "Сбербанке"), ("ВТБ", "ВТБ", "ВТБ", "ВТБ"),
+          ("Т-Банк", "Т-Банка", "Т-Банк", "Т-Банке"), ("Магнит", "Магнита", "Магнит", "Магните"),
+          ("МегаФон", "МегаФона", "МегаФон", "МегаФоне"), ("Альфа-Банк", "Альфа-Банка", "Альфа-Банк", "Альфа-Банке"),
+          ("«Пятёрочка»", "«Пятёрочки»", "«Пятёрочку»", "«Пятёрочке»"), ("Билайн", "Билайна", "Билайн", "Билайне")]
+
+
+def make_articles(n: int, brand_share: float, seed: int = 7) -> list[dict]:
+    """Generated articles of 250–500 words; a share of them mention brands."""
+    rnd = random.Random(seed)
+    out = []
+    t0 = datetime(2025, 3, 1, tzinfo=timezone.utc)
+    for i in range(n):
+        sents = []
+        for _ in range(rnd.randint(18, 35)):
+            sents.append(f"{rnd.choice(SUBJ)} {rnd.choice(VERB)} {rnd.choice(OBJ)}. {rnd.choice(TAIL)}")
+        if rnd.random() < brand_share:
+            for _ in range(rnd.randint(1, 4)):
+                b = rnd.choice(BRANDS)
+                s = rnd.choice(BRAND_SENT).format(b=b[0], b_gen=b[1], b_acc=b[2], b_loc=b[3])
+                sents.insert(rnd.randrange(len(sents) + 1), s)
+        paras = [" ".join(sents[j : j + 4]) for j in range(0, len(sents), 4)]
+        out.append({"url": f"https://bench.example.ru/n/{i}", "source": {"name": "bench"},
+                    "title": f"{rnd.choice(SUBJ)} {rnd.choice(VERB)} {rnd.choice(OBJ)}",
+                    "text": "\n".join(paras), "published_at": (t0 + timedelta(hours=i)).isoformat()})
+    return out
+
+
+_ANALYZER = None
+
+
+def _init() -> None:
+    global _ANALYZER
+    from nlp.analyzer import Analyzer
+
+    _ANALYZER = Analyzer.from_file()
+
+
+def _work(batch: list[dict]) -> int:
+    from rezonans.model import Article
+
+    for d in batch:
+        _ANALYZER.analyze(Article.model_validate(d))
+    return len(batch)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--articles", type=int, default=400)
+    ap.add_argument("--brand-share", type=float, default=0.4)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    docs = make_articles(args.articles, args.brand_share)
+    words = sum(len(d["text"].split()) for d in docs) / len(docs)
+
+    t = time.perf_counter()
+    from nlp.analyzer import Analyzer
+    from nlp.ner import _tagger
+    from nlp.tone import default_model
+    from rezonans.model import Article
+
+    analyzer = Analyzer.from_file()
+    default_model()
+    _tagger()
+    load = time.perf_counter() - t
+
+    arts = [Article.model_validate(d) for d in docs]
+    from nlp.lemmas import tokenize
+    from nlp.analyzer import _lemmas
+
+    t = time.perf_counter()
+    hits = 0
+    for a in arts:
+        for part in (a.title, a.text):
+            toks = tokenize(part)
+            _lemmas(toks)
+            hits += len(analyzer.matcher.find(part, toks))
+    lem_rate = len(arts) / (time.perf_counter() - t)
+
+    t = time.perf_counter()
+    for a in arts:
+        analyzer.analyze(a)
+    full_rate = len(arts) / (time.perf_counter() - t)
+    mentions = sum(len(a.mentions) for a in arts)
+
+    batches = [docs[i : i + 25] for i in range(0, len(docs), 25)]
+    t = time.perf_counter()
+    with ProcessPoolExecutor(args.workers, initializer=_init) as pool:
+        done = sum(pool.map(_work, batches))
+    pool_rate = done / (time.perf_counter() - t)  # includes each worker's model load
+
+    print(json.dumps({
+        "articles": len(arts), "mean_words": round(words), "brand_share": args.brand_share, "hits": hits,
+        "mentions": mentions, "load_s": round(load, 2), "lemmas_matching_per_s_1core": round(lem_rate, 1),
+        "full_stage_per_s_1core": round(full_rate, 1), f"full_stage_per_s_{args.workers}proc": round(pool_rate, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
