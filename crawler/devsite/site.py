@@ -226,6 +226,7 @@ class DevSite:
         paragraphs[0] = f"Как сообщает «{source.outlet.name}», " + paragraphs[0][0].lower() + paragraphs[0][1:]
         if len(paragraphs) > 4:
             paragraphs.pop(rng.randint(2, len(paragraphs) - 1))
+        paragraphs[-1] += f" Редакция «{outlet.name}» следит за развитием событий. " + fill(rng.choice(FILLER), rng)
         when = min(source.published + timedelta(hours=rng.randint(1, 20)), self.now - timedelta(minutes=5))
         slug = f"{num + 1000}-{hashlib.sha1(f'{self.seed}-{num}'.encode()).hexdigest()[:8]}"
         return DevArticle(num, outlet, source.section, slug, source.title + ": подробности", paragraphs,
