@@ -44,7 +44,7 @@ class _Cluster:
 class ReprintDetector:
     """Streaming (add → cluster id) and batch near-duplicate clustering; pickle-able state."""
 
-    threshold: float = 0.5
+    threshold: float = 0.4
     num_perm: int = 64
     window_days: float = 7.0
     shingle: int = 3
