@@ -1,0 +1,1 @@
+"""Shipped data: example brand cards and the labelled homonym set."""

@@ -1,0 +1,1 @@
+"""Shipped model artifacts (see README.md, the model card)."""
