@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from report import quiet_transport
 from report.demo import DEMO_PREFIX, DEMO_WEEK, run_demo
 
 err = Console(stderr=True)
@@ -24,6 +25,7 @@ def demo_command(
 ) -> None:
     """Start Elasticsearch, serve a realistic Russian news site on 127.0.0.1, crawl, analyse, index and print
     the weekly report for {week} (Markdown here, HTML and XLSX in files).""".format(week=DEMO_WEEK)
+    quiet_transport()
     try:
         result = run_demo(brand=brand.lower(), out_html=out, out_xlsx=xlsx, articles=articles, prefix=prefix,
                           say=lambda s: err.print(escape(s), highlight=False))

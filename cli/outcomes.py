@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from report import quiet_transport
 from indexer.client import connect
 from report.outcomes import OutcomesError, import_file, outcomes_index
 from rezonans.config import ConfigError, load_settings
@@ -25,6 +26,7 @@ def import_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Validate and store a CSV (idempotent: importing it again changes nothing); bad rows are listed by line."""
+    quiet_transport()
     try:
         settings = load_settings()
         parsed = import_file(connect(settings), settings, file, brand=brand)

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from report import quiet_transport
 from indexer.client import connect
 from report.periods import PeriodError, parse_day
 from report.reanalyze import ReanalyzeStats, reanalyze
@@ -35,6 +36,7 @@ def reanalyze_command(
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
     """Re-run mention finding, tone and context over stored articles and write them back in place."""
+    quiet_transport()
     if not brand and not everything:
         err.print("[red]error:[/red] give --brand ID (articles that may name it) or --all")
         raise typer.Exit(2)

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from report import quiet_transport
 from indexer.client import connect
 from report.brands import BrandCardError, default_cards_path
 from report.build import ReportError, build_report, scope_for
@@ -50,6 +51,7 @@ def report_command(
 ) -> None:
     """Weekly (or monthly) publicity report: volume, stories, tone, publicity index, sources, stories, share of
     voice, negatives, promo codes, own channels and outcomes, each against the previous period."""
+    quiet_transport()
     if fmt not in ("md", "html", "xlsx", "json"):
         err.print("[red]error:[/red] --format must be md, html, xlsx or json")
         raise typer.Exit(2)

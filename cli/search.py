@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from report import quiet_transport
 from indexer.client import connect
 from report.periods import PeriodError, parse_day
 from report.query import QuerySyntaxError
@@ -59,6 +60,7 @@ def search_command(
 ) -> None:
     """Search articles. Words match all their forms, "quoted phrases" match exactly; AND OR NOT ( ) and
     fields brand: source: sentiment: type: promo: title: cluster: (see docs/report.md)."""
+    quiet_transport()
     if sort not in ("date", "relevance"):
         err.print("[red]error:[/red] --sort must be date or relevance")
         raise typer.Exit(2)

@@ -120,7 +120,8 @@ def period_figures(raw: dict[str, Any], scope: ReportScope) -> dict[str, Any]:
         o = aggs["own"]
         posts = o["doc_count"]
         own = {"posts": posts, "views": int(o["views"]["value"]), "forwards": int(o["forwards"]["value"]),
-               "avg_views": (o["views"]["value"] / o["with_views"]["value"]) if o["with_views"]["value"] else None,
+               "avg_views": (round(o["views"]["value"] / o["with_views"]["value"], 1)
+                             if o["with_views"]["value"] else None),
                "channels": {c["key"]: {"posts": c["doc_count"], "views": int(c["views"]["value"]),
                                        "forwards": int(c["forwards"]["value"])} for c in o["channels"]["buckets"]}}
     negatives = [_negative(h, scope.brand) for h in raw.get("negatives", [])]
