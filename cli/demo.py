@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from report import quiet_transport
-from report.demo import DEMO_PREFIX, DEMO_WEEK, run_demo
+from report.demo import DEMO_PREFIX, run_demo
 
 err = Console(stderr=True)
 
@@ -24,7 +24,7 @@ def demo_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report figures as JSON instead of Markdown."),
 ) -> None:
     """Start Elasticsearch, serve a realistic Russian news site on 127.0.0.1, crawl, analyse, index and print
-    the weekly report for {week} (Markdown here, HTML and XLSX in files).""".format(week=DEMO_WEEK)
+    the weekly report for 2026-W47 (Markdown here, HTML and XLSX in files)."""
     quiet_transport()
     try:
         result = run_demo(brand=brand.lower(), out_html=out, out_xlsx=xlsx, articles=articles, prefix=prefix,
