@@ -79,7 +79,7 @@ class DetectorSettings(BaseModel):
         return {
             "threshold": threshold_for(self.sensitivity),
             "warmup": self.warmup if self.warmup is not None else max(warmup, 6),
-            "cooldown": self.cooldown if self.cooldown is not None else max(3, math.ceil(4 * 3600 / bucket)),
+            "cooldown": self.cooldown if self.cooldown is not None else max(3, math.ceil(3600 / bucket)),
             "min_delta": self.min_delta,
             "daily": self.daily and bucket < DAY,
             "weekly": self.weekly and bucket <= DAY,
