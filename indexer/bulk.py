@@ -43,12 +43,16 @@ class Spool:
         self.folder = folder
         self._path: Path | None = None
 
+    def _new_path(self, kind: str) -> Path:
+        """A fresh file name carrying the writer's process id."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        return self.folder / f"{kind}-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:6]}.jsonl"
+
     def write(self, actions: list[dict[str, Any]]) -> Path:
         """Append actions to this writer's spool file (fsynced: a crash loses nothing written)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
         if self._path is None:
-            stamp = time.strftime("%Y%m%dT%H%M%S")
-            self._path = self.folder / f"spool-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:6]}.jsonl"
+            self._path = self._new_path("spool")
         with self._path.open("a", encoding="utf-8") as fh:
             for action in actions:
                 fh.write(json.dumps(action, ensure_ascii=False))
@@ -57,16 +61,77 @@ class Spool:
             os.fsync(fh.fileno())
         return self._path
 
+    def adopt(self, journal: Path) -> Path:
+        """Turn a journal whose batch could not be sent into a spool file."""
+        target = self._new_path("spool")
+        journal.rename(target)
+        return target
+
     def files(self) -> list[Path]:
-        """Spool files waiting to be replayed, oldest first."""
-        return sorted(self.folder.glob("spool-*.jsonl")) if self.folder.exists() else []
+        """Files waiting to be replayed, oldest first: spool files and journals of writers that died."""
+        if not self.folder.exists():
+            return []
+        orphans = [p for p in self.folder.glob("journal-*.jsonl") if not _pid_alive(_pid_of(p))]
+        return sorted([*self.folder.glob("spool-*.jsonl"), *orphans], key=lambda p: p.stat().st_mtime)
+
+
+class Journal:
+    """Write-ahead file of the writer's unsent buffer, so that a killed process loses nothing it accepted."""
+
+    def __init__(self, spool: Spool) -> None:
+        self.spool = spool
+        self.path: Path | None = None
+        self._fh: Any = None
+
+    def append(self, action: dict[str, Any]) -> None:
+        """Add one action; it is in the operating system's hands when this returns (survives kill -9)."""
+        if self._fh is None:
+            self.path = self.spool._new_path("journal")
+            self._fh = self.path.open("a", encoding="utf-8")
+        self._fh.write(json.dumps(action, ensure_ascii=False) + "\n")
+        self._fh.flush()
+
+    def close(self, sent: bool) -> Path | None:
+        """End this batch: drop the file if it was sent, otherwise keep it as a spool file."""
+        if self._fh is None:
+            return None
+        if not sent:
+            os.fsync(self._fh.fileno())
+        self._fh.close()
+        self._fh = None
+        path, self.path = self.path, None
+        assert path is not None
+        if sent:
+            path.unlink(missing_ok=True)
+            return None
+        return self.spool.adopt(path)
+
+
+def _pid_of(path: Path) -> int:
+    """Process id in a spool or journal file name (0 if none)."""
+    parts = path.stem.split("-")
+    return int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class BulkWriter:
     """Buffers articles and sends them in bulk; when the server is down they go to the spool instead."""
 
     def __init__(self, settings: Settings, client: Elasticsearch | None = None, chunk_size: int = 500,
-                 max_retries: int = 3, initial_backoff: float = 1.0, refresh: bool = False) -> None:
+                 max_retries: int = 3, initial_backoff: float = 1.0, refresh: bool = False,
+                 durable: bool = False) -> None:
         self.settings = settings
         self.client = client or connect(settings)
         self.chunk_size = chunk_size
@@ -74,6 +139,8 @@ class BulkWriter:
         self.initial_backoff = initial_backoff
         self.refresh = refresh
         self.spool = Spool(settings.spool_dir)
+        # durable: every accepted document is journalled first, so kill -9 between add() and flush() loses nothing.
+        self.journal = Journal(self.spool) if durable else None
         self.stats = BulkStats()
         self._buffer: list[dict[str, Any]] = []
         self._templates_ready = False
@@ -87,12 +154,12 @@ class BulkWriter:
 
     def add(self, article: Article, index: str | None = None) -> None:
         """Queue one article (its stable id makes re-sending harmless)."""
-        self._buffer.append(action_for(article, self.settings, index))
-        if len(self._buffer) >= self.chunk_size:
-            self.flush()
+        self.add_action(action_for(article, self.settings, index))
 
     def add_action(self, action: dict[str, Any]) -> None:
         """Queue a ready bulk action (used by replay and re-analysis)."""
+        if self.journal is not None:
+            self.journal.append(action)
         self._buffer.append(action)
         if len(self._buffer) >= self.chunk_size:
             self.flush()
@@ -110,6 +177,8 @@ class BulkWriter:
                 ensure_templates(self.client, self.settings)
                 self._templates_ready = True
             self._send(batch)
+            if self.journal is not None:
+                self.journal.close(sent=True)
         except (TransportError, ConnectionError) as exc:
             # After the client's own retries, give the server a pause before trying again.
             self._down_until = time.monotonic() + 30
@@ -131,8 +200,9 @@ class BulkWriter:
             self._reject(rejected, batch)
 
     def _to_spool(self, batch: list[dict[str, Any]], reason: str) -> None:
-        """Keep a batch on disk for `rezonans index replay`."""
-        path = self.spool.write(batch)
+        """Keep a batch on disk for `rezonans index replay` (a journalled batch is already there)."""
+        kept = self.journal.close(sent=False) if self.journal is not None else None
+        path = kept or self.spool.write(batch)
         self.stats.spooled += len(batch)
         if str(path) not in self.stats.spool_files:
             self.stats.spool_files.append(str(path))
