@@ -36,17 +36,18 @@ def main(
 
 
 # Command groups, in data-flow order. Each module exposes `register(app)`.
-from cli import es as _es  # noqa: E402
+from cli import (  # noqa: E402
+    alerts,
+    analyze,
+    crawl,
+    demo,
+    es,
+    index,
+    outcomes,
+    reanalyze,
+    report,
+    search,
+)
 
-_es.register(app)
-from cli import index as _index  # noqa: E402
-
-_index.register(app)
-from cli import search as _search; _search.register(app)  # noqa: E402,E702
-from cli import report as _report; _report.register(app)  # noqa: E402,E702
-from cli import outcomes as _outcomes; _outcomes.register(app)  # noqa: E402,E702
-from cli import crawl as _crawl; _crawl.register(app)  # noqa: E402,E702
-from cli import analyze as _analyze; _analyze.register(app)  # noqa: E402,E702
-from cli import reanalyze as _reanalyze; _reanalyze.register(app)  # noqa: E402,E702
-from cli import demo as _demo; _demo.register(app)  # noqa: E402,E702
-from cli import alerts as _alerts; _alerts.register(app)  # noqa: E402,E702
+for _group in (demo, es, crawl, analyze, index, reanalyze, search, report, outcomes, alerts):
+    _group.register(app)
