@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -13,18 +11,11 @@ from rich.markup import escape
 
 from report import quiet_transport
 from indexer.client import connect
-from report.periods import PeriodError, parse_day
+from report.periods import PeriodError, day_bound
 from report.reanalyze import ReanalyzeStats, reanalyze
 from rezonans.config import ConfigError, load_settings
 
 err = Console(stderr=True)
-
-
-def _day(value: str | None, what: str, end: bool = False) -> datetime | None:
-    if not value:
-        return None
-    day = parse_day(value, what) + (timedelta(days=1) if end else timedelta())
-    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo("Europe/Moscow"))
 
 
 def reanalyze_command(
@@ -45,7 +36,7 @@ def reanalyze_command(
         from nlp.brands import BrandError
 
         settings = load_settings()
-        start, end = _day(date_from, "--from"), _day(date_to, "--to", end=True)
+        start, end = day_bound(date_from, "--from"), day_bound(date_to, "--to", end=True)
         analyzer = Analyzer.from_file(brands_file)
     except (PeriodError, ConfigError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")

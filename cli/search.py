@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import typer
@@ -15,7 +14,7 @@ from rich.table import Table
 
 from report import quiet_transport
 from indexer.client import connect
-from report.periods import PeriodError, parse_day
+from report.periods import PeriodError, day_bound
 from report.query import QuerySyntaxError
 from report.search import SearchError, SearchRequest, export, search
 from rezonans.config import ConfigError, load_settings
@@ -34,16 +33,6 @@ def _marked(snippet: str, spans: list[tuple[int, int]]) -> str:
         last = e
     out.append(escape(snippet[last:]))
     return "".join(out)
-
-
-def _day(value: str | None, what: str, end: bool = False) -> datetime | None:
-    """--from/--to as aware datetimes (inclusive days, Moscow time)."""
-    if not value:
-        return None
-    from zoneinfo import ZoneInfo
-
-    day = parse_day(value, what) + (timedelta(days=1) if end else timedelta())
-    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo("Europe/Moscow"))
 
 
 def search_command(
@@ -66,8 +55,8 @@ def search_command(
         raise typer.Exit(2)
     try:
         settings = load_settings()
-        request = SearchRequest(query=query, date_from=_day(date_from, "--from"),
-                                date_to=_day(date_to, "--to", end=True), brands=[b.lower() for b in brand],
+        request = SearchRequest(query=query, date_from=day_bound(date_from, "--from"),
+                                date_to=day_bound(date_to, "--to", end=True), brands=[b.lower() for b in brand],
                                 sort=sort)  # type: ignore[arg-type]
         request.body_query()  # syntax errors before any connection
         client = connect(settings)

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rezonans.model import SourceRef
+from rezonans.yamldoc import load_with_nodes, node_line
 
 DEFAULT_SOURCES = Path(__file__).with_name("sources_default.yaml")
 
@@ -94,29 +95,14 @@ def telegram_preview(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/{path}"
 
 
-def _line_of(root: yaml.Node, index: int, field: str | None) -> int | None:
+def _line_of(root: yaml.Node | None, index: int, field: str | None) -> int | None:
     """1-based line of sources[index].field (or of the item) in the YAML node tree."""
-    try:
-        items = next(v for k, v in root.value if k.value == "sources")
-        item = items.value[index]
-    except (StopIteration, AttributeError, IndexError, TypeError):
-        return None
-    if field and isinstance(item, yaml.MappingNode):
-        for key, value in item.value:
-            if key.value == field:
-                return value.start_mark.line + 1
-    return item.start_mark.line + 1
+    return node_line(root, ("sources", index, field) if field else ("sources", index))
 
 
 def parse_sources(text: str, origin: str = "<sources>") -> list[Source]:
     """Parse and validate a sources YAML document; errors say file:line, what is wrong and how to fix it."""
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{origin}:{mark.line + 1}" if mark else origin
-        raise SourcesError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)}); check indentation and quoting") from exc
+    root, data = load_with_nodes(text, origin, SourcesError)
     if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
         raise SourcesError(f"{origin}:1: expected a top-level `sources:` list, e.g.\nsources:\n  - name: Example\n    type: rss\n    url: https://example.ru/rss")
     sources: list[Source] = []

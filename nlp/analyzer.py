@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
@@ -17,7 +16,7 @@ from nlp.mentions import TextMentions, find_mentions
 from nlp.ner import sentences
 from nlp.reprints import ReprintDetector
 from nlp.tone import ToneModel, default_model
-from rezonans.model import Article, BrandTone, Mention, Target
+from rezonans.model import Article, BrandTone, Mention
 
 log = logging.getLogger(__name__)
 LEAD_CHARS = 400  # without an explicit lead, the text's first paragraph (at most this long) counts as the lead
@@ -104,7 +103,6 @@ class Analyzer:
                 placement = name if name != "body" else ("lead" if h.start < lead_end else "body")
                 sent = _sentence_at(tm.sentences, h.start, h.end, value)
                 res = self.tone.predict(value[sent[0] : sent[1]], h.start - sent[0], h.end - sent[0])
-                ner_org = any(e.type == "ORG" and e.start < h.end and e.end > h.start for e in tm.ents)
                 mentions.append(
                     Mention(
                         brand=h.brand, start=h.start, end=h.end, text=h.text, matched_form=h.name,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from rezonans.yamldoc import load_with_nodes, node_line
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 
@@ -92,32 +93,9 @@ class BrandSet(BaseModel):
         return next((c for c in self.brands if c.id == brand_id), None)
 
 
-def _node_line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """1-based line of the YAML node at a pydantic error location (deepest node found)."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
-            if nxt is None:
-                break
-            node = nxt
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-        else:
-            break
-        line = node.start_mark.line + 1
-    return line
-
-
 def parse_brands(text: str, source: str = "<brands>") -> BrandSet:
     """Validate brand cards from YAML text; errors say where (file:line) and how to fix."""
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise BrandError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)}); check indentation and quotes") from exc
+    node, data = load_with_nodes(text, source, BrandError)
     if isinstance(data, list):  # a bare list of cards is accepted too
         data = {"brands": data}
         node = yaml.MappingNode("tag:yaml.org,2002:map", [(yaml.ScalarNode("tag:yaml.org,2002:str", "brands"), node)])
@@ -129,7 +107,7 @@ def parse_brands(text: str, source: str = "<brands>") -> BrandSet:
         problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
-            line = _node_line(node, loc)
+            line = node_line(node, loc)
             field = ".".join(str(p) for p in loc) or "brands"
             msg = err["msg"]
             if err["type"] == "missing":

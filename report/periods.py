@@ -95,6 +95,14 @@ def parse_day(value: str, what: str) -> date:
         raise PeriodError(f"bad {what} date {value!r}: write it as YYYY-MM-DD") from exc
 
 
+def day_bound(value: str | None, what: str, end: bool = False, tz: str = DEFAULT_TZ) -> datetime | None:
+    """A --from/--to option as an aware datetime: the start of that day, or of the next day for an inclusive end."""
+    if not value:
+        return None
+    day = parse_day(value, what) + (timedelta(days=1) if end else timedelta())
+    return _local(day, tz)
+
+
 def range_period(date_from: str, date_to: str, tz: str = DEFAULT_TZ) -> Period:
     """Explicit days, both inclusive."""
     first, last = parse_day(date_from, "--from"), parse_day(date_to, "--to")
