@@ -28,6 +28,7 @@ class BrandCard(BaseModel):
     competitors: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     promo_codes: list[str] = Field(default_factory=list)
+    own_channels: list[str] = Field(default_factory=list)  # source names of the brand's own channels (SMM view)
     ambiguous: bool | None = None  # None: decided per name from the dictionary (common word or surname)
 
     @field_validator("id")
@@ -113,7 +114,7 @@ def parse_brands(text: str, source: str = "<brands>") -> BrandSet:
             if err["type"] == "missing":
                 msg = f"field '{loc[-1]}' is required (add '{loc[-1]}: ...' to this card)"
             elif err["type"] == "extra_forbidden":
-                msg = f"unknown field '{loc[-1]}' (allowed: id, name, aliases, competitors, exclude, promo_codes, ambiguous)"
+                msg = f"unknown field '{loc[-1]}' (allowed: id, name, aliases, competitors, exclude, promo_codes, own_channels, ambiguous)"
             problems.append(f"{source}:{line}: {field}: {msg}")
         raise BrandError("bad brand cards:\n" + "\n".join(problems)) from exc
 

@@ -20,7 +20,7 @@ def load_cards(path: Path) -> dict[str, dict[str, Any]]:
         raise BrandCardError(str(exc)) from exc
     return {
         card.id: {"name": card.name, "competitors": list(card.competitors),
-                  "own_channels": list(getattr(card, "own_channels", None) or [])}
+                  "own_channels": list(card.own_channels)}
         for card in brand_set.brands
     }
 

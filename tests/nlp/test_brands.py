@@ -48,3 +48,17 @@ def test_default_path_follows_environment(monkeypatch, tmp_path):
     assert default_brands_path().name == "brands.yaml"
     monkeypatch.setenv("REZONANS_BRANDS", str(tmp_path / "b.yaml"))
     assert default_brands_path() == tmp_path / "b.yaml"
+
+
+def test_own_channels_reach_the_report_scope(tmp_path):
+    from report.brands import load_cards
+    from report.build import scope_for
+
+    path = tmp_path / "brands.yaml"
+    path.write_text("brands:\n  - id: sberbank\n    name: Сбербанк\n    competitors: [vtb]\n"
+                    "    own_channels: [СберБанк]\n  - id: vtb\n    name: ВТБ\n", encoding="utf-8")
+    cards = load_cards(path)
+    assert cards["sberbank"]["own_channels"] == ["СберБанк"] and cards["vtb"]["own_channels"] == []
+    scope = scope_for("sberbank", path)
+    assert scope.own_channels == ["СберБанк"] and scope.competitors == ["vtb"]
+    assert scope_for("sberbank", path, None, ["Другой"]).own_channels == ["Другой"]
