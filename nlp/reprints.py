@@ -44,7 +44,7 @@ class _Cluster:
 class ReprintDetector:
     """Streaming (add → cluster id) and batch near-duplicate clustering; pickle-able state."""
 
-    threshold: float = 0.4
+    threshold: float = 0.5
     num_perm: int = 64
     window_days: float = 7.0
     shingle: int = 3
@@ -105,7 +105,7 @@ class ReprintDetector:
                 sim = mh.jaccard(self._mh[key]) if key in self._mh else 0.0
                 if sim > best_sim:
                     best, best_sim = key, sim
-            if best is not None:
+            if best is not None and best_sim >= self.threshold:  # LSH candidates include false positives
                 cluster_id = self._member[best]
         if cluster_id is None or cluster_id not in self._clusters:
             cluster_id = "c" + article.id[:16]

@@ -75,3 +75,34 @@ def test_batch_marks_earliest_as_original_and_state_persists(tmp_path):
     assert again.add(third)[0] == orig.cluster
     path.write_bytes(b"broken")
     assert isinstance(ReprintDetector.load(path), ReprintDetector)
+
+
+def test_reprint_clusters_match_the_dev_site_ground_truth():
+    """Articles sharing boilerplate sentences are not reprints; the dev site's planted reprints are."""
+    from collections import defaultdict
+    from itertools import combinations
+
+    from crawler.devsite import DevSite
+    from nlp.reprints import ReprintDetector
+    from rezonans.model import Article, SourceRef
+
+    site = DevSite(articles=300, seed=3)
+    articles, truth = [], {}
+    for a in site.articles:
+        art = Article(url=f"http://dev.test/{a.num}", source=SourceRef(name=str(a.outlet)), title=a.title,
+                      text="\n".join(a.paragraphs), published_at=a.published)
+        articles.append(art)
+        truth[art.id] = a.reprint_of if a.reprint_of is not None else a.num
+    ReprintDetector().assign(articles)
+
+    def pairs(labels):
+        groups = defaultdict(list)
+        for key, label in labels.items():
+            groups[label].append(key)
+        return {frozenset(p) for members in groups.values() for p in combinations(members, 2)}
+
+    expected, found = pairs(truth), pairs({a.id: a.cluster for a in articles})
+    assert len(expected) >= 10
+    correct = len(expected & found)
+    assert correct / len(found) >= 0.8, f"precision {correct}/{len(found)}"
+    assert correct / len(expected) >= 0.8, f"recall {correct}/{len(expected)}"
