@@ -100,6 +100,7 @@ def run(config: dict[str, Any], emitter: Emitter) -> int:
         "sources": spider.summary() if spider else {},
         "validators": [[url, *values] for url, values in (spider.validators.items() if spider else [])
                        if url not in spider.tainted],
+        "walks": {ch: newest for ch, newest in (spider.walks.items() if spider else []) if ch not in spider.broken_walks},
         "requests": scrapy_stats.get("downloader/request_count", 0),
         "responses": scrapy_stats.get("downloader/response_count", 0),
         "bytes": scrapy_stats.get("downloader/response_bytes", 0),

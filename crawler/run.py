@@ -133,6 +133,8 @@ def crawl(
         for key in ("requests", "responses", "bytes", "finish_reason", "maxrss_kib", "children_maxrss_kib", "cpu_seconds"):
             setattr(stats, key, done.get(key) or getattr(stats, key))
         state.save_validators([tuple(v) for v in done.get("validators", [])])
+        if not stats.sink_errors:  # a post the sink refused must be met again next run
+            state.save_walks(done.get("walks", {}))
         if on_progress:
             on_progress(stats.sources)
     return stats

@@ -51,6 +51,9 @@ class SourceSpider(scrapy.Spider):
         self.tainted: set[str] = set()  # listings whose article fetches failed: keep them unconditional next time
         self.listing_pages: Counter[str] = Counter()
         self.requested: set[str] = set()
+        # Telegram: newest post id seen per channel this run; channels whose walk broke off are not recorded.
+        self.walks: dict[str, int] = {}
+        self.broken_walks: set[str] = set()
 
     # ----- helpers ---------------------------------------------------------------------------
     def count(self, source: str, key: str, n: int = 1) -> None:
@@ -235,8 +238,14 @@ class SourceSpider(scrapy.Spider):
                 "views": post.views, "forwards": post.forwards, "links": post.links, "language": None}}
         oldest = min((p.published for p in posts if p.published), default=None)
         limit = source.max_pages or self.max_pages
-        if before and fresh and not self.too_old(oldest) and self.listing_pages[source.name] < limit:
-            base = response.meta.get("start") or response.url.split("?", 1)[0]
+        base = response.meta.get("start") or response.url.split("?", 1)[0]
+        newest = max((p.id for p in posts), default=0)
+        self.walks[base] = max(self.walks.get(base, 0), newest)
+        # A page of known posts ends the walk only if a finished run walked below them: a killed run may have
+        # emitted the newest page and never reached the older ones.
+        done = self.state.walk_done(base)
+        unfinished = done is None or newest > done
+        if before and (fresh or unfinished) and not self.too_old(oldest) and self.listing_pages[source.name] < limit:
             request = self._listing(f"{base}?before={before}", source, "telegram", self.parse_telegram, start=base)
             request.meta["conditional"] = False
             yield request
@@ -264,6 +273,8 @@ class SourceSpider(scrapy.Spider):
                 self.tainted.add(request.meta["listing"])
         if request.meta.get("kind") != "article":
             self.tainted.add(request.url)
+        if request.meta.get("kind") == "telegram":
+            self.broken_walks.add(request.meta.get("start") or request.url.split("?", 1)[0])
         self._error(source, kind, request.url)
 
     def summary(self) -> dict[str, Any]:

@@ -26,6 +26,11 @@ CREATE TABLE IF NOT EXISTS http_cache (
     last_full_fetch TEXT,
     fetches INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS telegram_walk (
+    channel TEXT PRIMARY KEY,
+    newest_done INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+);
 """
 
 
@@ -115,6 +120,24 @@ class CrawlState:
             return None, None, None, 0
         full = datetime.fromisoformat(row[2]) if row[2] else None
         return row[0], row[1], full, row[3]
+
+    def walk_done(self, channel: str) -> int | None:
+        """Newest post id of the last finished history walk of a channel: older known posts need no re-walk."""
+        with self._lock:
+            row = self.db.execute("SELECT newest_done FROM telegram_walk WHERE channel = ?", (channel,)).fetchone()
+        return row[0] if row else None
+
+    def save_walks(self, walks: dict[str, int]) -> None:
+        """Record channels whose history walk finished in a completed run (newest post id reached)."""
+        stamp = _now()
+        with self._lock:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "INSERT INTO telegram_walk(channel, newest_done, updated_at) VALUES (?,?,?) ON CONFLICT(channel) "
+                "DO UPDATE SET newest_done = MAX(newest_done, excluded.newest_done), updated_at = excluded.updated_at",
+                [(channel, newest, stamp) for channel, newest in walks.items()],
+            )
+            self.db.execute("COMMIT")
 
     def save_validators(self, entries: list[tuple[str, str | None, str | None, bool]]) -> None:
         """Store (url, etag, last_modified, was_unconditional) for feeds and listings fetched in a finished run."""
