@@ -1,7 +1,7 @@
 """Crawl benchmark against a loopback dev site (≥ 2,000 article pages): pages/s, articles/s, peak memory.
 
     python bench/crawl_loopback.py                  # fetch + extract → JSONL
-    python bench/crawl_loopback.py --full --brands nlp/data/brands.yaml   # + analyse + index into Elasticsearch
+    python bench/crawl_loopback.py --full           # + analyse + index (the CLI's wiring: durable bulk writer)
 
 The dev site runs in its own process so that the figures are those of the crawl; peak memory is the largest
 sum of RSS over the crawl's process tree (this process, the crawl process and its extraction workers), sampled
@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -64,6 +65,24 @@ class PeakSampler(threading.Thread):
             time.sleep(0.05)
 
 
+def _count_and_drop(settings) -> int:  # type: ignore[no-untyped-def]
+    """Documents in the benchmark's private index prefix; its indices and template are deleted."""
+    from indexer.client import connect
+
+    client = connect(settings)
+    alias = f"{settings.index_prefix}-articles"
+    count = 0
+    if client.indices.exists_alias(name=alias):
+        client.indices.refresh(index=alias)
+        count = int(client.count(index=alias)["count"])
+    names = list(client.indices.get(index=f"{settings.index_prefix}-*", expand_wildcards="all").keys())
+    if names:
+        client.indices.delete(index=",".join(names))
+    for tpl in client.indices.get_index_template(name=f"{settings.index_prefix}-*").get("index_templates", []):
+        client.indices.delete_index_template(name=tpl["name"])
+    return count
+
+
 def main() -> int:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -72,7 +91,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=0, help="extraction processes (0 = one per core)")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--full", action="store_true", help="also analyse (nlp) and index (Elasticsearch)")
-    parser.add_argument("--brands", type=Path, default=None, help="brand cards for --full")
+    parser.add_argument("--brands", type=Path, default=Path(__file__).resolve().parents[1] / "examples" / "brands.yaml",
+                        help="brand cards for --full")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rezonans-bench-") as tmp:
@@ -89,19 +109,24 @@ def main() -> int:
             sampler = PeakSampler(server.pid)
             sampler.start()
             extra: dict = {}
+            started = time.monotonic()
             if args.full:
-                from indexer.bulk import BulkWriter
-                from nlp.analyzer import Analyzer
+                from crawler.to_index import crawl_to_index
                 from rezonans.config import load_settings
 
-                analyzer = Analyzer.from_file(args.brands) if args.brands else Analyzer.from_file(None)
-                writer = BulkWriter(load_settings())
-                stats = crawl(sources, lambda a: writer.add(analyzer.analyze(a)), options=options,
-                              state_path=tmpdir / "state.sqlite3")
-                extra["index"] = writer.close().as_dict()
+                # The CLI's own wiring (analyser + durable bulk writer) into a private index prefix, dropped after.
+                settings = load_settings().model_copy(update={
+                    "home": tmpdir / "home", "index_prefix": f"rzbench-{uuid.uuid4().hex[:8]}"})
+                try:
+                    stats, extra = crawl_to_index(sources, args.brands, settings, options, tmpdir / "state.sqlite3")
+                    extra["indexed_docs"] = _count_and_drop(settings)
+                except BaseException:
+                    _count_and_drop(settings)
+                    raise
             else:
                 with JsonlSink(tmpdir / "out.jsonl") as sink:
                     stats = crawl(sources, sink, options=options, state_path=tmpdir / "state.sqlite3")
+            wall = time.monotonic() - started  # includes the writer's last flush
             sampler.stop_flag.set()
             sampler.join()
         finally:
@@ -110,8 +135,8 @@ def main() -> int:
     figures = {
         "mode": "fetch+extract+analyse+index" if args.full else "fetch+extract→JSONL",
         "site": base, "articles_on_site": args.articles, "articles": stats.articles, "pages": stats.pages,
-        "requests": stats.requests, "errors": stats.errors, "seconds": round(stats.elapsed, 2),
-        "pages_per_s": round(stats.pages / stats.elapsed, 1), "articles_per_s": round(stats.articles / stats.elapsed, 1),
+        "requests": stats.requests, "errors": stats.errors, "seconds": round(wall, 2),
+        "pages_per_s": round(stats.pages / wall, 1), "articles_per_s": round(stats.articles / wall, 1),
         "peak_rss_mib": round(sampler.peak / 2**20, 1), "cpu_seconds": stats.cpu_seconds, "cores": os.cpu_count(),
         "per_source": {n: {k: v for k, v in s.items() if v and k != "error_kinds"} | ({"error_kinds": s["error_kinds"]} if s.get("error_kinds") else {})
                        for n, s in stats.sources.items()}, **extra,

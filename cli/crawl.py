@@ -17,6 +17,7 @@ from crawler.options import CrawlOptions
 from crawler.run import CrawlError, CrawlStats, JsonlSink, crawl
 from crawler.sources import SourcesError, load_sources
 from crawler.state import default_state_path
+from crawler.to_index import crawl_to_index
 from rezonans.config import ConfigError, load_settings
 
 err = Console(stderr=True, soft_wrap=True)
@@ -123,29 +124,15 @@ def crawl_command(
 
 
 def _crawl_to_index(source_list, brands, settings, options, state_path, since_dt, on_progress):  # type: ignore[no-untyped-def]
-    """No --out: analyse each article (nlp.analyzer) and index it (indexer.bulk.BulkWriter)."""
-    try:
-        from indexer.bulk import BulkWriter, Spool, replay as replay_spool
-        from nlp.analyzer import Analyzer
-    except ImportError as exc:
-        err.print(f"[red]error:[/red] the analysis or index stage is not available ({exc}); use --out FILE.jsonl")
-        raise typer.Exit(2) from exc
+    """No --out: analyse each article (nlp.analyzer) and index it (durable indexer.bulk.BulkWriter)."""
     if brands is None:
         err.print("[red]error:[/red] pass --brands FILE (brand cards) to analyse and index, or --out FILE.jsonl to only crawl")
         raise typer.Exit(2)
-    analyzer = Analyzer.from_file(brands)
-    pending = replay_spool(settings) if Spool(settings.spool_dir).files() else None
-    # durable: each article is journalled before the crawl marks its URL seen, so kill -9 loses nothing.
-    writer = BulkWriter(settings, durable=True)
     try:
-        stats = crawl(source_list, lambda article: writer.add(analyzer.analyze(article)), options=options,
-                      state_path=state_path, since=since_dt, on_progress=on_progress)
-    finally:
-        bulk = writer.close()
-    extra = {"index": bulk.as_dict()}
-    if pending is not None:
-        extra["replayed"] = pending.indexed
-    return stats, extra
+        return crawl_to_index(source_list, brands, settings, options, state_path, since_dt, on_progress)
+    except ImportError as exc:
+        err.print(f"[red]error:[/red] the analysis or index stage is not available ({exc}); use --out FILE.jsonl")
+        raise typer.Exit(2) from exc
 
 
 @devsite_app.command("serve")
