@@ -121,6 +121,10 @@ def crawl_command(
     _summary(stats, extra)
     if as_json:
         typer.echo(json.dumps({**stats.to_dict(), **extra}, ensure_ascii=False, indent=2, default=str))
+    if stats.sink_errors:
+        err.print(f"[red]error:[/red] {stats.sink_errors} articles failed in the sink (analysis, indexing or --out; "
+                  "see the log above); they are not marked seen and will be fetched again next run")
+        raise typer.Exit(1)
 
 
 def _crawl_to_index(source_list, brands, settings, options, state_path, since_dt, on_progress):  # type: ignore[no-untyped-def]
