@@ -1,4 +1,4 @@
-"""Tone towards a marked entity in a sentence: entity-relative hashed features + a linear model (numpy only)."""
+"""Tone towards a marked entity in a sentence: hashed entity-relative features and navec vectors, two linear models (numpy only)."""
 
 from __future__ import annotations
 
@@ -68,18 +68,28 @@ def _tag(word: str) -> tuple[str, str]:
     return (str(p.tag.POS or "X"), str(p.tag.case or ""))
 
 
+def _target_tokens(tokens: list[Token], start: int, end: int) -> tuple[int, int]:
+    """First and last token index of the target span (the nearest token if the span is off token boundaries)."""
+    inside = [i for i, t in enumerate(tokens) if t.start < end and t.end > start]
+    if not inside:
+        inside = [min(range(len(tokens)), key=lambda i: abs(tokens[i].start - start))]
+    return inside[0], inside[-1]
+
+
 def features(sentence: str, start: int, end: int, lexicon: dict[str, float] | None = None) -> dict[str, float]:
     """Entity-relative features of the target span [start, end) in a sentence."""
     tokens = tokenize(sentence)
-    toks = _analyse(tokens)
-    inside = [i for i, t in enumerate(tokens) if t.start < end and t.end > start]
+    return _features(tokens, _analyse(tokens), start, end, lexicon)
+
+
+def _features(
+    tokens: list[Token], toks: list[_Tok], start: int, end: int, lexicon: dict[str, float] | None
+) -> dict[str, float]:
+    """Entity-relative sparse features from analysed tokens."""
     feats: dict[str, float] = {"bias": 1.0}
-    if not inside:
-        # target not on a token boundary: take the nearest token
-        inside = [min(range(len(tokens)), key=lambda i: abs(tokens[i].start - start))] if tokens else []
     if not tokens:
         return feats
-    a, b = inside[0], inside[-1]
+    a, b = _target_tokens(tokens, start, end)
     lexicon = lexicon or {}
     lex_sent = lex_win = 0.0
     lex_pos = lex_neg = 0.0
@@ -148,6 +158,88 @@ def features(sentence: str, start: int, end: int, lexicon: dict[str, float] | No
     return feats
 
 
+DENSE_TAU = 3.0  # decay (in tokens) of the distance weights of the left/right context vectors
+DENSE_PARTS = ("left", "right", "sentence", "target", "negated")
+
+
+@lru_cache(maxsize=1)
+def embeddings():
+    """natasha's navec news embeddings (300-d, shipped in the natasha wheel; nothing is downloaded)."""
+    from natasha import NewsEmbedding
+
+    return NewsEmbedding()
+
+
+LEX_TAUS = (2.0, 5.0, 1e9)  # decays of the lexicon sums (the last one: no decay)
+
+
+def dense_features(
+    sentence: str, start: int, end: int, lexicon: dict[str, float] | None = None, emb=None
+) -> np.ndarray:
+    """Navec context vectors of the target (distance-weighted left/right, sentence mean, target, negated words)
+    and distance-weighted lexicon polarity sums left/right."""
+    tokens = tokenize(sentence)
+    return _dense(tokens, _analyse(tokens), start, end, lexicon, emb)
+
+
+def _dense(
+    tokens: list[Token], toks: list[_Tok], start: int, end: int, lexicon: dict[str, float] | None = None, emb=None
+) -> np.ndarray:
+    """Five 300-d means (zeros where a part has no known word) and 12 lexicon sums, concatenated."""
+    emb = emb if emb is not None else embeddings()
+    lexicon = lexicon or {}
+    dim = 300
+    lex = np.zeros(4 * len(LEX_TAUS))  # per decay: positive left, positive right, negative left, negative right
+    left, right, neg = np.zeros(dim), np.zeros(dim), np.zeros(dim)
+    wl = wr = wn = 0.0
+    sent: list[np.ndarray] = []
+    target: list[np.ndarray] = []
+    if tokens:
+        a, b = _target_tokens(tokens, start, end)
+        for i, (t, x) in enumerate(zip(tokens, toks)):
+            if not x.word:
+                continue
+            if not a <= i <= b:
+                d = i - b if i > b else i - a
+                polarity = lexicon.get(x.lemma, 0.0) * (-1 if x.neg else 1)
+                if polarity:
+                    side = 0 if d < 0 else 1
+                    for j, tau in enumerate(LEX_TAUS):
+                        w = float(np.exp(-abs(d) / tau))
+                        lex[4 * j + side] += w * max(polarity, 0.0)
+                        lex[4 * j + 2 + side] += w * max(-polarity, 0.0)
+            v = emb.get(t.text.lower())
+            if v is None:
+                v = emb.get(x.lemma)
+            if v is None:
+                continue
+            if a <= i <= b:
+                target.append(v)
+                continue
+            dist = i - b if i > b else i - a
+            w = float(np.exp(-abs(dist) / DENSE_TAU))
+            sent.append(v)
+            if x.neg:
+                neg += w * v
+                wn += w
+            if dist < 0:
+                left += w * v
+                wl += w
+            else:
+                right += w * v
+                wr += w
+    zero = np.zeros(dim)
+    parts = [
+        left / wl if wl else zero,
+        right / wr if wr else zero,
+        np.mean(sent, axis=0) if sent else zero,
+        np.mean(target, axis=0) if target else zero,
+        neg / wn if wn else zero,
+        np.tanh(lex),
+    ]
+    return np.concatenate(parts).astype(np.float32)
+
+
 def vectorize(feats: dict[str, float], bits: int = DIM_BITS) -> tuple[np.ndarray, np.ndarray]:
     """Hashed (indices, values) of a feature dict."""
     mask = (1 << bits) - 1
@@ -170,13 +262,28 @@ class ToneResult:
 
 
 class ToneModel:
-    """A multinomial linear model over hashed entity-relative features, stored as a small .npz."""
+    """Sparse and (optionally) dense multinomial linear models, log-probabilities averaged, plus class offsets.
 
-    def __init__(self, weights: np.ndarray, bias: np.ndarray, lexicon: dict[str, float], bits: int = DIM_BITS) -> None:
+    The offsets (added to the averaged log-probabilities of negative / neutral / positive) are chosen by
+    cross-validation to maximise F1_PN: they trade neutral precision for positive/negative recall.
+    """
+
+    def __init__(
+        self,
+        weights: np.ndarray,
+        bias: np.ndarray,
+        lexicon: dict[str, float],
+        bits: int = DIM_BITS,
+        dense: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+        offsets: np.ndarray | None = None,
+    ) -> None:
         self.weights = weights.astype(np.float32)  # (dim, 3): negative, neutral, positive
         self.bias = bias.astype(np.float32)
         self.lexicon = lexicon
         self.bits = bits
+        # dense model: (weights (D, 3), bias (3,), feature mean (D,), feature scale (D,)) over `dense_features`
+        self.dense = tuple(a.astype(np.float32) for a in dense) if dense is not None else None
+        self.offsets = (np.zeros(3) if offsets is None else np.asarray(offsets)).astype(np.float32)
 
     @classmethod
     def load(cls, path: str | Path = MODEL_PATH) -> "ToneModel":
@@ -186,29 +293,55 @@ class ToneModel:
             raise FileNotFoundError(f"tone model {path} is missing: train it with `python -m nlp.train_tone DATA_DIR`")
         with np.load(path, allow_pickle=False) as z:
             lexicon = dict(zip(z["lex_words"].tolist(), z["lex_scores"].astype(float).tolist()))
-            return cls(z["weights"], z["bias"], lexicon, int(z["bits"]))
+            dense = None
+            if "dense_weights" in z.files:
+                dense = (z["dense_weights"], z["dense_bias"], z["dense_mean"], z["dense_scale"])
+            offsets = z["offsets"] if "offsets" in z.files else None
+            return cls(z["weights"], z["bias"], lexicon, int(z["bits"]), dense, offsets)
 
     def save(self, path: str | Path) -> None:
-        """Write weights (float16), bias and lexicon to a compressed .npz."""
+        """Write weights (float16), biases, offsets and lexicon to a compressed .npz."""
         words = np.array(sorted(self.lexicon), dtype=str)
+        extra = {}
+        if self.dense is not None:
+            w, b, mean, scale = self.dense
+            extra = {"dense_weights": w, "dense_bias": b, "dense_mean": mean, "dense_scale": scale}
         np.savez_compressed(
             path,
             weights=self.weights.astype(np.float16),
             bias=self.bias,
             bits=np.int64(self.bits),
+            offsets=self.offsets,
             lex_words=words,
             lex_scores=np.array([self.lexicon[w] for w in words], dtype=np.float32),
+            **extra,
         )
+
+    def log_probs(self, sentence: str, start: int, end: int) -> np.ndarray:
+        """Averaged log-probabilities of (negative, neutral, positive) before the class offsets."""
+        tokens = tokenize(sentence)
+        toks = _analyse(tokens)
+        keys, vals = vectorize(_features(tokens, toks, start, end, self.lexicon), self.bits)
+        out = _log_softmax(vals @ self.weights[keys] + self.bias)
+        if self.dense is not None:
+            w, b, mean, scale = self.dense
+            x = (_dense(tokens, toks, start, end, self.lexicon) - mean) / scale
+            out = (out + _log_softmax(x @ w + b)) / 2
+        return out
 
     def predict(self, sentence: str, start: int, end: int) -> ToneResult:
         """Tone towards sentence[start:end]."""
-        keys, vals = vectorize(features(sentence, start, end, self.lexicon), self.bits)
-        logits = vals @ self.weights[keys] + self.bias
-        logits = logits - logits.max()
-        p = np.exp(logits)
+        logits = self.log_probs(sentence, start, end) + self.offsets
+        p = np.exp(logits - logits.max())
         p /= p.sum()
         k = int(p.argmax())
         return ToneResult(LABELS[k], float(p[2] - p[0]), (float(p[0]), float(p[1]), float(p[2])))
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    """Log of the softmax of a logit vector."""
+    z = z - z.max()
+    return z - np.log(np.exp(z).sum())
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,8 @@ Usage: python -m nlp.train_tone DATA [--lexicon POLSENTILEX.csv] [--out nlp/mode
 DATA is the RuSentNE-2023 `train_data.csv` (tab-separated) or the folder holding it. The optional lexicon is
 PolSentiLex (CC BY 4.0, github.com/hse-scila/PolSentiLex, `PolSentiLex-raw.csv`). A validation split of 15 %
 of the sentences (grouped by sentence, fixed seed) is kept out of training and out of model selection;
-hyper-parameters are chosen by grouped cross-validation on the training part only. Needs the `train` extra.
+the regularisation of both models and the class offsets are chosen by grouped cross-validation on the
+training part only (out-of-fold probabilities). Needs the `train` extra (scikit-learn) and natasha's navec.
 """
 
 from __future__ import annotations
@@ -15,16 +16,19 @@ import json
 import logging
 import random
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
 from nlp.lemmas import word_info
-from nlp.tone import DIM_BITS, LABELS, MODEL_PATH, ToneModel, features, vectorize
+from nlp.lemmas import tokenize
+from nlp.tone import DIM_BITS, MODEL_PATH, ToneModel, _analyse, _dense, _features, _log_softmax, vectorize
 
 log = logging.getLogger("nlp.train_tone")
 _LABEL = {"-1": 0, "0": 1, "1": 2}
+LABEL_INDEX = {"negative": 0, "neutral": 1, "positive": 2}
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -91,13 +95,43 @@ def split(rows: list[dict], val_share: float, seed: int) -> tuple[list[int], lis
     return tr, va
 
 
-def fit(X, y, c: float, weight):
+def fit(X, y, c: float):
     """A multinomial logistic regression."""
     from sklearn.linear_model import LogisticRegression
 
-    clf = LogisticRegression(C=c, class_weight=weight, max_iter=3000)
+    clf = LogisticRegression(C=c, max_iter=3000)
     clf.fit(X, y)
+    assert list(clf.classes_) == [0, 1, 2], clf.classes_  # negative, neutral, positive
     return clf
+
+
+def log_probs(clf, X) -> np.ndarray:
+    """Log-probabilities of a fitted classifier, computed the way `ToneModel` does at inference."""
+    return np.array([_log_softmax(z) for z in np.asarray(X @ clf.coef_.T) + clf.intercept_])
+
+
+def out_of_fold(X, y, folds: np.ndarray, c: float) -> np.ndarray:
+    """Out-of-fold log-probabilities of a logistic regression."""
+    out = np.zeros((len(y), 3))
+    for k in np.unique(folds):
+        m = folds == k
+        out[m] = log_probs(fit(X[~m], y[~m], c), X[m])
+    return out
+
+
+OFFSET_GRID = np.arange(-1.0, 3.01, 0.25)
+
+
+def best_offsets(logp: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Class offsets (negative, 0, positive) added to log-probabilities that maximise F1_PN."""
+    best = (-1.0, np.zeros(3))
+    for bn in OFFSET_GRID:
+        for bp in OFFSET_GRID:
+            off = np.array([bn, 0.0, bp])
+            score = f1_pn(y.tolist(), (logp + off).argmax(1).tolist())[0]
+            if score > best[0]:
+                best = (score, off)
+    return best
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,14 +143,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bits", type=int, default=DIM_BITS)
     ap.add_argument("--val-share", type=float, default=0.15)
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--folds", type=int, default=3)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--no-dense", action="store_true", help="sparse model only (no navec vectors)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     rows = read_rows(args.data)
     lexicon = read_lexicon(args.lexicon)
     log.info("%d rows, lexicon %d lemmas", len(rows), len(lexicon))
-    feats = [features(r["sentence"], int(r["entity_pos_start_rel"]), int(r["entity_pos_end_rel"]), lexicon) for r in rows]
+    feats, dense = [], []
+    for r in rows:
+        tokens = tokenize(r["sentence"])
+        toks = _analyse(tokens)
+        a, b = int(r["entity_pos_start_rel"]), int(r["entity_pos_end_rel"])
+        feats.append(_features(tokens, toks, a, b, lexicon))
+        if not args.no_dense:
+            dense.append(_dense(tokens, toks, a, b, lexicon))
     y = np.array([_LABEL[r["label"]] for r in rows])
     X = matrix(feats, args.bits)
     tr, va = split(rows, args.val_share, args.seed)
@@ -128,35 +170,62 @@ def main(argv: list[str] | None = None) -> int:
     fold_of = {s: k % args.folds for k, s in enumerate(groups)}
     folds = np.array([fold_of[r["sentence"]] for r in tr_rows])
     Xtr, ytr = X[tr], y[tr]
-    grid = [(c, w) for c in (0.01, 0.03, 0.1, 0.3) for w in (None, "balanced", {0: 2.0, 1: 1.0, 2: 2.0})]
-    best = None
-    for c, w in grid:
-        preds = np.zeros(len(tr), dtype=int)
-        for k in range(args.folds):
-            m = folds == k
-            preds[m] = fit(Xtr[~m], ytr[~m], c, w).predict(Xtr[m])
-        score = f1_pn(ytr.tolist(), preds.tolist())[0]
-        log.info("cv C=%s weight=%s F1_PN=%.1f", c, w, score)
-        if best is None or score > best[0]:
-            best = (score, c, w)
-    _, c, w = best
-    clf = fit(Xtr, ytr, c, w)
-    pv = clf.predict(X[va])
-    val_pn, val_pn0 = f1_pn(y[va].tolist(), pv.tolist())
+    cv: dict[str, float] = {}
+    best_s = None
+    for c in (0.01, 0.03, 0.1):
+        lp = out_of_fold(Xtr, ytr, folds, c)
+        score = best_offsets(lp, ytr)[0]
+        cv[f"sparse C={c}"] = round(score, 1)
+        log.info("cv sparse C=%s F1_PN=%.1f (with its best offsets)", c, score)
+        if best_s is None or score > best_s[0]:
+            best_s = (score, c, lp)
+    _, c_s, lp_oof = best_s
+    c_d = mean = scale = None
+    if dense:
+        D = np.stack(dense)
+        mean = D[tr].mean(axis=0)
+        scale = D[tr].std(axis=0) + 1e-6
+        Z = (D - mean) / scale
+        best_d = None
+        for c in (0.0005, 0.001, 0.002):
+            lp = out_of_fold(Z[tr], ytr, folds, c)
+            score = best_offsets(lp, ytr)[0]
+            both = best_offsets((lp_oof + lp) / 2, ytr)[0]
+            cv[f"dense C={c}"] = round(score, 1)
+            cv[f"sparse+dense C={c}"] = round(both, 1)
+            log.info("cv dense C=%s F1_PN=%.1f, averaged with sparse %.1f", c, score, both)
+            if best_d is None or both > best_d[0]:
+                best_d = (both, c, lp)
+        _, c_d, lp_d = best_d
+        lp_oof = (lp_oof + lp_d) / 2
+    cv_score, offsets = best_offsets(lp_oof, ytr)
+
+    clf = fit(Xtr, ytr, c_s)
+    dense_model = None
+    if dense:
+        dclf = fit(Z[tr], ytr, c_d)
+        dense_model = (dclf.coef_.T, dclf.intercept_, mean, scale)
+    model = ToneModel(clf.coef_.T.astype(np.float32), clf.intercept_.astype(np.float32), lexicon, args.bits,
+                      dense_model, offsets)
+    model.save(args.out)
+    model = ToneModel.load(args.out)  # evaluate exactly what ships (float16 weights)
+    t0 = time.perf_counter()
+    pv = [LABEL_INDEX[model.predict(rows[i]["sentence"], int(rows[i]["entity_pos_start_rel"]),
+                                    int(rows[i]["entity_pos_end_rel"])).label] for i in va]
+    speed = len(va) / (time.perf_counter() - t0)
+    yv = y[va].tolist()
+    val_pn, val_pn0 = f1_pn(yv, pv)
     org = [j for j, i in enumerate(va) if rows[i]["entity_tag"] == "ORGANIZATION"]
-    org_pn, org_pn0 = f1_pn([int(y[va][j]) for j in org], [int(pv[j]) for j in org])
+    org_pn, org_pn0 = f1_pn([yv[j] for j in org], [pv[j] for j in org])
     report = {
         "rows": len(rows), "train_rows": len(tr), "val_rows": len(va), "val_sentences_share": args.val_share,
-        "seed": args.seed, "cv_f1_pn": round(best[0], 1), "C": c, "class_weight": str(w),
+        "seed": args.seed, "folds": args.folds, "cv_f1_pn": round(cv_score, 1), "cv_grid": cv,
+        "C_sparse": c_s, "C_dense": c_d, "offsets_neg_neu_pos": [float(o) for o in offsets],
         "val_f1_pn": round(val_pn, 1), "val_f1_pn0": round(val_pn0, 1),
         "val_org_rows": len(org), "val_org_f1_pn": round(org_pn, 1), "val_org_f1_pn0": round(org_pn0, 1),
-        "lexicon_lemmas": len(lexicon), "bits": args.bits,
+        "lexicon_lemmas": len(lexicon), "bits": args.bits, "dense": bool(dense),
+        "artifact_bytes": args.out.stat().st_size, "predict_per_s": round(speed),
     }
-    log.info("validation: %s", json.dumps(report, ensure_ascii=False))
-    # classes_ are [0, 1, 2] = negative, neutral, positive
-    assert list(clf.classes_) == [0, 1, 2], clf.classes_
-    model = ToneModel(clf.coef_.T.astype(np.float32), clf.intercept_.astype(np.float32), lexicon, args.bits)
-    model.save(args.out)
     args.out.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     log.info("wrote %s (%d bytes)", args.out, args.out.stat().st_size)
     print(json.dumps(report, ensure_ascii=False))

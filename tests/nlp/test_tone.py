@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from nlp.tone import MODEL_PATH, ToneModel, default_model, features
+from nlp.tone import LEX_TAUS, MODEL_PATH, ToneModel, default_model, dense_features, features
 
 pytestmark = pytest.mark.unit
 
@@ -29,8 +29,9 @@ def test_clear_positive_and_negative():
 def test_award_scores_above_fine_and_neutral_in_between():
     award = tone("Альфа-Банк признан лучшим банком года и получил престижную премию.", "Альфа-Банк").score
     report = tone("Альфа-Банк опубликовал отчётность за квартал.", "Альфа-Банк").score
-    fraud = tone("Альфа-Банк не получил премию и был обвинён в мошенничестве.", "Альфа-Банк").score
-    assert award > report > fraud
+    fraud = tone("Альфа-Банк был обвинён в мошенничестве и оштрафован.", "Альфа-Банк")
+    assert award > report > fraud.score
+    assert fraud.label == "negative"
 
 
 def test_features_mark_negation_and_target_role():
@@ -39,6 +40,25 @@ def test_features_mark_negation_and_target_role():
     assert "Tcase:nomn" in f and any(k.startswith("SV:") for k in f)
     g = features("Суд оштрафовал банк.", 15, 19)
     assert any(k.startswith("VO:accs:оштрафовать") for k in g)
+
+
+def test_dense_features_are_target_relative():
+    lex = {"премия": 0.7, "мошенничество": -0.8}
+    s = "Банк получил премию, а завод обвинили в мошенничестве."
+    bank = dense_features(s, 0, 4, lex)
+    plant = dense_features(s, s.index("завод"), s.index("завод") + 5, lex)
+    assert bank.shape == plant.shape == (5 * 300 + 4 * len(LEX_TAUS),)
+    # lexicon sums with the strongest decay: positive right / negative right of each target
+    pos_r, neg_r = bank[1500 + 1], bank[1500 + 3]
+    assert pos_r > neg_r > 0  # «премию» is next to the bank, «мошенничестве» far to its right
+    assert plant[1500 + 3] > plant[1500 + 1]  # right of the plant: only the negative word
+    assert np.any(bank[:300] != plant[:300])  # left context vectors differ
+
+
+def test_shipped_model_has_dense_part_and_offsets():
+    m = default_model()
+    assert m.dense is not None and m.dense[0].shape == (5 * 300 + 4 * len(LEX_TAUS), 3)
+    assert m.offsets.shape == (3,)
 
 
 def test_save_load_roundtrip(tmp_path):
