@@ -240,6 +240,53 @@ def _dense(
     return np.concatenate(parts).astype(np.float32)
 
 
+@lru_cache(maxsize=1)
+def _syntax():
+    """natasha's segmenter and news syntax parser (shipped in its wheel; slovnet, numpy only)."""
+    from natasha import NewsSyntaxParser, Segmenter
+
+    return Segmenter(), NewsSyntaxParser(embeddings())
+
+
+def syntax_features(sentence: str, start: int, end: int) -> dict[str, float]:
+    """Dependency cues of the target: its relation, head word, the head's other dependents, its own dependents."""
+    from natasha import Doc
+
+    segmenter, parser = _syntax()
+    doc = Doc(sentence)
+    doc.segment(segmenter)
+    doc.parse_syntax(parser)
+    toks = doc.tokens
+    inside = [t for t in toks if t.start < end and t.stop > start]
+    feats: dict[str, float] = {}
+    if not inside:
+        return feats
+    ids = {t.id for t in inside}
+    by_id = {t.id: t for t in toks}
+    head = next((t for t in inside if t.head_id not in ids), inside[0])
+
+    def lemma(t) -> str:
+        return word_info(t.text.lower()).lemma
+
+    feats["DEP:" + head.rel] = 1.0
+    parent = by_id.get(head.head_id)
+    if parent is not None:
+        feats["HEAD:" + lemma(parent)] = 1.0
+        feats[f"HR:{head.rel}:{lemma(parent)}"] = 1.0
+        grand = by_id.get(parent.head_id)
+        if grand is not None:
+            feats["GP:" + lemma(grand)] = 0.5
+    for t in toks:
+        if t.id in ids or t.rel == "punct":
+            continue
+        if parent is not None and t.head_id == parent.id:
+            feats[f"SIB:{t.rel}:{lemma(t)}"] = 1.0
+            feats["SIBW:" + lemma(t)] = 0.5
+        elif t.head_id in ids:
+            feats["CH:" + lemma(t)] = 1.0
+    return feats
+
+
 def vectorize(feats: dict[str, float], bits: int = DIM_BITS) -> tuple[np.ndarray, np.ndarray]:
     """Hashed (indices, values) of a feature dict."""
     mask = (1 << bits) - 1
@@ -276,6 +323,7 @@ class ToneModel:
         bits: int = DIM_BITS,
         dense: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
         offsets: np.ndarray | None = None,
+        syntax: bool = False,
     ) -> None:
         self.weights = weights.astype(np.float32)  # (dim, 3): negative, neutral, positive
         self.bias = bias.astype(np.float32)
@@ -284,6 +332,7 @@ class ToneModel:
         # dense model: (weights (D, 3), bias (3,), feature mean (D,), feature scale (D,)) over `dense_features`
         self.dense = tuple(a.astype(np.float32) for a in dense) if dense is not None else None
         self.offsets = (np.zeros(3) if offsets is None else np.asarray(offsets)).astype(np.float32)
+        self.syntax = syntax  # add `syntax_features` to the sparse features
 
     @classmethod
     def load(cls, path: str | Path = MODEL_PATH) -> "ToneModel":
@@ -297,7 +346,8 @@ class ToneModel:
             if "dense_weights" in z.files:
                 dense = (z["dense_weights"], z["dense_bias"], z["dense_mean"], z["dense_scale"])
             offsets = z["offsets"] if "offsets" in z.files else None
-            return cls(z["weights"], z["bias"], lexicon, int(z["bits"]), dense, offsets)
+            syntax = bool(z["syntax"]) if "syntax" in z.files else False
+            return cls(z["weights"], z["bias"], lexicon, int(z["bits"]), dense, offsets, syntax)
 
     def save(self, path: str | Path) -> None:
         """Write weights (float16), biases, offsets and lexicon to a compressed .npz."""
@@ -312,6 +362,7 @@ class ToneModel:
             bias=self.bias,
             bits=np.int64(self.bits),
             offsets=self.offsets,
+            syntax=np.bool_(self.syntax),
             lex_words=words,
             lex_scores=np.array([self.lexicon[w] for w in words], dtype=np.float32),
             **extra,
@@ -321,7 +372,10 @@ class ToneModel:
         """Averaged log-probabilities of (negative, neutral, positive) before the class offsets."""
         tokens = tokenize(sentence)
         toks = _analyse(tokens)
-        keys, vals = vectorize(_features(tokens, toks, start, end, self.lexicon), self.bits)
+        feats = _features(tokens, toks, start, end, self.lexicon)
+        if self.syntax:
+            feats.update(syntax_features(sentence, start, end))
+        keys, vals = vectorize(feats, self.bits)
         out = _log_softmax(vals @ self.weights[keys] + self.bias)
         if self.dense is not None:
             w, b, mean, scale = self.dense

@@ -24,7 +24,7 @@ import numpy as np
 
 from nlp.lemmas import word_info
 from nlp.lemmas import tokenize
-from nlp.tone import DIM_BITS, MODEL_PATH, ToneModel, _analyse, _dense, _features, _log_softmax, vectorize
+from nlp.tone import DIM_BITS, MODEL_PATH, ToneModel, _analyse, _dense, _features, _log_softmax, syntax_features, vectorize
 
 log = logging.getLogger("nlp.train_tone")
 _LABEL = {"-1": 0, "0": 1, "1": 2}
@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--no-dense", action="store_true", help="sparse model only (no navec vectors)")
+    ap.add_argument("--no-syntax", action="store_true", help="no dependency features (natasha's syntax parser)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -156,7 +157,10 @@ def main(argv: list[str] | None = None) -> int:
         tokens = tokenize(r["sentence"])
         toks = _analyse(tokens)
         a, b = int(r["entity_pos_start_rel"]), int(r["entity_pos_end_rel"])
-        feats.append(_features(tokens, toks, a, b, lexicon))
+        fd = _features(tokens, toks, a, b, lexicon)
+        if not args.no_syntax:
+            fd.update(syntax_features(r["sentence"], a, b))
+        feats.append(fd)
         if not args.no_dense:
             dense.append(_dense(tokens, toks, a, b, lexicon))
     y = np.array([_LABEL[r["label"]] for r in rows])
@@ -206,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         dclf = fit(Z[tr], ytr, c_d)
         dense_model = (dclf.coef_.T, dclf.intercept_, mean, scale)
     model = ToneModel(clf.coef_.T.astype(np.float32), clf.intercept_.astype(np.float32), lexicon, args.bits,
-                      dense_model, offsets)
+                      dense_model, offsets, not args.no_syntax)
     model.save(args.out)
     model = ToneModel.load(args.out)  # evaluate exactly what ships (float16 weights)
     t0 = time.perf_counter()
@@ -223,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         "C_sparse": c_s, "C_dense": c_d, "offsets_neg_neu_pos": [float(o) for o in offsets],
         "val_f1_pn": round(val_pn, 1), "val_f1_pn0": round(val_pn0, 1),
         "val_org_rows": len(org), "val_org_f1_pn": round(org_pn, 1), "val_org_f1_pn0": round(org_pn0, 1),
-        "lexicon_lemmas": len(lexicon), "bits": args.bits, "dense": bool(dense),
+        "lexicon_lemmas": len(lexicon), "bits": args.bits, "dense": bool(dense), "syntax": not args.no_syntax,
         "artifact_bytes": args.out.stat().st_size, "predict_per_s": round(speed),
     }
     args.out.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

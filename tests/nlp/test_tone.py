@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from nlp.tone import LEX_TAUS, MODEL_PATH, ToneModel, default_model, dense_features, features
+from nlp.tone import LEX_TAUS, MODEL_PATH, ToneModel, default_model, dense_features, features, syntax_features
 
 pytestmark = pytest.mark.unit
 
@@ -53,6 +53,15 @@ def test_dense_features_are_target_relative():
     assert pos_r > neg_r > 0  # «премию» is next to the bank, «мошенничестве» far to its right
     assert plant[1500 + 3] > plant[1500 + 1]  # right of the plant: only the negative word
     assert np.any(bank[:300] != plant[:300])  # left context vectors differ
+
+
+def test_syntax_features_name_the_verb_and_the_role():
+    s = "Суд оштрафовал банк за нарушения."
+    obj = syntax_features(s, s.index("банк"), s.index("банк") + 4)
+    subj = syntax_features(s, 0, 3)
+    assert "HR:obj:оштрафовать" in obj and "SIB:nsubj:суд" in obj
+    assert "HR:nsubj:оштрафовать" in subj and "SIB:obj:банк" in subj
+    assert syntax_features(s, 100, 104) == {}
 
 
 def test_shipped_model_has_dense_part_and_offsets():
