@@ -20,7 +20,6 @@ from rezonans.model import Article, BrandTone, Mention
 
 log = logging.getLogger(__name__)
 LEAD_CHARS = 400  # without an explicit lead, the text's first paragraph (at most this long) counts as the lead
-TONE_CUT = 0.1  # |mean score| above which a brand's tone in an article is positive / negative
 
 
 def _lemmas(tokens: list[Token]) -> list[str]:
@@ -120,9 +119,7 @@ class Analyzer:
             per[m.brand].append(m)
         tones = []
         for brand, ms in per.items():
-            weights = [0.5 + m.prominence for m in ms]
-            score = sum(w * m.sentiment_score for w, m in zip(weights, ms)) / sum(weights)
-            label = "positive" if score > TONE_CUT else "negative" if score < -TONE_CUT else "neutral"
+            label, score = article_tone(ms)
             tones.append(BrandTone(brand=brand, sentiment=label, score=round(score, 3), mentions=len(ms)))
         article.brand_tone = tones
         article.brand_sentiment = {t.brand: t.sentiment for t in tones}
@@ -173,3 +170,20 @@ class Analyzer:
             except Exception as exc:  # one bad article must not stop the run
                 log.error("article %s could not be analysed (%s); passed through unchanged", article.id, exc)
                 yield article
+
+
+def article_tone(mentions: list[Mention]) -> tuple[str, float]:
+    """Tone of an article towards one brand: the label with the most prominence-weighted mention votes.
+
+    A tie (for example one positive and one negative mention of equal weight) is neutral, and a single
+    mention always gives its own label. The score is the weighted mean of the mention scores.
+    """
+    weights = [0.5 + m.prominence for m in mentions]
+    votes: dict[str, float] = {"positive": 0.0, "neutral": 0.0, "negative": 0.0}
+    for w, m in zip(weights, mentions):
+        votes[m.sentiment] += w
+    best = max(votes.values())
+    leaders = [label for label, v in votes.items() if v == best]
+    label = leaders[0] if len(leaders) == 1 else "neutral"
+    score = sum(w * m.sentiment_score for w, m in zip(weights, mentions)) / sum(weights)
+    return label, score

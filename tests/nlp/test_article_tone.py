@@ -1,0 +1,25 @@
+"""Article-level tone towards a brand agrees with its mentions."""
+
+import pytest
+
+from nlp.analyzer import article_tone
+from rezonans.model import Mention
+
+pytestmark = pytest.mark.unit
+
+
+def m(sentiment: str, score: float, prominence: float = 0.2) -> Mention:
+    return Mention(brand="b", start=0, end=1, text="B", sentiment=sentiment, sentiment_score=score,
+                   prominence=prominence)
+
+
+def test_single_mention_keeps_its_label():
+    for label, score in (("neutral", 0.19), ("positive", 0.05), ("negative", -0.02)):
+        assert article_tone([m(label, score)])[0] == label
+
+
+def test_prominent_mentions_weigh_more_and_ties_are_neutral():
+    assert article_tone([m("negative", -0.6, prominence=0.6), m("positive", 0.4), m("neutral", 0.0)])[0] == "negative"
+    assert article_tone([m("negative", -0.5), m("positive", 0.5)]) == ("neutral", 0.0)
+    label, score = article_tone([m("positive", 0.8), m("positive", 0.6), m("negative", -0.9)])
+    assert label == "positive" and score == pytest.approx((0.8 + 0.6 - 0.9) / 3)
