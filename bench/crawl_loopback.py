@@ -111,7 +111,7 @@ def main() -> int:
             extra: dict = {}
             started = time.monotonic()
             if args.full:
-                from crawler.to_index import crawl_to_index
+                from indexer.ingest import crawl_to_index
                 from rezonans.config import load_settings
 
                 # The CLI's own wiring (analyser + durable bulk writer) into a private index prefix, dropped after.

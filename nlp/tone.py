@@ -248,15 +248,21 @@ def _syntax():
     return Segmenter(), NewsSyntaxParser(embeddings())
 
 
-def syntax_features(sentence: str, start: int, end: int) -> dict[str, float]:
-    """Dependency cues of the target: its relation, head word, the head's other dependents, its own dependents."""
+@lru_cache(maxsize=16)
+def _parse(sentence: str) -> tuple:
+    """Dependency parse of one sentence, cached: several mentions in one sentence share a parse."""
     from natasha import Doc
 
     segmenter, parser = _syntax()
     doc = Doc(sentence)
     doc.segment(segmenter)
     doc.parse_syntax(parser)
-    toks = doc.tokens
+    return tuple(doc.tokens)
+
+
+def syntax_features(sentence: str, start: int, end: int) -> dict[str, float]:
+    """Dependency cues of the target: its relation, head word, the head's other dependents, its own dependents."""
+    toks = _parse(sentence)
     inside = [t for t in toks if t.start < end and t.stop > start]
     feats: dict[str, float] = {}
     if not inside:

@@ -1,4 +1,4 @@
-"""Crawl → analyse → index: the wiring `rezonans crawl` (without --out) and the benchmark share."""
+"""Ingest: crawl → analyse → index, the wiring that `rezonans crawl` (without --out) and the benchmark share."""
 
 from __future__ import annotations
 
