@@ -38,10 +38,7 @@ def reanalyze_command(
         settings = load_settings()
         start, end = day_bound(date_from, "--from"), day_bound(date_to, "--to", end=True)
         analyzer = Analyzer.from_file(brands_file)
-    except (PeriodError, ConfigError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
-    except BrandError as exc:
+    except (PeriodError, ConfigError, BrandError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
 
