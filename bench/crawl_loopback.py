@@ -2,10 +2,11 @@
 
     python bench/crawl_loopback.py                  # fetch + extract → JSONL
     python bench/crawl_loopback.py --full           # + analyse + index (the CLI's wiring: durable bulk writer)
+    python bench/crawl_loopback.py --full --analysis-workers 0   # analysis in the crawl process (no workers)
 
 The dev site runs in its own process so that the figures are those of the crawl; peak memory is the largest
-sum of RSS over the crawl's process tree (this process, the crawl process and its extraction workers), sampled
-every 50 ms from /proc.
+sum of RSS over the crawl's process tree (this process, its analysis workers, the crawl process and its
+extraction workers), sampled every 50 ms from /proc.
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=0, help="extraction processes (0 = one per core)")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--full", action="store_true", help="also analyse (nlp) and index (Elasticsearch)")
+    parser.add_argument("--analysis-workers", type=int, default=None,
+                        help="with --full: analysis processes (default: one per core beyond the first; 0 = in-process)")
     parser.add_argument("--brands", type=Path, default=Path(__file__).resolve().parents[1] / "examples" / "brands.yaml",
                         help="brand cards for --full")
     parser.add_argument("--json", action="store_true")
@@ -118,7 +121,8 @@ def main() -> int:
                 settings = load_settings().model_copy(update={
                     "home": tmpdir / "home", "index_prefix": f"rzbench-{uuid.uuid4().hex[:8]}"})
                 try:
-                    stats, extra = crawl_to_index(sources, args.brands, settings, options, tmpdir / "state.sqlite3")
+                    stats, extra = crawl_to_index(sources, args.brands, settings, options, tmpdir / "state.sqlite3",
+                                                  analysis_workers=args.analysis_workers)
                     extra["indexed_docs"] = _count_and_drop(settings)
                 except BaseException:
                     _count_and_drop(settings)

@@ -4,6 +4,10 @@ Why a subprocess: Scrapy's Twisted reactor can start only once per Python proces
 starts `python -m crawler.child`, which runs Scrapy (with a process pool for extraction) and streams articles
 back over a pipe. This process calls the sink, then records the URL in the state store: a URL is remembered
 only once its article went to the sink, so a crawl killed at any moment loses nothing on the next run.
+
+A sink is either a callable (the article is done when it returns) or a `PipelineSink`, which may finish
+articles later (for example in worker processes): it reports finished articles from `submit` and `drain`,
+and only those are remembered.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from crawler.options import CrawlOptions
 from crawler.sources import Source
@@ -29,6 +33,35 @@ from rezonans.model import Article
 log = logging.getLogger(__name__)
 
 Sink = Callable[[Article], None]
+Outcome = tuple[Article, BaseException | None]  # an article the sink finished, and its error (None: accepted)
+
+
+@runtime_checkable
+class PipelineSink(Protocol):
+    """A sink with delayed acknowledgement: only articles it reports as finished without error are remembered."""
+
+    def submit(self, article: Article) -> list[Outcome]:
+        """Take one article; return the articles (this one or earlier ones) finished since the last call."""
+
+    def drain(self) -> list[Outcome]:
+        """Finish every article still in progress and return their outcomes (called once, at the end of the stream)."""
+
+
+class _Immediate:
+    """A plain callable sink seen as a pipeline sink: each article is finished when the call returns."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+
+    def submit(self, article: Article) -> list[Outcome]:
+        try:
+            self.sink(article)
+        except Exception as exc:  # noqa: BLE001 - reported as this article's outcome
+            return [(article, exc)]
+        return [(article, None)]
+
+    def drain(self) -> list[Outcome]:
+        return []
 
 
 class CrawlError(RuntimeError):
@@ -73,7 +106,7 @@ class CrawlStats:
 
 def crawl(
     sources: Iterable[Source] | Iterable[dict[str, Any]],
-    sink: Sink,
+    sink: Sink | PipelineSink,
     options: CrawlOptions | None = None,
     state_path: Path | str | None = None,
     since: datetime | None = None,
@@ -82,6 +115,7 @@ def crawl(
 ) -> CrawlStats:
     """Crawl the sources once; each new article goes to `sink`; returns the stats. Callable many times per process."""
     options = options or CrawlOptions()
+    pipeline = sink if isinstance(sink, PipelineSink) else _Immediate(sink)
     if state_path is None:
         if home is None:
             from rezonans.config import get_settings
@@ -115,13 +149,14 @@ def crawl(
                         continue
                     kind = message.get("t")
                     if kind == "article":
-                        _deliver(message["a"], sink, state, stats)
+                        _deliver(message["a"], pipeline, state, stats)
                     elif kind == "stats":
                         stats.sources = message["sources"]
                         if on_progress:
                             on_progress(stats.sources)
                     elif kind == "done":
                         done = message
+            _record(pipeline.drain(), state, stats)
         finally:
             returncode = proc.wait()
         stats.returncode = returncode
@@ -149,17 +184,20 @@ def _parse(line: str) -> dict[str, Any] | None:
         return None
 
 
-def _deliver(data: dict[str, Any], sink: Sink, state: CrawlState, stats: CrawlStats) -> None:
-    """Hand one article to the sink, then remember it; a failing sink loses the article for this run only."""
-    article = Article.model_validate(data)
-    try:
-        sink(article)
-    except Exception:  # noqa: BLE001 - a broken sink must not stop the crawl; the URL is retried next run
-        stats.sink_errors += 1
-        log.exception("sink failed for %s; it will be fetched again next run", article.url)
-        return
-    state.mark_emitted(article)
-    stats.articles += 1
+def _deliver(data: dict[str, Any], sink: PipelineSink, state: CrawlState, stats: CrawlStats) -> None:
+    """Hand one article to the sink, then remember the articles it finished; a failed one is lost for this run only."""
+    _record(sink.submit(Article.model_validate(data)), state, stats)
+
+
+def _record(outcomes: list[Outcome], state: CrawlState, stats: CrawlStats) -> None:
+    """Remember each article the sink accepted; count (and log) the ones it refused, so they come again next run."""
+    for article, error in outcomes:
+        if error is not None:  # a broken sink must not stop the crawl; the URL is retried next run
+            stats.sink_errors += 1
+            log.error("sink failed for %s; it will be fetched again next run", article.url, exc_info=error)
+            continue
+        state.mark_emitted(article)
+        stats.articles += 1
 
 
 class JsonlSink:

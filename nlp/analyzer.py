@@ -82,8 +82,12 @@ class Analyzer:
         return res.label, round(res.score, 3)
 
     # -- whole article ----------------------------------------------------------------------------
-    def analyze(self, article: Article) -> Article:
-        """Fill the NLP fields of an article (in place) and return it."""
+    def analyze(self, article: Article, reprints: bool = True) -> Article:
+        """Fill the NLP fields of an article (in place) and return it.
+
+        With reprints=False the reprint cluster is left for `assign_cluster`: everything else depends on the
+        article alone, so it can run in another process while clusters are built up in arrival order here.
+        """
         fields = [("title", article.title), ("lead", article.lead), ("body", article.text)]
         tokens = {name: tokenize(value) if value else [] for name, value in fields}
         article.lemmas = " ".join(lem for name, _ in fields for lem in _lemmas(tokens[name]))
@@ -143,10 +147,15 @@ class Analyzer:
                 else:
                     log.warning("article %s: target [%d, %d) is outside the text (%d chars); left unjudged",
                                 article.id, t.start, t.end, len(article.text))
-        # reprints
+        if reprints:
+            self.assign_cluster(article)
+        article.analyzed_at = datetime.now(timezone.utc)
+        return article
+
+    def assign_cluster(self, article: Article) -> Article:
+        """Set the reprint cluster and originality of an article (stateful: clusters build up as articles come)."""
         if self.reprints is not None:
             article.cluster, article.is_original = self.reprints.add(article)
-        article.analyzed_at = datetime.now(timezone.utc)
         return article
 
     def _context(self, article: Article, mentions: list[Mention]) -> None:
