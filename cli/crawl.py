@@ -76,6 +76,7 @@ def crawl_command(
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds before a request times out."),
     max_size: int = typer.Option(8 * 1024 * 1024, "--max-size", help="Largest page in bytes; bigger ones are dropped and counted."),
     workers: int = typer.Option(0, "--workers", help="Extraction processes (0 = one per core)."),
+    analysis_workers: Optional[int] = typer.Option(None, "--analysis-workers", min=0, help="Analysis processes without --out (default: one per core beyond the first; 0 = in the crawl process)."),
     fast: bool = typer.Option(False, "--fast", help="No politeness delays (only for your own or the dev site)."),
     redis_url: Optional[str] = typer.Option(None, "--redis-url", help="Share the queue through Redis (scrapy-redis) to scale out."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
@@ -111,7 +112,8 @@ def crawl_command(
                 stats = crawl(source_list, sink, options=options, state_path=state_path, since=since_dt, on_progress=on_progress)
             extra["out"] = str(out)
         else:
-            stats, extra = _crawl_to_index(source_list, brands, settings, options, state_path, since_dt, on_progress)
+            stats, extra = _crawl_to_index(source_list, brands, settings, options, state_path, since_dt, on_progress,
+                                           analysis_workers)
     except CrawlError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
@@ -127,13 +129,14 @@ def crawl_command(
         raise typer.Exit(1)
 
 
-def _crawl_to_index(source_list, brands, settings, options, state_path, since_dt, on_progress):  # type: ignore[no-untyped-def]
+def _crawl_to_index(source_list, brands, settings, options, state_path, since_dt, on_progress, analysis_workers=None):  # type: ignore[no-untyped-def]
     """No --out: analyse each article (nlp.analyzer) and index it (durable indexer.bulk.BulkWriter)."""
     if brands is None:
         err.print("[red]error:[/red] pass --brands FILE (brand cards) to analyse and index, or --out FILE.jsonl to only crawl")
         raise typer.Exit(2)
     try:
-        return crawl_to_index(source_list, brands, settings, options, state_path, since_dt, on_progress)
+        return crawl_to_index(source_list, brands, settings, options, state_path, since_dt, on_progress,
+                              analysis_workers=analysis_workers)
     except ImportError as exc:
         err.print(f"[red]error:[/red] the analysis or index stage is not available ({exc}); use --out FILE.jsonl")
         raise typer.Exit(2) from exc
