@@ -247,7 +247,6 @@ def replay(settings: Settings, client: Elasticsearch | None = None, chunk_size: 
                     # A torn last line from a crash mid-write: everything before it is intact.
                     log.warning("%s:%d is not valid JSON (torn write?); skipped", path, lineno)
         writer = BulkWriter(settings, client=client, chunk_size=chunk_size)
-        writer._down_until = 0.0
         for action in actions:
             writer.add_action(action)
         writer.flush()

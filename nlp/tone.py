@@ -42,8 +42,6 @@ class _Tok:
 
 def _analyse(tokens: list[Token]) -> list[_Tok]:
     """Lemma, part of speech, case and negation mark of each token."""
-    from nlp.lemmas import morph
-
     out: list[_Tok] = []
     prev_neg = False
     for t in tokens:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from crawler.options import CrawlOptions
 from crawler.run import crawl
 from crawler.devsite.site import LEGACY_ENCODINGS

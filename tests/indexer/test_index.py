@@ -10,9 +10,8 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from indexer.bulk import BulkWriter, Spool, replay
-from indexer.client import connect
 from indexer.mappings import articles_alias
-from indexer.store import article_indices, drop_older_than, from_document, index_for, migrate, scan_articles
+from indexer.store import article_indices, drop_older_than, index_for, migrate, scan_articles
 from rezonans.model import Article, Mention, SourceRef
 
 pytestmark = pytest.mark.es
@@ -63,9 +62,9 @@ def test_bulk_index_search_and_idempotency(es, es_settings):
     assert bucket["key"] == "sberbank" and bucket["doc_count"] == 30
     assert sum(d["doc_count"] for d in bucket["days"]["buckets"]) == 30
     # Round trip: the stored document rebuilds the same model.
-    stored = dict(scan_articles(es, settings))
-    back = [a for _, a in scan_articles(es, settings)]
-    assert len(stored) == 1 and {a.id for a in back} == {a.id for a in articles}
+    stored = list(scan_articles(es, settings))
+    back = [a for _, a in stored]
+    assert len({index for index, _ in stored}) == 1 and {a.id for a in back} == {a.id for a in articles}
     original = {a.id: a for a in articles}
     for article in back:
         assert article.mentions == original[article.id].mentions
