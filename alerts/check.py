@@ -19,7 +19,7 @@ from alerts import source
 from alerts.channels import deliver
 from alerts.detector import CountDetector, ShareDetector, from_state
 from alerts.message import Alert
-from alerts.rules import AlertsConfig, Rule, utcnow
+from alerts.rules import AlertsConfig, Rule, format_duration, utcnow
 from indexer.client import connect
 from rezonans.config import Settings
 
@@ -35,22 +35,28 @@ def state_path(settings: Settings) -> Path:
     return settings.home / "alerts" / f"state-{settings.index_prefix}.json"
 
 
+def _fresh_state() -> dict[str, Any]:
+    """An empty state: per-rule detectors, alerts held in quiet hours, alerts not yet delivered."""
+    return {"version": STATE_VERSION, "rules": {}, "held": [], "outbox": []}
+
+
 def load_state(path: Path) -> dict[str, Any]:
     """Read the state file; a missing or unreadable file starts afresh (the broken one is kept aside)."""
     if not path.is_file():
-        return {"version": STATE_VERSION, "rules": {}, "held": []}
+        return _fresh_state()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("version") != STATE_VERSION:
             raise ValueError(f"state version {data.get('version')}")
         data.setdefault("rules", {})
         data.setdefault("held", [])
+        data.setdefault("outbox", [])  # state files written before the outbox existed
         return data
     except (json.JSONDecodeError, ValueError, AttributeError) as exc:
         aside = path.with_suffix(f".broken-{int(time.time())}")
         path.rename(aside)
         log.error("alert state %s was unreadable (%s); kept as %s, starting afresh", path, exc, aside)
-        return {"version": STATE_VERSION, "rules": {}, "held": []}
+        return _fresh_state()
 
 
 def save_state(path: Path, state: dict[str, Any]) -> None:
@@ -71,11 +77,14 @@ class CheckResult:
     dropped: int = 0
     scored: dict[str, int] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    undelivered: int = 0
+    given_up: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """For --json."""
         return {"alerts": [a.as_dict() for a in self.alerts], "delivered": self.delivered, "held": self.held,
-                "dropped": self.dropped, "scored": self.scored, "errors": self.errors}
+                "dropped": self.dropped, "scored": self.scored, "errors": self.errors,
+                "undelivered": self.undelivered, "given_up": self.given_up}
 
 
 def _subject(rule: Rule) -> str:
@@ -199,12 +208,97 @@ def run_check(settings: Settings, config: AlertsConfig, now: datetime | None = N
                     result.dropped += 1
             else:
                 to_send.append((rule, alert))
-    save_state(path, state)  # before delivery: a crash while sending never re-scores buckets
+    outbox: list[dict[str, Any]] = state["outbox"]
+    if outbox:
+        log.info("%d alert(s) not delivered by earlier checks: trying again", len(outbox))
+    queued = {entry["key"] for entry in outbox}
     for rule, alert in to_send:
-        outcome = deliver(alert, config.channels, config.channels_for(rule), config.retry, config.timezone, sleep)
-        result.delivered.append({"rule": rule.name, "kind": alert.kind, "bucket_start": alert.bucket_start,
-                                 "channels": outcome})
+        key = alert_key(alert)
+        if key not in queued:
+            queued.add(key)
+            outbox.append({"key": key, "rule": rule.name, "alert": alert.as_dict(), "since": now_ts, "failed": 0,
+                           "last_error": ""})
+    result.given_up += _expire(outbox, config, now_ts)
+    # Saved before delivery: a crash while sending neither re-scores buckets nor loses the queued alerts.
+    save_state(path, state)
+    for entry in list(outbox):
+        if _deliver_entry(entry, config, rules_by_name, now_dt, result, sleep):
+            outbox.remove(entry)
+        save_state(path, state)  # after each alert, so a crash repeats at most the one being sent
+    if len(outbox) > config.outbox.max_size:
+        result.given_up += _cap(outbox, config)
+        save_state(path, state)
+    result.undelivered = len(outbox)
     return result
+
+
+def alert_key(alert: Alert) -> str:
+    """Identity of an alert in the outbox (each bucket is scored once, so a key never comes back)."""
+    return f"{alert.rule}|{alert.kind}|{alert.bucket_start}|{alert.extra.get('cluster', '')}"
+
+
+def _describe(entry: dict[str, Any]) -> str:
+    """'volume (spike, bucket 2026-05-28T12:00:00+00:00)' for log lines."""
+    a = entry["alert"]
+    return f"{entry['rule']} ({a.get('kind')}, bucket {a.get('bucket_start_iso') or a.get('bucket_start')})"
+
+
+def _expire(outbox: list[dict[str, Any]], config: AlertsConfig, now_ts: int) -> int:
+    """Give up on failed alerts first queued more than `outbox.max_age` ago; return how many."""
+    gone = 0
+    for entry in [e for e in outbox if e["failed"] > 0 and now_ts - e["since"] > config.outbox.max_age]:
+        outbox.remove(entry)
+        gone += 1
+        log.error("gave up on alert %s: no channel accepted it in %d checks over %s (last error: %s); raise "
+                  "outbox.max_age in the rules file to keep alerts longer", _describe(entry), entry["failed"],
+                  format_duration(now_ts - entry["since"]), entry["last_error"])
+    return gone
+
+
+def _cap(outbox: list[dict[str, Any]], config: AlertsConfig) -> int:
+    """Give up on the oldest undelivered alerts beyond `outbox.max_size`; return how many."""
+    gone = 0
+    while len(outbox) > config.outbox.max_size:
+        entry = outbox.pop(0)
+        gone += 1
+        log.error("gave up on alert %s: more than %d undelivered alerts are queued (outbox.max_size); fix the "
+                  "channels (last error: %s)", _describe(entry), config.outbox.max_size, entry["last_error"])
+    return gone
+
+
+def _deliver_entry(entry: dict[str, Any], config: AlertsConfig, rules_by_name: dict[str, Rule], now_dt: datetime,
+                   result: CheckResult, sleep: Callable[[float], None]) -> bool:
+    """Send one queued alert to its rule's channels; True when it is done (delivered or cannot be sent any more)."""
+    rule = rules_by_name.get(entry["rule"])
+    if rule is None or not rule.enabled:
+        log.warning("undelivered alert %s dropped: rule %s is no longer in the rules file (or is disabled)",
+                    _describe(entry), entry["rule"])
+        result.given_up += 1
+        return True
+    if rule.quiet_hours and rule.quiet_hours.active(now_dt):
+        return False  # only a retry can meet quiet hours here: it waits until they are over
+    alert = Alert.from_dict(entry["alert"])
+    outcome = deliver(alert, config.channels, config.channels_for(rule), config.retry, config.timezone, sleep)
+    ok = [name for name, status in outcome.items() if status == "ok"]
+    failed = {name: status for name, status in outcome.items() if status != "ok"}
+    result.delivered.append({"rule": rule.name, "kind": alert.kind, "bucket_start": alert.bucket_start,
+                             "channels": outcome, "ok": bool(ok), "earlier_failures": entry["failed"]})
+    if not outcome:
+        log.warning("alert %s has no channel to go to: define channels: in the rules file", _describe(entry))
+        return True
+    if ok:
+        if failed:
+            log.warning("alert %s delivered via %s; not via %s (those channels are not retried for it)",
+                        _describe(entry), ", ".join(ok), ", ".join(f"{n} ({e})" for n, e in failed.items()))
+        if entry["failed"]:
+            log.info("alert %s delivered after %d failed check(s)", _describe(entry), entry["failed"])
+        return True
+    entry["failed"] += 1
+    entry["last_error"] = "; ".join(f"{name}: {status.removeprefix('error: ')}" for name, status in failed.items())
+    log.error("alert %s reached no channel (%s); kept in the outbox and tried again at the next check "
+              "(failed checks: %d; given up after %s)", _describe(entry), entry["last_error"], entry["failed"],
+              format_duration(config.outbox.max_age))
+    return False
 
 
 @dataclass

@@ -138,6 +138,19 @@ class Retry(_Strict):
     backoff: float = Field(1.0, ge=0, description="seconds before the 2nd attempt; doubles each time")
 
 
+class Outbox(_Strict):
+    """Alerts that no channel accepted: kept in the state file and tried again at every check, up to a limit."""
+
+    max_age: int = Field(86400, description="seconds after which an undelivered alert is given up")
+    max_size: int = Field(200, ge=1, le=10000, description="undelivered alerts kept at most (oldest go first)")
+
+    @field_validator("max_age", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> int:
+        """Durations as 30m, 1d or seconds."""
+        return parse_duration(value)
+
+
 class Rule(_Strict):
     """One alert rule: what to count, how to bucket it, how sensitive, where to send."""
 
@@ -237,6 +250,7 @@ class AlertsConfig(_Strict):
     rules: list[Rule] = Field(min_length=1)
     watch: Watch = Field(default_factory=Watch)
     retry: Retry = Field(default_factory=Retry)
+    outbox: Outbox = Field(default_factory=Outbox)
     timezone: str = "UTC"
     history: int = Field(28 * 86400, description="seconds of history read on the first check of a rule")
     top_stories: int = Field(5, ge=0, le=50)

@@ -176,3 +176,111 @@ def test_check_reports_es_errors_per_rule(env, corpus, http_recorder, monkeypatc
     result = CliRunner().invoke(app, ["alerts", "check", "--rules", str(rules), "--now", corpus["now"].isoformat()])
     assert result.exit_code == 1
     assert "rule volume failed" in result.stderr and "rule story failed" in result.stderr
+
+
+def _check(rules: Path, when: datetime) -> dict:
+    """One `alerts check --json` at a given time."""
+    result = CliRunner().invoke(app, ["alerts", "check", "--rules", str(rules), "--now", when.isoformat(), "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _state(env: Path) -> dict:
+    """The state file the CLI wrote."""
+    return json.loads((env / "home" / "alerts" / f"state-{env_prefix()}.json").read_text())
+
+
+def test_undelivered_alerts_are_kept_and_arrive_exactly_once(env, corpus, http_recorder, caplog) -> None:
+    caplog.set_level("INFO", logger="alerts")
+    rules = _rules(env / "rules.yaml", corpus["brand"], http_recorder.url)
+    http_recorder.fail = 10_000  # the webhook answers HTTP 500 to everything
+    first = _check(rules, corpus["now"])
+    assert {a["rule"] for a in first["alerts"]} == {"volume", "negative", "story"}
+    assert first["undelivered"] == 3 and first["given_up"] == 0 and http_recorder.requests == []
+    assert not any(d["ok"] for d in first["delivered"])
+    outbox = _state(env)["outbox"]
+    assert sorted(e["rule"] for e in outbox) == ["negative", "story", "volume"]
+    assert all(e["failed"] == 1 and "HTTP 500" in e["last_error"] for e in outbox)
+    assert "reached no channel" in caplog.text and "tried again at the next check" in caplog.text
+
+    # Still failing at the next check: kept, counted again, nothing scored twice.
+    second = _check(rules, corpus["now"] + timedelta(minutes=5))
+    assert second["alerts"] == [] and second["undelivered"] == 3 and http_recorder.requests == []
+    assert all(e["failed"] == 2 for e in _state(env)["outbox"])
+
+    http_recorder.fail = 0  # the receiver is back
+    third = _check(rules, corpus["now"] + timedelta(minutes=10))
+    assert third["alerts"] == [] and third["undelivered"] == 0
+    assert [d["earlier_failures"] for d in third["delivered"]] == [2, 2, 2]
+    assert "delivered after 2 failed check(s)" in caplog.text
+    fourth = _check(rules, corpus["now"] + timedelta(minutes=15))
+    assert fourth["delivered"] == [] and _state(env)["outbox"] == []
+    posts = sorted(p["json"]["rule"] for p in http_recorder.requests)
+    assert posts == ["negative", "story", "volume"]  # each alert exactly once
+    volume = next(p["json"] for p in http_recorder.requests if p["json"]["rule"] == "volume")
+    assert volume["observed"] == 14 and volume["bucket_start"] == corpus["burst_start"]
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_one_working_channel_is_enough_and_a_fixed_url_gets_the_rest(env, corpus, http_recorder, smtp_server,
+                                                                       caplog) -> None:
+    caplog.set_level("INFO", logger="alerts")
+    dead = f"http://127.0.0.1:{_closed_port()}"
+    rules = _rules(env / "rules.yaml", corpus["brand"], dead, smtp_server)  # volume → [hook, mail]; others → [hook]
+    first = _check(rules, corpus["now"])
+    assert first["undelivered"] == 2
+    assert len(smtp_server.messages) == 1 and "spike in volume" in smtp_server.messages[0]["data"]
+    assert "delivered via mail; not via hook" in caplog.text
+    assert sorted(e["rule"] for e in _state(env)["outbox"]) == ["negative", "story"]
+    assert all("cannot reach" in e["last_error"] for e in _state(env)["outbox"])
+
+    _rules(env / "rules.yaml", corpus["brand"], http_recorder.url, smtp_server)  # the operator fixes the URL
+    second = _check(rules, corpus["now"] + timedelta(minutes=5))
+    assert second["undelivered"] == 0 and second["scored"]["volume"] == 0  # same rules: detectors kept
+    assert sorted(p["json"]["rule"] for p in http_recorder.requests) == ["negative", "story"]
+    _check(rules, corpus["now"] + timedelta(minutes=10))
+    assert len(http_recorder.requests) == 2 and len(smtp_server.messages) == 1  # the volume alert was not resent
+
+
+def test_undelivered_alerts_are_given_up_after_max_age_and_beyond_max_size(env, corpus, http_recorder,
+                                                                           caplog) -> None:
+    rules = _rules(env / "rules.yaml", corpus["brand"], http_recorder.url, outbox={"max_age": "1h", "max_size": 2})
+    http_recorder.fail = 10_000
+    first = _check(rules, corpus["now"])
+    assert len(first["alerts"]) == 3 and first["given_up"] == 1 and first["undelivered"] == 2
+    assert "more than 2 undelivered alerts are queued" in caplog.text
+    later = _check(rules, corpus["now"] + timedelta(minutes=90))
+    assert later["given_up"] == 2 and later["undelivered"] == 0 and later["delivered"] == []
+    assert "no channel accepted it in 1 checks over 90m" in caplog.text
+    http_recorder.fail = 0
+    _check(rules, corpus["now"] + timedelta(minutes=100))
+    assert http_recorder.requests == []
+
+
+def test_watch_retries_undelivered_alerts_on_its_next_tick(es_settings, corpus, http_recorder, tmp_path) -> None:
+    from alerts.check import watch
+
+    settings = es_settings.model_copy(update={"home": tmp_path / "home"})
+    config = parse_config(yaml.safe_load(_rules(tmp_path / "rules.yaml", corpus["brand"], http_recorder.url)
+                                         .read_text(encoding="utf-8")))
+    results = []
+
+    def on_result(result) -> None:
+        results.append(result)
+        http_recorder.fail = 0  # the receiver recovers after the first tick
+
+    http_recorder.fail = 10_000
+    stats = watch(settings, config, max_iterations=2, check_every=1, on_result=on_result, sleep=lambda s: None)
+    assert stats.iterations == 2 and stats.errors == 0
+    assert results[0].undelivered >= 1 and http_recorder.fail == 0
+    assert results[1].undelivered == 0
+    rules = [p["json"]["rule"] for p in http_recorder.requests]
+    assert "story" in rules and len(rules) == len(set(rules)) == results[0].undelivered
