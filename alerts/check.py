@@ -278,7 +278,7 @@ def _deliver_entry(entry: dict[str, Any], config: AlertsConfig, rules_by_name: d
     if rule.quiet_hours and rule.quiet_hours.active(now_dt):
         return False  # only a retry can meet quiet hours here: it waits until they are over
     alert = Alert.from_dict(entry["alert"])
-    outcome = deliver(alert, config.channels, config.channels_for(rule), config.retry, config.timezone, sleep)
+    outcome = deliver(alert, config.channels, config.channels_for(rule), config.retry, rule.zone, sleep)
     ok = [name for name, status in outcome.items() if status == "ok"]
     failed = {name: status for name, status in outcome.items() if status != "ok"}
     result.delivered.append({"rule": rule.name, "kind": alert.kind, "bucket_start": alert.bucket_start,

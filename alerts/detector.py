@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -29,6 +32,8 @@ CUSUM_CLIP = 4.0
 #: Observations beyond this many standard deviations are clipped before they teach the baseline.
 LEARN_CLIP = 4.0
 MU_FLOOR = 0.01
+#: date(1970, 1, 1).toordinal(): local dates become day numbers on the same scale as ts // DAY.
+_EPOCH_ORDINAL = 719163
 
 Kind = Literal["spike", "drop", "level_up", "level_down"]
 
@@ -47,6 +52,21 @@ def threshold_for(sensitivity: str | float) -> float:
     return value
 
 
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name`; ValueError says how to fix a bad name or a missing time-zone database."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}: use an IANA name such as Europe/Moscow or UTC (if the name "
+                         "is right, this system has no time-zone database: pip install tzdata)") from None
+
+
+def is_utc(name: str) -> bool:
+    """Whether a zone name is plain UTC (the fast, integer-only calendar)."""
+    return name in ("UTC", "Etc/UTC")
+
+
 class DetectorSettings(BaseModel):
     """Tuning of one detector; None means a default derived from the bucket size."""
 
@@ -59,12 +79,20 @@ class DetectorSettings(BaseModel):
     daily: bool = True
     weekly: bool = True
     level_halflife: float | None = Field(None, gt=0, description="buckets; EWMA half-life of the level")
+    timezone: str = Field("UTC", description="IANA zone of the hour-of-day and day-of-week profiles")
 
     @field_validator("sensitivity")
     @classmethod
     def _sensitivity(cls, value: str | float) -> str | float:
         """Accept low/medium/high or a number in (0, 1)."""
         threshold_for(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        """An IANA zone name the system knows."""
+        zone(value)
         return value
 
     def resolved(self, bucket: int) -> dict[str, Any]:
@@ -267,11 +295,23 @@ class CountDetector(_Base):
             return 1.0
         return self._factor(s["h_num"][hour] / s["h_w"][hour], s["h_den"] / s["h_wden"], 1)
 
+    def calendar(self, ts: int) -> tuple[int, int, int]:
+        """(hour of day, weekday with Monday = 0, day number since 1970-01-01) of a bucket in the detector's zone.
+
+        Sub-daily buckets are placed by their start, daily ones by their middle, so a UTC-aligned day still falls
+        on the local weekday it mostly covers.
+        """
+        name = self.settings.timezone
+        if is_utc(name):
+            day = int(ts // DAY)
+            return int((ts % DAY) // 3600), (day + 3) % 7, day  # 1970-01-01 was a Thursday
+        local = datetime.fromtimestamp(ts + (self.bucket // 2 if self.bucket >= DAY else 0), zone(name))
+        return local.hour, local.weekday(), local.toordinal() - _EPOCH_ORDINAL
+
     def expected(self, ts: int) -> tuple[float, float, float, int, int]:
         """Expected count at ts from the state so far: (mu, hour factor, weekday factor, hour, weekday)."""
         s, p = self.s, self.p
-        hour = int((ts % DAY) // 3600)
-        dow = int((ts // DAY + 3) % 7)  # 1970-01-01 was a Thursday; Monday = 0
+        hour, dow, _ = self.calendar(ts)
         hf = self._hour_factor(hour) if p["daily"] else 1.0
         df = self._factor(s["d_num"][dow], s["d_den"], s["d_n"][dow]) if p["weekly"] else 1.0
         return max(MU_FLOOR, self.level * hf * df), hf, df, hour, dow
@@ -311,7 +351,7 @@ class CountDetector(_Base):
             s["disp_b"] += a * (mu * mu - s["disp_b"])
             s["disp_n"] += 1
         if p["weekly"]:
-            self._learn_weekday(ts, yc)
+            self._learn_weekday(self.calendar(ts)[2], yc)
         if p["daily"]:
             # Hour profile: weekday-adjusted mean in this hour slot over the overall one (ratios of EWMAs),
             # both over the same ~4 weeks.
@@ -331,10 +371,9 @@ class CountDetector(_Base):
         s["n"] += 1
         return point
 
-    def _learn_weekday(self, ts: int, value: float) -> None:
+    def _learn_weekday(self, day: int, value: float) -> None:
         """Weekday profile from whole-day means of raw counts (free of the hour profile) over the mean day."""
         s = self.s
-        day = int(ts // DAY)
         if s["day"] is not None and day != s["day"]:
             per_day = max(1.0, DAY / self.bucket)
             if s["day_n"] >= 0.5 * per_day:  # a day with too many gaps teaches nothing

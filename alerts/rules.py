@@ -6,12 +6,11 @@ import re
 from datetime import datetime, time, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from alerts.detector import DetectorSettings, threshold_for
+from alerts.detector import DetectorSettings, threshold_for, zone
 from rezonans.config import ConfigError
 
 Metric = Literal["volume", "negative", "negative_share", "new_story"]
@@ -105,27 +104,26 @@ class TelegramChannel(_Strict):
 Channel = Annotated[ConsoleChannel | EmailChannel | WebhookChannel | TelegramChannel, Field(discriminator="type")]
 
 
+def _check_zone(value: str | None) -> str | None:
+    """An IANA zone name (or None: inherited)."""
+    if value is not None:
+        zone(value)
+    return value
+
+
 class QuietHours(_Strict):
     """A daily window (local time) when alerts are held for later (hold) or thrown away (drop)."""
 
     start: time
     end: time
-    timezone: str = "UTC"
+    timezone: str | None = Field(None, description="IANA zone; default: the rule's (the rules file's) timezone")
     mode: Literal["hold", "drop"] = "hold"
 
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        """Must be an IANA zone name."""
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Moscow or UTC") from None
-        return value
+    _tz = field_validator("timezone")(_check_zone)
 
     def active(self, now: datetime) -> bool:
         """Whether `now` falls in the window (windows may cross midnight, e.g. 23:00–08:00)."""
-        local = now.astimezone(ZoneInfo(self.timezone)).time().replace(tzinfo=None)
+        local = now.astimezone(zone(self.timezone or "UTC")).time().replace(tzinfo=None)
         if self.start <= self.end:
             return self.start <= local < self.end
         return local >= self.start or local < self.end
@@ -169,6 +167,8 @@ class Rule(_Strict):
     settle: int = Field(0, ge=0, description="seconds after a bucket ends before it is scored")
     channels: list[str] | None = None
     quiet_hours: QuietHours | None = None
+    timezone: str | None = Field(None, description="IANA zone of seasonality, quiet hours and texts; "
+                                                   "default: the rules file's timezone")
     # new_story only
     min_articles: int = Field(5, ge=2)
     min_sources: int = Field(2, ge=1)
@@ -188,6 +188,8 @@ class Rule(_Strict):
         """low, medium, high or a number in (0, 1)."""
         threshold_for(value)
         return value
+
+    _tz = field_validator("timezone")(_check_zone)
 
     @field_validator("brand")
     @classmethod
@@ -218,13 +220,21 @@ class Rule(_Strict):
     def detector_settings(self) -> DetectorSettings:
         """The detector tuning of this rule."""
         return DetectorSettings(sensitivity=self.sensitivity, warmup=self.warmup, cooldown=self.cooldown,
-                                min_delta=self.min_delta, daily=self.daily, weekly=self.weekly)
+                                min_delta=self.min_delta, daily=self.daily, weekly=self.weekly, timezone=self.zone)
+
+    @property
+    def zone(self) -> str:
+        """The rule's time zone name (UTC unless the rule or the rules file names one)."""
+        return self.timezone or "UTC"
 
     def fingerprint(self) -> str:
         """What the stored detector state depends on: change it and the state starts afresh."""
         keys = ("brand", "query", "es_query", "metric", "bucket", "sensitivity", "warmup", "cooldown",
                 "min_delta", "daily", "weekly")
-        return yaml.safe_dump({k: getattr(self, k) for k in keys}, sort_keys=True)
+        data = {k: getattr(self, k) for k in keys}
+        if self.zone != "UTC":  # only then, so that state saved before zones existed stays valid
+            data["timezone"] = self.zone
+        return yaml.safe_dump(data, sort_keys=True)
 
 
 class Watch(_Strict):
@@ -251,7 +261,7 @@ class AlertsConfig(_Strict):
     watch: Watch = Field(default_factory=Watch)
     retry: Retry = Field(default_factory=Retry)
     outbox: Outbox = Field(default_factory=Outbox)
-    timezone: str = "UTC"
+    timezone: str = Field("UTC", description="IANA zone of seasonality, quiet hours and alert texts")
     history: int = Field(28 * 86400, description="seconds of history read on the first check of a rule")
     top_stories: int = Field(5, ge=0, le=50)
 
@@ -279,10 +289,12 @@ class AlertsConfig(_Strict):
                 if ch not in self.channels:
                     raise ValueError(f"rule {rule.name!r}: unknown channel {ch!r}; define it under channels: "
                                      f"(known: {', '.join(sorted(self.channels)) or 'none'})")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {self.timezone!r}: use an IANA name such as Europe/Moscow") from None
+        zone(self.timezone)
+        for rule in self.rules:  # rules and quiet hours without a zone of their own take the file's
+            if rule.timezone is None:
+                rule.timezone = self.timezone
+            if rule.quiet_hours is not None and rule.quiet_hours.timezone is None:
+                rule.quiet_hours.timezone = rule.timezone
         return self
 
     def channels_for(self, rule: Rule) -> list[str]:

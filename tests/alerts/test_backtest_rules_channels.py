@@ -143,3 +143,55 @@ def test_alert_text_explains_itself() -> None:
     assert "Observed: 57, expected: 12.3" in text
     assert "Period: 2026-05-28" in text and "Europe/Moscow" in text
     assert "http://news.test/a" in text and "metric: articles mentioning sberbank" in text
+
+
+def test_rules_file_timezone_drives_seasonality_and_quiet_hours() -> None:
+    config = parse_config({
+        "timezone": "Europe/Moscow",
+        "rules": [
+            {"name": "inherit", "brand": "x", "quiet_hours": {"start": "23:00", "end": "08:00"}},
+            {"name": "own", "brand": "x", "timezone": "Asia/Vladivostok",
+             "quiet_hours": {"start": "23:00", "end": "08:00"}},
+            {"name": "explicit", "brand": "x", "quiet_hours": {"start": "23:00", "end": "08:00", "timezone": "UTC"}},
+        ],
+    })
+    rules = {r.name: r for r in config.rules}
+    night_in_moscow = datetime(2026, 3, 1, 21, 30, tzinfo=timezone.utc)  # 00:30 in Moscow, 07:30 in Vladivostok
+    morning_in_moscow = datetime(2026, 3, 1, 5, 30, tzinfo=timezone.utc)  # 08:30 in Moscow, 05:30 UTC
+    assert rules["inherit"].quiet_hours.active(night_in_moscow)
+    assert not rules["inherit"].quiet_hours.active(morning_in_moscow)
+    assert rules["own"].quiet_hours.active(night_in_moscow)
+    assert not rules["own"].quiet_hours.active(datetime(2026, 3, 1, 22, 30, tzinfo=timezone.utc))  # 08:30 there
+    assert not rules["explicit"].quiet_hours.active(night_in_moscow) and rules["explicit"].quiet_hours.active(
+        morning_in_moscow)
+    assert rules["inherit"].detector_settings().timezone == "Europe/Moscow"
+    assert rules["own"].detector_settings().timezone == "Asia/Vladivostok"
+    # A zone change restarts the detector; UTC rules keep the fingerprint they had before zones existed.
+    utc_rule = parse_config({"rules": [{"name": "a", "brand": "x"}]}).rules[0]
+    assert "timezone" not in utc_rule.fingerprint() and utc_rule.detector_settings().timezone == "UTC"
+    assert rules["inherit"].fingerprint() != utc_rule.model_copy(update={"name": "inherit"}).fingerprint()
+    with pytest.raises(ConfigError, match="rule 'z': timezone: unknown time zone 'MSK'.*Europe/Moscow"):
+        parse_config({"rules": [{"name": "z", "brand": "x", "timezone": "MSK"}]})
+
+
+def test_backtest_with_rules_uses_the_rule_timezone(tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    import numpy as np
+
+    berlin = ZoneInfo("Europe/Berlin")
+    rng = np.random.default_rng(3)
+    first = int(datetime(2024, 3, 4, tzinfo=berlin).timestamp())
+    rows = []
+    for i in range(6 * 168):  # a 09:00 Berlin digest across the switch to summer time on 31 March
+        ts = first + i * 3600
+        rows.append((_iso(ts), str(rng.poisson(30.0 if datetime.fromtimestamp(ts, berlin).hour == 9 else 1.0))))
+    path = _write_csv(tmp_path / "digest.csv", rows)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("timezone: Europe/Berlin\nrules:\n  - {name: digest, brand: x, bucket: 1h}\n", encoding="utf-8")
+    local = CliRunner().invoke(app, ["alerts", "backtest", "--csv", str(path), "--rules", str(rules),
+                                     "--rule", "digest"])
+    plain = CliRunner().invoke(app, ["alerts", "backtest", "--csv", str(path)])
+    assert local.exit_code == plain.exit_code == 0
+    assert "alerts: 0 " in local.stderr
+    assert "alerts: 0 " not in plain.stderr  # in UTC the digest jumps an hour and looks like news

@@ -284,3 +284,22 @@ def test_watch_retries_undelivered_alerts_on_its_next_tick(es_settings, corpus, 
     assert results[1].undelivered == 0
     rules = [p["json"]["rule"] for p in http_recorder.requests]
     assert "story" in rules and len(rules) == len(set(rules)) == results[0].undelivered
+
+
+def test_rules_file_timezone_reaches_quiet_hours_detectors_and_texts(env, corpus, http_recorder) -> None:
+    from zoneinfo import ZoneInfo
+
+    now = corpus["now"]
+    moscow = now.astimezone(ZoneInfo("Europe/Moscow"))
+    window = {"start": (moscow - timedelta(minutes=30)).strftime("%H:%M"),
+              "end": (moscow + timedelta(minutes=30)).strftime("%H:%M"), "mode": "hold"}  # no zone: the file's
+    rules = _rules(env / "rules.yaml", corpus["brand"], http_recorder.url, timezone="Europe/Moscow",
+                   defaults={"quiet_hours": window})
+    held = _check(rules, now)
+    assert held["held"] == 3 and http_recorder.requests == []  # quiet in Moscow time (it would not be in UTC)
+    assert _state(env)["rules"]["volume"]["detector"]["settings"]["timezone"] == "Europe/Moscow"
+    after = _check(rules, now + timedelta(minutes=40))
+    assert len(after["delivered"]) == 3 and after["undelivered"] == 0
+    volume = next(p["json"] for p in http_recorder.requests if p["json"]["rule"] == "volume")
+    start = datetime.fromtimestamp(corpus["burst_start"], ZoneInfo("Europe/Moscow")).strftime("%Y-%m-%d %H:%M")
+    assert f"Period: {start}" in volume["text"] and "Europe/Moscow" in volume["text"]

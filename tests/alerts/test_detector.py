@@ -179,3 +179,80 @@ def test_sensitivity_and_validation() -> None:
         det.update(999 * HOUR, 3)
     with pytest.raises(ValueError, match="non-negative"):
         det.update(1001 * HOUR, -1)
+
+
+def _local_series(zone: str, start: tuple[int, int, int], hours: int, rate, seed: int) -> list[tuple[int, int]]:
+    """Hourly Poisson counts whose rate is a function of the local time in `zone`."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import numpy as np
+
+    tz = ZoneInfo(zone)
+    rng = np.random.default_rng(seed)
+    first = int(datetime(*start, tzinfo=tz).timestamp())
+    return [(first + i * HOUR, int(rng.poisson(rate(datetime.fromtimestamp(first + i * HOUR, tz)))))
+            for i in range(hours)]
+
+
+def _moscow_rhythm(local) -> float:
+    """Office hours 09–18 and a night digest 00–03, both on Moscow weekdays only; quiet otherwise."""
+    if local.weekday() < 5 and 9 <= local.hour < 18:
+        return 20.0
+    if local.weekday() < 5 and local.hour < 3:
+        return 15.0
+    return 1.0
+
+
+def test_daily_and_weekly_rhythm_in_moscow_time_is_learned_in_moscow_buckets() -> None:
+    rows = _local_series("Europe/Moscow", (2024, 1, 1), 4 * 168, _moscow_rhythm, seed=0)
+    msk = CountDetector(HOUR, DetectorSettings(timezone="Europe/Moscow"))
+    utc = CountDetector(HOUR, DetectorSettings())
+    msk_points, utc_points = run(msk, rows), run(utc, rows)
+    # Hour slots are Moscow hours: busy 09–17 and 00–02, quiet 03–08 and 18–23 (UTC would be 3 hours off).
+    busy = set(range(9, 18)) | {0, 1, 2}
+    assert all(msk._hour_factor(h) > 1.2 for h in busy)
+    assert all(msk._hour_factor(h) < 0.3 for h in set(range(24)) - busy)
+    assert utc._hour_factor(6) > 1.2 and utc._hour_factor(17) < 0.3  # the same data in UTC slots
+    # Days are Moscow days: Saturday and Sunday are alike; in UTC, Monday's night digest lands on Sunday.
+    day = [msk._factor(msk.s["d_num"][k], msk.s["d_den"], msk.s["d_n"][k]) for k in range(7)]
+    assert max(day[5], day[6]) < 0.25 * min(day[:5]) and day[6] == pytest.approx(day[5], rel=0.3)
+    utc_day = [utc._factor(utc.s["d_num"][k], utc.s["d_den"], utc.s["d_n"][k]) for k in range(7)]
+    assert utc_day[6] > 1.5 * utc_day[5]
+    # So the expected count follows Moscow office hours, and the Moscow model raises fewer false alarms.
+    monday_10 = rows[-168 + 10][0] + WEEK  # Monday 10:00 in Moscow, one week after the data
+    assert msk.expected(monday_10)[0] > 15
+    assert msk.expected(monday_10)[0] > 5 * msk.expected(monday_10 - 2 * 86400)[0]  # Saturday 10:00
+    assert msk.expected(monday_10)[0] > 5 * msk.expected(monday_10 - 3 * HOUR)[0]  # Monday 07:00
+    assert sum(p.alert for p in msk_points) < sum(p.alert for p in utc_points)
+
+
+def test_a_fixed_offset_zone_is_utc_with_shifted_timestamps() -> None:
+    """Moscow is UTC+3 all year: its detector must score exactly like a UTC one fed the wall-clock times."""
+    rows = _local_series("Europe/Moscow", (2024, 1, 1), 3 * 168, _moscow_rhythm, seed=1)
+    msk = run(CountDetector(HOUR, DetectorSettings(timezone="Europe/Moscow")), rows)
+    shifted = run(CountDetector(HOUR, DetectorSettings()), [(t + 3 * HOUR, v) for t, v in rows])
+    assert [(p.score, p.expected, p.alert) for p in msk] == [(p.score, p.expected, p.alert) for p in shifted]
+    det = CountDetector(HOUR, DetectorSettings(timezone="Europe/Moscow"))
+    assert det.calendar(rows[0][0]) == (0, 0, 19723)  # 2024-01-01 00:00 in Moscow: hour 0, Monday, day 19723
+
+
+def test_local_zone_follows_daylight_saving_time() -> None:
+    """A 09:00 Berlin press digest moves from 08:00 to 07:00 UTC on 31 March: only the UTC model cries wolf."""
+    rows = _local_series("Europe/Berlin", (2024, 3, 4), 6 * 168, lambda t: 30.0 if t.hour == 9 else 1.0, seed=3)
+    dst = 1711846800  # 2024-03-31 01:00 UTC
+    berlin = run(CountDetector(HOUR, DetectorSettings(timezone="Europe/Berlin")), rows)
+    utc = run(CountDetector(HOUR, DetectorSettings()), rows)
+    assert sum(p.alert for p in berlin) == 0
+    assert sum(p.alert for p in utc if p.ts < dst) == 0 and sum(p.alert for p in utc if p.ts >= dst) >= 5
+    det = CountDetector(HOUR, DetectorSettings(timezone="Europe/Berlin"))
+    state = json.loads(json.dumps(det.state()))
+    assert state["settings"]["timezone"] == "Europe/Berlin" and from_state(state).settings.timezone == "Europe/Berlin"
+
+
+def test_daily_buckets_take_the_local_weekday_of_their_middle() -> None:
+    monday_utc = 1704067200  # 2024-01-01 00:00 UTC, a Monday
+    assert CountDetector(86400, DetectorSettings(timezone="America/New_York")).calendar(monday_utc)[1] == 0
+    assert CountDetector(HOUR, DetectorSettings(timezone="America/New_York")).calendar(monday_utc)[:2] == (19, 6)
+    with pytest.raises(ValueError, match="Europe/Moscow"):
+        DetectorSettings(timezone="Moscow")
