@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import random
 import resource
 import time
@@ -72,6 +74,7 @@ _ANALYZER = None
 
 def _init() -> None:
     global _ANALYZER
+    os.environ.setdefault("REZONANS_E5_THREADS", "1")  # one engine thread per worker, as indexer.ingest does
     from nlp.analyzer import Analyzer
 
     _ANALYZER = Analyzer.from_file()
@@ -126,7 +129,8 @@ def main() -> None:
 
     batches = [docs[i : i + 25] for i in range(0, len(docs), 25)]
     t = time.perf_counter()
-    with ProcessPoolExecutor(args.workers, initializer=_init) as pool:
+    # spawn, not fork: the parent already runs the e5 engine's threads, which a forked child would inherit mid-lock
+    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init) as pool:
         done = sum(pool.map(_work, batches))
     pool_rate = done / (time.perf_counter() - t)  # includes each worker's model load
 
