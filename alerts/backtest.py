@@ -8,7 +8,7 @@ import logging
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import IO, Literal
 
 from alerts.detector import CountDetector, DetectorSettings, Point, ShareDetector
@@ -42,13 +42,13 @@ def parse_ts(text: str) -> int:
         pass
     dt = datetime.fromisoformat(text.replace(" ", "T", 1) if " " in text and "T" not in text else text)
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return int(dt.timestamp())
 
 
 def iso(ts: int) -> str:
     """Epoch seconds → ISO 8601 UTC."""
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def read_series(handle: IO[str], interval: int | None = None, gaps: Literal["zero", "skip"] = "zero") -> Series:
@@ -59,8 +59,10 @@ def read_series(handle: IO[str], interval: int | None = None, gaps: Literal["zer
         raise BacktestError("the CSV is empty: expected a header timestamp,value[,total] and rows")
     cols = [h.strip().lower() for h in header]
     if "timestamp" not in cols or "value" not in cols:
-        raise BacktestError(f"the CSV header is {header!r}: it must name the columns timestamp and value "
-                            "(and total for a share such as negative/total)")
+        raise BacktestError(
+            f"the CSV header is {header!r}: it must name the columns timestamp and value "
+            "(and total for a share such as negative/total)"
+        )
     it, iv = cols.index("timestamp"), cols.index("value")
     itot = cols.index("total") if "total" in cols else None
     bad: list[str] = []
@@ -76,8 +78,11 @@ def read_series(handle: IO[str], interval: int | None = None, gaps: Literal["zer
             bad.append(f"line {lineno}: {exc} ({','.join(row)[:80]})")
             continue
         if value != value or value < 0 or (total is not None and not 0 <= value <= total):
-            bad.append(f"line {lineno}: value must be a count >= 0" + (" and <= total" if total is not None else "")
-                       + f" ({','.join(row)[:80]})")
+            bad.append(
+                f"line {lineno}: value must be a count >= 0"
+                + (" and <= total" if total is not None else "")
+                + f" ({','.join(row)[:80]})"
+            )
             continue
         if value != int(value):
             bad.append(f"line {lineno}: value {value} is not a whole count; rounded")
@@ -86,7 +91,7 @@ def read_series(handle: IO[str], interval: int | None = None, gaps: Literal["zer
     if len(parsed) < 2:
         raise BacktestError("the CSV has fewer than two good rows: nothing to backtest")
     parsed.sort(key=lambda r: r[0])
-    diffs = [b[0] - a[0] for a, b in zip(parsed, parsed[1:]) if b[0] > a[0]]
+    diffs = [b[0] - a[0] for a, b in zip(parsed, parsed[1:], strict=False) if b[0] > a[0]]
     if interval is None:
         if not diffs:
             raise BacktestError("all timestamps are equal: cannot infer the interval; pass --bucket")
@@ -103,8 +108,9 @@ def read_series(handle: IO[str], interval: int | None = None, gaps: Literal["zer
                 continue
             step = ts - prev
             if step % interval:
-                bad.append(f"{iso(ts)}: not on the {format_duration(interval)} grid started at {iso(rows[0][0])}; "
-                           "skipped")
+                bad.append(
+                    f"{iso(ts)}: not on the {format_duration(interval)} grid started at {iso(rows[0][0])}; skipped"
+                )
                 continue
             missing = step // interval - 1
             if missing:

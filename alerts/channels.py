@@ -27,10 +27,11 @@ class DeliveryError(RuntimeError):
 def _post_json(url: str, payload: dict[str, Any], headers: dict[str, str], timeout: float) -> bytes:
     """POST JSON; raise DeliveryError on a non-2xx answer or a network error."""
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    req = urllib.request.Request(url, data=data, method="POST",
-                                 headers={"Content-Type": "application/json; charset=utf-8", **headers})
+    req = urllib.request.Request(
+        url, data=data, method="POST", headers={"Content-Type": "application/json; charset=utf-8", **headers}
+    )
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (configured URL)
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.read()
     except urllib.error.HTTPError as exc:
         body = exc.read()[:300].decode("utf-8", "replace")
@@ -69,8 +70,12 @@ def send_email(channel: EmailChannel, alert: Alert, tz: str) -> None:
 
 def send_webhook(channel: WebhookChannel, alert: Alert, tz: str) -> None:
     """POST the alert as JSON (with its text)."""
-    _post_json(channel.url, {**alert.as_dict(), "text": alert.text(tz), "title": alert.title()},
-               channel.headers, channel.timeout)
+    _post_json(
+        channel.url,
+        {**alert.as_dict(), "text": alert.text(tz), "title": alert.title()},
+        channel.headers,
+        channel.timeout,
+    )
 
 
 def send_telegram(channel: TelegramChannel, alert: Alert, tz: str) -> None:
@@ -79,8 +84,12 @@ def send_telegram(channel: TelegramChannel, alert: Alert, tz: str) -> None:
     if not token:
         raise DeliveryError(f"environment variable {channel.token_env} (Telegram bot token) is not set")
     url = f"{channel.api_url.rstrip('/')}/bot{token}/sendMessage"
-    body = _post_json(url, {"chat_id": channel.chat_id, "text": alert.text(tz)[:4096],
-                            "disable_web_page_preview": True}, {}, channel.timeout)
+    body = _post_json(
+        url,
+        {"chat_id": channel.chat_id, "text": alert.text(tz)[:4096], "disable_web_page_preview": True},
+        {},
+        channel.timeout,
+    )
     try:
         answer = json.loads(body or b"{}")
     except json.JSONDecodeError:
@@ -90,12 +99,21 @@ def send_telegram(channel: TelegramChannel, alert: Alert, tz: str) -> None:
 
 
 SENDERS: dict[str, Callable[[Any, Alert, str], None]] = {
-    "console": send_console, "email": send_email, "webhook": send_webhook, "telegram": send_telegram,
+    "console": send_console,
+    "email": send_email,
+    "webhook": send_webhook,
+    "telegram": send_telegram,
 }
 
 
-def deliver(alert: Alert, channels: dict[str, Any], names: list[str], retry: Retry, tz: str = "UTC",
-            sleep: Callable[[float], None] = time.sleep) -> dict[str, str]:
+def deliver(
+    alert: Alert,
+    channels: dict[str, Any],
+    names: list[str],
+    retry: Retry,
+    tz: str = "UTC",
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, str]:
     """Send to each named channel, retrying with back-off; one failing channel never stops the others.
 
     Returns {channel: "ok" | "error: ..."}.
@@ -111,13 +129,15 @@ def deliver(alert: Alert, channels: dict[str, Any], names: list[str], retry: Ret
                 result[name] = "ok"
                 break
             except Exception as exc:  # any channel failure is logged and retried, never fatal
-                log.warning("alert %s → channel %s failed (attempt %d/%d): %s", alert.rule, name, attempt,
-                            retry.attempts, exc)
+                log.warning(
+                    "alert %s → channel %s failed (attempt %d/%d): %s", alert.rule, name, attempt, retry.attempts, exc
+                )
                 result[name] = f"error: {exc}"
                 if attempt < retry.attempts:
                     sleep(delay)
                     delay *= 2
         if result[name] != "ok":
-            log.error("alert %s was not delivered to %s after %d attempts: %s", alert.rule, name, retry.attempts,
-                      result[name])
+            log.error(
+                "alert %s was not delivered to %s after %d attempts: %s", alert.rule, name, retry.attempts, result[name]
+            )
     return result

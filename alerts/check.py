@@ -9,7 +9,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -82,9 +82,16 @@ class CheckResult:
 
     def as_dict(self) -> dict[str, Any]:
         """For --json."""
-        return {"alerts": [a.as_dict() for a in self.alerts], "delivered": self.delivered, "held": self.held,
-                "dropped": self.dropped, "scored": self.scored, "errors": self.errors,
-                "undelivered": self.undelivered, "given_up": self.given_up}
+        return {
+            "alerts": [a.as_dict() for a in self.alerts],
+            "delivered": self.delivered,
+            "held": self.held,
+            "dropped": self.dropped,
+            "scored": self.scored,
+            "errors": self.errors,
+            "undelivered": self.undelivered,
+            "given_up": self.given_up,
+        }
 
 
 def _subject(rule: Rule) -> str:
@@ -94,8 +101,9 @@ def _subject(rule: Rule) -> str:
     return rule.brand or rule.query or rule.name
 
 
-def _check_series(client: Elasticsearch, settings: Settings, config: AlertsConfig, rule: Rule,
-                  rstate: dict[str, Any], now: int) -> tuple[list[Alert], int]:
+def _check_series(
+    client: Elasticsearch, settings: Settings, config: AlertsConfig, rule: Rule, rstate: dict[str, Any], now: int
+) -> tuple[list[Alert], int]:
     """Feed the rule's detector every bucket completed since it last ran; return new alerts and points scored."""
     b = rule.bucket
     end = ((now - rule.settle) // b) * b  # buckets before `end` are complete
@@ -121,17 +129,40 @@ def _check_series(client: Elasticsearch, settings: Settings, config: AlertsConfi
         # On the first run only the newest bucket may alert: the backfilled past is history, not news.
         if point.alert and (not first_run or bk.ts == end - b):
             event_start = point.event_start or bk.ts
-            stories = source.top_stories(client, settings, rule, event_start, bk.ts + b, config.top_stories,
-                                         negative_only=rule.metric != "volume")
-            alerts.append(Alert(rule.name, rule.metric, point.kind or "spike", _subject(rule), bk.ts, bk.ts + b,
-                                event_start, point.value, point.expected, point.score, point.p_value, b, stories))
+            stories = source.top_stories(
+                client,
+                settings,
+                rule,
+                event_start,
+                bk.ts + b,
+                config.top_stories,
+                negative_only=rule.metric != "volume",
+            )
+            alerts.append(
+                Alert(
+                    rule.name,
+                    rule.metric,
+                    point.kind or "spike",
+                    _subject(rule),
+                    bk.ts,
+                    bk.ts + b,
+                    event_start,
+                    point.value,
+                    point.expected,
+                    point.score,
+                    point.p_value,
+                    b,
+                    stories,
+                )
+            )
     rstate["detector"] = det.state()
     rstate["next"] = end
     return alerts, len(buckets)
 
 
-def _check_stories(client: Elasticsearch, settings: Settings, rule: Rule, rstate: dict[str, Any],
-                   now: int) -> list[Alert]:
+def _check_stories(
+    client: Elasticsearch, settings: Settings, rule: Rule, rstate: dict[str, Any], now: int
+) -> list[Alert]:
     """Alert once per reprint cluster that reached the rule's size within the last bucket-long window."""
     seen: dict[str, int] = rstate.setdefault("stories", {})
     for key in [k for k, t in seen.items() if t < now - STORY_MEMORY]:
@@ -142,22 +173,57 @@ def _check_stories(client: Elasticsearch, settings: Settings, rule: Rule, rstate
         if c["cluster"] in seen:
             continue
         seen[c["cluster"]] = now
-        stories = [{"title": c["title"], "url": c["url"], "source": c["source"], "published_at": c["published_at"],
-                    "cluster": c["cluster"]}]
-        stories += [s for s in source.top_stories(client, settings,
-                                                  rule.model_copy(update={"es_query": {"term": {"cluster": c["cluster"]}},
-                                                                          "query": None}),
-                                                  start, now, 4) if s["url"] != c["url"]][:4]
-        alerts.append(Alert(rule.name, "new_story", "new_story", _subject(rule), start, now, start,
-                            c["articles"], rule.min_articles, 1.0, 1.0, rule.bucket, stories,
-                            extra={"cluster": c["cluster"], "sources": c["sources"], "title": c["title"]}))
+        stories = [
+            {
+                "title": c["title"],
+                "url": c["url"],
+                "source": c["source"],
+                "published_at": c["published_at"],
+                "cluster": c["cluster"],
+            }
+        ]
+        stories += [
+            s
+            for s in source.top_stories(
+                client,
+                settings,
+                rule.model_copy(update={"es_query": {"term": {"cluster": c["cluster"]}}, "query": None}),
+                start,
+                now,
+                4,
+            )
+            if s["url"] != c["url"]
+        ][:4]
+        alerts.append(
+            Alert(
+                rule.name,
+                "new_story",
+                "new_story",
+                _subject(rule),
+                start,
+                now,
+                start,
+                c["articles"],
+                rule.min_articles,
+                1.0,
+                1.0,
+                rule.bucket,
+                stories,
+                extra={"cluster": c["cluster"], "sources": c["sources"], "title": c["title"]},
+            )
+        )
     return alerts
 
 
-def run_check(settings: Settings, config: AlertsConfig, now: datetime | None = None,
-              client: Elasticsearch | None = None, sleep: Callable[[float], None] = time.sleep) -> CheckResult:
+def run_check(
+    settings: Settings,
+    config: AlertsConfig,
+    now: datetime | None = None,
+    client: Elasticsearch | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CheckResult:
     """One pass over all rules: score new buckets, deliver (or hold) alerts, save state."""
-    now_dt = (now or utcnow()).astimezone(timezone.utc)
+    now_dt = (now or utcnow()).astimezone(UTC)
     now_ts = int(now_dt.timestamp())
     client = client or connect(settings)
     path = state_path(settings)
@@ -216,8 +282,16 @@ def run_check(settings: Settings, config: AlertsConfig, now: datetime | None = N
         key = alert_key(alert)
         if key not in queued:
             queued.add(key)
-            outbox.append({"key": key, "rule": rule.name, "alert": alert.as_dict(), "since": now_ts, "failed": 0,
-                           "last_error": ""})
+            outbox.append(
+                {
+                    "key": key,
+                    "rule": rule.name,
+                    "alert": alert.as_dict(),
+                    "since": now_ts,
+                    "failed": 0,
+                    "last_error": "",
+                }
+            )
     result.given_up += _expire(outbox, config, now_ts)
     # Saved before delivery: a crash while sending neither re-scores buckets nor loses the queued alerts.
     save_state(path, state)
@@ -249,9 +323,14 @@ def _expire(outbox: list[dict[str, Any]], config: AlertsConfig, now_ts: int) -> 
     for entry in [e for e in outbox if e["failed"] > 0 and now_ts - e["since"] > config.outbox.max_age]:
         outbox.remove(entry)
         gone += 1
-        log.error("gave up on alert %s: no channel accepted it in %d checks over %s (last error: %s); raise "
-                  "outbox.max_age in the rules file to keep alerts longer", _describe(entry), entry["failed"],
-                  format_duration(now_ts - entry["since"]), entry["last_error"])
+        log.error(
+            "gave up on alert %s: no channel accepted it in %d checks over %s (last error: %s); raise "
+            "outbox.max_age in the rules file to keep alerts longer",
+            _describe(entry),
+            entry["failed"],
+            format_duration(now_ts - entry["since"]),
+            entry["last_error"],
+        )
     return gone
 
 
@@ -261,18 +340,32 @@ def _cap(outbox: list[dict[str, Any]], config: AlertsConfig) -> int:
     while len(outbox) > config.outbox.max_size:
         entry = outbox.pop(0)
         gone += 1
-        log.error("gave up on alert %s: more than %d undelivered alerts are queued (outbox.max_size); fix the "
-                  "channels (last error: %s)", _describe(entry), config.outbox.max_size, entry["last_error"])
+        log.error(
+            "gave up on alert %s: more than %d undelivered alerts are queued (outbox.max_size); fix the "
+            "channels (last error: %s)",
+            _describe(entry),
+            config.outbox.max_size,
+            entry["last_error"],
+        )
     return gone
 
 
-def _deliver_entry(entry: dict[str, Any], config: AlertsConfig, rules_by_name: dict[str, Rule], now_dt: datetime,
-                   result: CheckResult, sleep: Callable[[float], None]) -> bool:
+def _deliver_entry(
+    entry: dict[str, Any],
+    config: AlertsConfig,
+    rules_by_name: dict[str, Rule],
+    now_dt: datetime,
+    result: CheckResult,
+    sleep: Callable[[float], None],
+) -> bool:
     """Send one queued alert to its rule's channels; True when it is done (delivered or cannot be sent any more)."""
     rule = rules_by_name.get(entry["rule"])
     if rule is None or not rule.enabled:
-        log.warning("undelivered alert %s dropped: rule %s is no longer in the rules file (or is disabled)",
-                    _describe(entry), entry["rule"])
+        log.warning(
+            "undelivered alert %s dropped: rule %s is no longer in the rules file (or is disabled)",
+            _describe(entry),
+            entry["rule"],
+        )
         result.given_up += 1
         return True
     if rule.quiet_hours and rule.quiet_hours.active(now_dt):
@@ -281,23 +374,40 @@ def _deliver_entry(entry: dict[str, Any], config: AlertsConfig, rules_by_name: d
     outcome = deliver(alert, config.channels, config.channels_for(rule), config.retry, rule.zone, sleep)
     ok = [name for name, status in outcome.items() if status == "ok"]
     failed = {name: status for name, status in outcome.items() if status != "ok"}
-    result.delivered.append({"rule": rule.name, "kind": alert.kind, "bucket_start": alert.bucket_start,
-                             "channels": outcome, "ok": bool(ok), "earlier_failures": entry["failed"]})
+    result.delivered.append(
+        {
+            "rule": rule.name,
+            "kind": alert.kind,
+            "bucket_start": alert.bucket_start,
+            "channels": outcome,
+            "ok": bool(ok),
+            "earlier_failures": entry["failed"],
+        }
+    )
     if not outcome:
         log.warning("alert %s has no channel to go to: define channels: in the rules file", _describe(entry))
         return True
     if ok:
         if failed:
-            log.warning("alert %s delivered via %s; not via %s (those channels are not retried for it)",
-                        _describe(entry), ", ".join(ok), ", ".join(f"{n} ({e})" for n, e in failed.items()))
+            log.warning(
+                "alert %s delivered via %s; not via %s (those channels are not retried for it)",
+                _describe(entry),
+                ", ".join(ok),
+                ", ".join(f"{n} ({e})" for n, e in failed.items()),
+            )
         if entry["failed"]:
             log.info("alert %s delivered after %d failed check(s)", _describe(entry), entry["failed"])
         return True
     entry["failed"] += 1
     entry["last_error"] = "; ".join(f"{name}: {status.removeprefix('error: ')}" for name, status in failed.items())
-    log.error("alert %s reached no channel (%s); kept in the outbox and tried again at the next check "
-              "(failed checks: %d; given up after %s)", _describe(entry), entry["last_error"], entry["failed"],
-              format_duration(config.outbox.max_age))
+    log.error(
+        "alert %s reached no channel (%s); kept in the outbox and tried again at the next check "
+        "(failed checks: %d; given up after %s)",
+        _describe(entry),
+        entry["last_error"],
+        entry["failed"],
+        format_duration(config.outbox.max_age),
+    )
     return False
 
 
@@ -312,10 +422,16 @@ class WatchStats:
     errors: int = 0
 
 
-def watch(settings: Settings, config: AlertsConfig, max_iterations: int | None = None,
-          check_every: int | None = None, crawl_every: int | None = None,
-          on_result: Callable[[CheckResult], None] | None = None,
-          sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> WatchStats:
+def watch(
+    settings: Settings,
+    config: AlertsConfig,
+    max_iterations: int | None = None,
+    check_every: int | None = None,
+    crawl_every: int | None = None,
+    on_result: Callable[[CheckResult], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> WatchStats:
     """Check every `check_every` seconds; start `rezonans crawl ...` every `crawl_every` seconds (never two at once)."""
     check_every = check_every or config.watch.check_every
     crawl_every = crawl_every if crawl_every is not None else config.watch.crawl_every
@@ -339,7 +455,7 @@ def watch(settings: Settings, config: AlertsConfig, max_iterations: int | None =
             crawl = None
         if crawl_every and crawl is None and started >= next_crawl:
             try:
-                crawl = subprocess.Popen(config.watch.crawl_command)  # noqa: S603 (configured command)
+                crawl = subprocess.Popen(config.watch.crawl_command)
                 crawl_started = started
                 stats.crawls_started += 1
                 log.info("crawl started: %s", " ".join(config.watch.crawl_command))

@@ -44,8 +44,10 @@ def threshold_for(sensitivity: str | float) -> float:
         try:
             return SENSITIVITIES[sensitivity]
         except KeyError:
-            raise ValueError(f"sensitivity {sensitivity!r} is unknown: use low, medium, high or a number "
-                             "between 0 and 1 (lower alerts more)") from None
+            raise ValueError(
+                f"sensitivity {sensitivity!r} is unknown: use low, medium, high or a number "
+                "between 0 and 1 (lower alerts more)"
+            ) from None
     value = float(sensitivity)
     if not 0.0 < value < 1.0:
         raise ValueError(f"sensitivity {value} must be between 0 and 1 (exclusive); medium is 0.5")
@@ -58,8 +60,10 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}: use an IANA name such as Europe/Moscow or UTC (if the name "
-                         "is right, this system has no time-zone database: pip install tzdata)") from None
+        raise ValueError(
+            f"unknown time zone {name!r}: use an IANA name such as Europe/Moscow or UTC (if the name "
+            "is right, this system has no time-zone database: pip install tzdata)"
+        ) from None
 
 
 def is_utc(name: str) -> bool:
@@ -144,8 +148,9 @@ class _Base:
 
     kind_name = "base"
 
-    def __init__(self, bucket: int, settings: DetectorSettings | None = None,
-                 state: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, bucket: int, settings: DetectorSettings | None = None, state: dict[str, Any] | None = None
+    ) -> None:
         if bucket <= 0:
             raise ValueError("bucket must be a positive number of seconds")
         self.bucket = int(bucket)
@@ -155,18 +160,36 @@ class _Base:
 
     def _initial(self) -> dict[str, Any]:
         """Fresh state."""
-        return {"n": 0, "last_ts": None, "cusum_up": 0.0, "cusum_down": 0.0, "run_sum": 0.0, "run_n": 0,
-                "run_excess": 0.0, "in_event": False, "event_dir": 0, "event_start": None, "quiet": 0,
-                "events": 0, "pre_level": None, "pre_dir": 0, "pre_ts": None}
+        return {
+            "n": 0,
+            "last_ts": None,
+            "cusum_up": 0.0,
+            "cusum_down": 0.0,
+            "run_sum": 0.0,
+            "run_n": 0,
+            "run_excess": 0.0,
+            "in_event": False,
+            "event_dir": 0,
+            "event_start": None,
+            "quiet": 0,
+            "events": 0,
+            "pre_level": None,
+            "pre_dir": 0,
+            "pre_ts": None,
+        }
 
     # --- persistence -------------------------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         """JSON-able state (with the settings and bucket, so a detector can be rebuilt from it alone)."""
-        return {"type": self.kind_name, "bucket": self.bucket,
-                "settings": self.settings.model_dump(mode="json"), "state": _copy(self.s)}
+        return {
+            "type": self.kind_name,
+            "bucket": self.bucket,
+            "settings": self.settings.model_dump(mode="json"),
+            "state": _copy(self.s),
+        }
 
     @classmethod
-    def from_state(cls, data: dict[str, Any]) -> "_Base":
+    def from_state(cls, data: dict[str, Any]) -> _Base:
         """Rebuild a detector from `state()`."""
         kind = data.get("type")
         klass = {"count": CountDetector, "share": ShareDetector}.get(kind or "")
@@ -175,8 +198,19 @@ class _Base:
         return klass(int(data["bucket"]), DetectorSettings(**data.get("settings", {})), _copy(data["state"]))
 
     # --- scoring and grouping ----------------------------------------------------------------------------------
-    def _score(self, ts: int, value: float, expected: float, lower: float, upper: float, pmf: float,
-               weight: float, excess: float, total: float | None = None, pre_p: float | None = None) -> Point:
+    def _score(
+        self,
+        ts: int,
+        value: float,
+        expected: float,
+        lower: float,
+        upper: float,
+        pmf: float,
+        weight: float,
+        excess: float,
+        total: float | None = None,
+        pre_p: float | None = None,
+    ) -> Point:
         """Combine the one-bucket tail and the CUSUM into a score, then group alerts into events."""
         s, p = self.s, self.p
         warm = s["n"] >= p["warmup"]
@@ -198,10 +232,12 @@ class _Base:
         u_hi, u_lo = stats.surprise(upper), stats.surprise(lower)
         spike_ok = abs(excess) >= p["min_delta"]
         level_ok = abs(s["run_excess"]) >= p["min_delta"]
-        candidates = [(u_hi / (u_hi + SPIKE_HALF), "spike", spike_ok and excess > 0),
-                      (u_lo / (u_lo + SPIKE_HALF), "drop", spike_ok and excess < 0),
-                      (up / (up + CUSUM_HALF), "level_up", level_ok and s["run_excess"] > 0),
-                      (down / (down + CUSUM_HALF), "level_down", level_ok and s["run_excess"] < 0)]
+        candidates = [
+            (u_hi / (u_hi + SPIKE_HALF), "spike", spike_ok and excess > 0),
+            (u_lo / (u_lo + SPIKE_HALF), "drop", spike_ok and excess < 0),
+            (up / (up + CUSUM_HALF), "level_up", level_ok and s["run_excess"] > 0),
+            (down / (down + CUSUM_HALF), "level_down", level_ok and s["run_excess"] < 0),
+        ]
         eligible = [(c[0], c[1]) for c in candidates if c[2]]
         score, kind = max(eligible) if eligible else (0.0, None)
         p_value = min(upper, lower)
@@ -232,8 +268,17 @@ class _Base:
             s["quiet"] += 1
             if s["quiet"] >= p["cooldown"]:
                 s["in_event"], s["event_dir"], s["event_start"] = False, 0, None
-        return Point(ts, value, expected, round(score, 6), alert, kind if anomalous else None,
-                     p_value, s["event_start"] if anomalous else None, total)
+        return Point(
+            ts,
+            value,
+            expected,
+            round(score, 6),
+            alert,
+            kind if anomalous else None,
+            p_value,
+            s["event_start"] if anomalous else None,
+            total,
+        )
 
     def _accept_level_shift(self) -> None:
         """After a CUSUM signal the new level (mean since the change began) becomes the baseline."""
@@ -267,11 +312,29 @@ class CountDetector(_Base):
     def _initial(self) -> dict[str, Any]:
         """Fresh state: level, hour-of-day and day-of-week profiles (ratio to moving average), dispersion."""
         s = super()._initial()
-        s.update({"level_y": 0.0, "level_w": 0.0, "level_n": 0,
-                  "h_num": [0.0] * 24, "h_w": [0.0] * 24, "h_n": [0] * 24, "h_den": 0.0, "h_wden": 0.0, "h_all": 0,
-                  "d_num": [0.0] * 7, "d_n": [0] * 7, "d_den": 0.0, "d_all": 0,
-                  "day": None, "day_sum": 0.0, "day_n": 0,
-                  "disp_a": 0.0, "disp_b": 0.0, "disp_n": 0})
+        s.update(
+            {
+                "level_y": 0.0,
+                "level_w": 0.0,
+                "level_n": 0,
+                "h_num": [0.0] * 24,
+                "h_w": [0.0] * 24,
+                "h_n": [0] * 24,
+                "h_den": 0.0,
+                "h_wden": 0.0,
+                "h_all": 0,
+                "d_num": [0.0] * 7,
+                "d_n": [0] * 7,
+                "d_den": 0.0,
+                "d_all": 0,
+                "day": None,
+                "day_sum": 0.0,
+                "day_n": 0,
+                "disp_a": 0.0,
+                "disp_b": 0.0,
+                "disp_n": 0,
+            }
+        )
         return s
 
     @staticmethod
@@ -475,8 +538,9 @@ def _copy(state: dict[str, Any]) -> dict[str, Any]:
     return {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
 
 
-def run(detector: CountDetector | ShareDetector, rows: list[tuple[int, float]] | list[tuple[int, float, float]]
-        ) -> list[Point]:
+def run(
+    detector: CountDetector | ShareDetector, rows: list[tuple[int, float]] | list[tuple[int, float, float]]
+) -> list[Point]:
     """Batch run: exactly the streaming updates, one after the other."""
     out = []
     for row in rows:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,8 +13,13 @@ METRIC_TEXT = {
     "negative_share": "share of negative articles about {what}",
     "new_story": "a new story about {what} spreading across sources",
 }
-KIND_TEXT = {"spike": "spike", "drop": "drop", "level_up": "sustained rise", "level_down": "sustained fall",
-             "new_story": "new story"}
+KIND_TEXT = {
+    "spike": "spike",
+    "drop": "drop",
+    "level_up": "sustained rise",
+    "level_down": "sustained fall",
+    "new_story": "new story",
+}
 
 
 @dataclass
@@ -41,11 +46,11 @@ class Alert:
         """Plain dict with ISO times as well as epoch seconds."""
         d = asdict(self)
         for key in ("bucket_start", "bucket_end", "event_start"):
-            d[f"{key}_iso"] = datetime.fromtimestamp(d[key], timezone.utc).isoformat()
+            d[f"{key}_iso"] = datetime.fromtimestamp(d[key], UTC).isoformat()
         return d
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Alert":
+    def from_dict(cls, data: dict[str, Any]) -> Alert:
         """Inverse of `as_dict` (extra keys ignored)."""
         names = cls.__dataclass_fields__.keys()
         return cls(**{k: v for k, v in data.items() if k in names})
@@ -73,15 +78,23 @@ class Alert:
         lines = [self.title()]
         if self.held:
             lines.append("(held during quiet hours)")
-        lines.append(f"Rule: {self.rule} · metric: {METRIC_TEXT.get(self.metric, self.metric).format(what=self.subject)}")
-        lines.append(f"Period: {fmt(self.bucket_start)} – {fmt(self.bucket_end)} {tz}"
-                     + (f" (event since {fmt(self.event_start)})" if self.event_start < self.bucket_start else ""))
+        lines.append(
+            f"Rule: {self.rule} · metric: {METRIC_TEXT.get(self.metric, self.metric).format(what=self.subject)}"
+        )
+        lines.append(
+            f"Period: {fmt(self.bucket_start)} – {fmt(self.bucket_end)} {tz}"
+            + (f" (event since {fmt(self.event_start)})" if self.event_start < self.bucket_start else "")
+        )
         if self.metric == "new_story":
-            lines.append(f"Observed: {self.observed:.0f} articles from {self.extra.get('sources', '?')} sources "
-                         f"(alert at {self.expected:.0f})")
+            lines.append(
+                f"Observed: {self.observed:.0f} articles from {self.extra.get('sources', '?')} sources "
+                f"(alert at {self.expected:.0f})"
+            )
         else:
-            lines.append(f"Observed: {self._value(self.observed)}, expected: {self._value(self.expected)} "
-                         f"(score {self.score:.2f}, p = {self.p_value:.1e})")
+            lines.append(
+                f"Observed: {self._value(self.observed)}, expected: {self._value(self.expected)} "
+                f"(score {self.score:.2f}, p = {self.p_value:.1e})"
+            )
         if self.stories:
             lines.append("Top stories:")
             for s in self.stories:

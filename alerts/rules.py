@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -94,7 +94,7 @@ class TelegramChannel(_Strict):
     timeout: float = 10.0
 
     @model_validator(mode="after")
-    def _token(self) -> "TelegramChannel":
+    def _token(self) -> TelegramChannel:
         """A token is needed, given directly or through an environment variable."""
         if not self.token and not self.token_env:
             raise ValueError("give the bot token as token_env: NAME_OF_ENV_VARIABLE (or token: ...)")
@@ -167,8 +167,9 @@ class Rule(_Strict):
     settle: int = Field(0, ge=0, description="seconds after a bucket ends before it is scored")
     channels: list[str] | None = None
     quiet_hours: QuietHours | None = None
-    timezone: str | None = Field(None, description="IANA zone of seasonality, quiet hours and texts; "
-                                                   "default: the rules file's timezone")
+    timezone: str | None = Field(
+        None, description="IANA zone of seasonality, quiet hours and texts; default: the rules file's timezone"
+    )
     # new_story only
     min_articles: int = Field(5, ge=2)
     min_sources: int = Field(2, ge=1)
@@ -198,7 +199,7 @@ class Rule(_Strict):
         return value.strip().lower() if value else value
 
     @model_validator(mode="after")
-    def _what(self) -> "Rule":
+    def _what(self) -> Rule:
         """A rule counts a brand, a query, or both; query syntax is checked now."""
         if not (self.brand or self.query or self.es_query):
             raise ValueError("say what to count: brand: BRAND_ID, query: 'search query' or es_query: {...}")
@@ -219,8 +220,15 @@ class Rule(_Strict):
 
     def detector_settings(self) -> DetectorSettings:
         """The detector tuning of this rule."""
-        return DetectorSettings(sensitivity=self.sensitivity, warmup=self.warmup, cooldown=self.cooldown,
-                                min_delta=self.min_delta, daily=self.daily, weekly=self.weekly, timezone=self.zone)
+        return DetectorSettings(
+            sensitivity=self.sensitivity,
+            warmup=self.warmup,
+            cooldown=self.cooldown,
+            min_delta=self.min_delta,
+            daily=self.daily,
+            weekly=self.weekly,
+            timezone=self.zone,
+        )
 
     @property
     def zone(self) -> str:
@@ -229,8 +237,19 @@ class Rule(_Strict):
 
     def fingerprint(self) -> str:
         """What the stored detector state depends on: change it and the state starts afresh."""
-        keys = ("brand", "query", "es_query", "metric", "bucket", "sensitivity", "warmup", "cooldown",
-                "min_delta", "daily", "weekly")
+        keys = (
+            "brand",
+            "query",
+            "es_query",
+            "metric",
+            "bucket",
+            "sensitivity",
+            "warmup",
+            "cooldown",
+            "min_delta",
+            "daily",
+            "weekly",
+        )
         data = {k: getattr(self, k) for k in keys}
         if self.zone != "UTC":  # only then, so that state saved before zones existed stays valid
             data["timezone"] = self.zone
@@ -278,7 +297,7 @@ class AlertsConfig(_Strict):
         return data
 
     @model_validator(mode="after")
-    def _check(self) -> "AlertsConfig":
+    def _check(self) -> AlertsConfig:
         """Rule names unique; channels named by rules exist."""
         seen: set[str] = set()
         for rule in self.rules:
@@ -287,8 +306,10 @@ class AlertsConfig(_Strict):
             seen.add(rule.name)
             for ch in rule.channels or []:
                 if ch not in self.channels:
-                    raise ValueError(f"rule {rule.name!r}: unknown channel {ch!r}; define it under channels: "
-                                     f"(known: {', '.join(sorted(self.channels)) or 'none'})")
+                    raise ValueError(
+                        f"rule {rule.name!r}: unknown channel {ch!r}; define it under channels: "
+                        f"(known: {', '.join(sorted(self.channels)) or 'none'})"
+                    )
         zone(self.timezone)
         for rule in self.rules:  # rules and quiet hours without a zone of their own take the file's
             if rule.timezone is None:
@@ -347,4 +368,4 @@ def load_config(path: Path) -> AlertsConfig:
 
 def utcnow() -> datetime:
     """Now, aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

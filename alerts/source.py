@@ -29,8 +29,9 @@ def _ms(ts: int) -> int:
     return int(ts) * 1000
 
 
-def rule_query(rule: Rule, start: int | None = None, end: int | None = None,
-               negative_only: bool = False) -> dict[str, Any]:
+def rule_query(
+    rule: Rule, start: int | None = None, end: int | None = None, negative_only: bool = False
+) -> dict[str, Any]:
     """Article-level filter of a rule (brand, query) within [start, end)."""
     filters: list[dict[str, Any]] = []
     if start is not None or end is not None:
@@ -50,8 +51,21 @@ def rule_query(rule: Rule, start: int | None = None, end: int | None = None,
     if rule.es_query:
         filters.append(rule.es_query)
     if negative_only and rule.brand:
-        filters.append({"nested": {"path": "mentions", "query": {"bool": {"filter": [
-            {"term": {"mentions.brand": rule.brand}}, {"term": {"mentions.sentiment": "negative"}}]}}}})
+        filters.append(
+            {
+                "nested": {
+                    "path": "mentions",
+                    "query": {
+                        "bool": {
+                            "filter": [
+                                {"term": {"mentions.brand": rule.brand}},
+                                {"term": {"mentions.sentiment": "negative"}},
+                            ]
+                        }
+                    },
+                }
+            }
+        )
     return {"bool": {"filter": filters}}
 
 
@@ -73,8 +87,13 @@ def bucket_counts(client: Elasticsearch, settings: Settings, rule: Rule, start: 
 
 def _histogram(field: str, b: int, start: int, end: int) -> dict[str, Any]:
     """Zero-filled fixed-interval histogram over [start, end)."""
-    return {"field": field, "fixed_interval": f"{b}s", "min_doc_count": 0,
-            "extended_bounds": {"min": _ms(start), "max": _ms(end - b)}, "format": "epoch_millis"}
+    return {
+        "field": field,
+        "fixed_interval": f"{b}s",
+        "min_doc_count": 0,
+        "extended_bounds": {"min": _ms(start), "max": _ms(end - b)},
+        "format": "epoch_millis",
+    }
 
 
 def _bucket_counts(client: Elasticsearch, settings: Settings, rule: Rule, start: int, end: int) -> list[Bucket]:
@@ -82,42 +101,88 @@ def _bucket_counts(client: Elasticsearch, settings: Settings, rule: Rule, start:
     b = rule.bucket
     query = rule_query(rule, start, end)
     if rule.brand:
-        aggs = {"m": {"nested": {"path": "mentions"}, "aggs": {"brand": {
-            "filter": {"bool": {"filter": [
-                {"term": {"mentions.brand": rule.brand}},
-                {"range": {"mentions.published_at": {"gte": _ms(start), "lt": _ms(end), "format": "epoch_millis"}}},
-            ]}},
-            "aggs": {"h": {"date_histogram": _histogram("mentions.published_at", b, start, end), "aggs": {
-                "articles": {"reverse_nested": {}},
-                "neg": {"filter": {"term": {"mentions.sentiment": "negative"}},
-                        "aggs": {"articles": {"reverse_nested": {}}}},
-            }}}}}}}
-        resp = client.search(index=articles_alias(settings), size=0, query=query, aggs=aggs,
-                             ignore_unavailable=True, allow_no_indices=True)
+        aggs = {
+            "m": {
+                "nested": {"path": "mentions"},
+                "aggs": {
+                    "brand": {
+                        "filter": {
+                            "bool": {
+                                "filter": [
+                                    {"term": {"mentions.brand": rule.brand}},
+                                    {
+                                        "range": {
+                                            "mentions.published_at": {
+                                                "gte": _ms(start),
+                                                "lt": _ms(end),
+                                                "format": "epoch_millis",
+                                            }
+                                        }
+                                    },
+                                ]
+                            }
+                        },
+                        "aggs": {
+                            "h": {
+                                "date_histogram": _histogram("mentions.published_at", b, start, end),
+                                "aggs": {
+                                    "articles": {"reverse_nested": {}},
+                                    "neg": {
+                                        "filter": {"term": {"mentions.sentiment": "negative"}},
+                                        "aggs": {"articles": {"reverse_nested": {}}},
+                                    },
+                                },
+                            }
+                        },
+                    }
+                },
+            }
+        }
+        resp = client.search(
+            index=articles_alias(settings),
+            size=0,
+            query=query,
+            aggs=aggs,
+            ignore_unavailable=True,
+            allow_no_indices=True,
+        )
         raw = resp.get("aggregations", {}).get("m", {}).get("brand", {}).get("h", {}).get("buckets", [])
-        counts = {int(x["key"]) // 1000: (x["articles"]["doc_count"], x["neg"]["articles"]["doc_count"])
-                  for x in raw}
+        counts = {int(x["key"]) // 1000: (x["articles"]["doc_count"], x["neg"]["articles"]["doc_count"]) for x in raw}
     else:
         aggs = {"h": {"date_histogram": _histogram("published_at", b, start, end)}}
-        resp = client.search(index=articles_alias(settings), size=0, query=query, aggs=aggs,
-                             ignore_unavailable=True, allow_no_indices=True)
+        resp = client.search(
+            index=articles_alias(settings),
+            size=0,
+            query=query,
+            aggs=aggs,
+            ignore_unavailable=True,
+            allow_no_indices=True,
+        )
         raw = resp.get("aggregations", {}).get("h", {}).get("buckets", [])
         counts = {int(x["key"]) // 1000: (x["doc_count"], 0) for x in raw}
     return [Bucket(ts, *counts.get(ts, (0, 0))) for ts in range(start, end, b)]
 
 
-def top_stories(client: Elasticsearch, settings: Settings, rule: Rule, start: int, end: int, size: int = 5,
-                negative_only: bool = False) -> list[dict[str, Any]]:
+def top_stories(
+    client: Elasticsearch,
+    settings: Settings,
+    rule: Rule,
+    start: int,
+    end: int,
+    size: int = 5,
+    negative_only: bool = False,
+) -> list[dict[str, Any]]:
     """Titles and links of the weightiest articles in [start, end), one per reprint cluster."""
     if size <= 0:
         return []
     resp = client.search(
-        index=articles_alias(settings), size=max(30, size * 6),
+        index=articles_alias(settings),
+        size=max(30, size * 6),
         query=rule_query(rule, start, end, negative_only=negative_only),
-        sort=[{"source.weight": {"order": "desc", "unmapped_type": "float"}},
-              {"published_at": {"order": "desc"}}],
+        sort=[{"source.weight": {"order": "desc", "unmapped_type": "float"}}, {"published_at": {"order": "desc"}}],
         source_includes=["title", "url", "source.name", "published_at", "cluster"],
-        ignore_unavailable=True, allow_no_indices=True,
+        ignore_unavailable=True,
+        allow_no_indices=True,
     )
     seen: set[str] = set()
     stories: list[dict[str, Any]] = []
@@ -127,31 +192,61 @@ def top_stories(client: Elasticsearch, settings: Settings, rule: Rule, start: in
         if key in seen:
             continue
         seen.add(key)
-        stories.append({"title": src.get("title") or src.get("url"), "url": src.get("url"),
-                        "source": (src.get("source") or {}).get("name"), "published_at": src.get("published_at"),
-                        "cluster": src.get("cluster")})
+        stories.append(
+            {
+                "title": src.get("title") or src.get("url"),
+                "url": src.get("url"),
+                "source": (src.get("source") or {}).get("name"),
+                "published_at": src.get("published_at"),
+                "cluster": src.get("cluster"),
+            }
+        )
         if len(stories) >= size:
             break
     return stories
 
 
-def growing_clusters(client: Elasticsearch, settings: Settings, rule: Rule, start: int, end: int,
-                     min_articles: int, min_sources: int) -> list[dict[str, Any]]:
+def growing_clusters(
+    client: Elasticsearch, settings: Settings, rule: Rule, start: int, end: int, min_articles: int, min_sources: int
+) -> list[dict[str, Any]]:
     """Reprint clusters with at least `min_articles` articles from `min_sources` sources in [start, end)."""
-    aggs = {"c": {"terms": {"field": "cluster", "size": 50, "min_doc_count": min_articles,
-                            "order": {"_count": "desc"}},
-                  "aggs": {"sources": {"cardinality": {"field": "source.name"}},
-                           "first": {"top_hits": {"size": 1, "sort": [{"published_at": {"order": "asc"}}],
-                                                  "_source": {"includes": ["title", "url", "source.name",
-                                                                           "published_at"]}}}}}}
-    resp = client.search(index=articles_alias(settings), size=0, query=rule_query(rule, start, end), aggs=aggs,
-                         ignore_unavailable=True, allow_no_indices=True)
+    aggs = {
+        "c": {
+            "terms": {"field": "cluster", "size": 50, "min_doc_count": min_articles, "order": {"_count": "desc"}},
+            "aggs": {
+                "sources": {"cardinality": {"field": "source.name"}},
+                "first": {
+                    "top_hits": {
+                        "size": 1,
+                        "sort": [{"published_at": {"order": "asc"}}],
+                        "_source": {"includes": ["title", "url", "source.name", "published_at"]},
+                    }
+                },
+            },
+        }
+    }
+    resp = client.search(
+        index=articles_alias(settings),
+        size=0,
+        query=rule_query(rule, start, end),
+        aggs=aggs,
+        ignore_unavailable=True,
+        allow_no_indices=True,
+    )
     out = []
     for x in resp.get("aggregations", {}).get("c", {}).get("buckets", []):
         if x["sources"]["value"] < min_sources:
             continue
         first = x["first"]["hits"]["hits"][0]["_source"] if x["first"]["hits"]["hits"] else {}
-        out.append({"cluster": x["key"], "articles": x["doc_count"], "sources": x["sources"]["value"],
-                    "title": first.get("title") or first.get("url"), "url": first.get("url"),
-                    "source": (first.get("source") or {}).get("name"), "published_at": first.get("published_at")})
+        out.append(
+            {
+                "cluster": x["key"],
+                "articles": x["doc_count"],
+                "sources": x["sources"]["value"],
+                "title": first.get("title") or first.get("url"),
+                "url": first.get("url"),
+                "source": (first.get("source") or {}).get("name"),
+                "published_at": first.get("published_at"),
+            }
+        )
     return out

@@ -95,8 +95,7 @@ def beta_i(x: float, a: float, b: float) -> float:
         return 0.0
     if x >= 1.0:
         return 1.0
-    log_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-                 + a * math.log(x) + b * math.log1p(-x))
+    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
     if x < (a + 1.0) / (a + b + 2.0):
         return math.exp(log_front) * _beta_cf(a, b, x) / a
     return 1.0 - math.exp(log_front) * _beta_cf(b, a, 1.0 - x) / b
@@ -120,8 +119,13 @@ def count_pmf(y: float, mu: float, phi: float) -> float:
     if phi < MIN_DISPERSION:
         return math.exp(-mu + y * math.log(mu) - math.lgamma(y + 1.0))
     r = 1.0 / phi
-    return math.exp(math.lgamma(y + r) - math.lgamma(r) - math.lgamma(y + 1.0)
-                    + r * math.log(r / (r + mu)) + y * math.log(mu / (r + mu)))
+    return math.exp(
+        math.lgamma(y + r)
+        - math.lgamma(r)
+        - math.lgamma(y + 1.0)
+        + r * math.log(r / (r + mu))
+        + y * math.log(mu / (r + mu))
+    )
 
 
 def count_sf(y: float, mu: float, phi: float) -> float:
@@ -150,6 +154,7 @@ def count_cdf(y: float, mu: float, phi: float) -> float:
 
 # --- binomial (real-valued n allows an over-dispersion correction) ---------------------------------------------
 
+
 def binom_pmf(k: float, n: float, p: float) -> float:
     """P(K = k) for a binomial with (possibly non-integer) size n."""
     if p <= 0:
@@ -158,8 +163,13 @@ def binom_pmf(k: float, n: float, p: float) -> float:
         return 1.0 if k == n else 0.0
     if k < 0 or k > n:
         return 0.0
-    return math.exp(math.lgamma(n + 1.0) - math.lgamma(k + 1.0) - math.lgamma(n - k + 1.0)
-                    + k * math.log(p) + (n - k) * math.log1p(-p))
+    return math.exp(
+        math.lgamma(n + 1.0)
+        - math.lgamma(k + 1.0)
+        - math.lgamma(n - k + 1.0)
+        + k * math.log(p)
+        + (n - k) * math.log1p(-p)
+    )
 
 
 def binom_sf(k: float, n: float, p: float) -> float:

@@ -43,8 +43,14 @@ def seasonal_rate(ts: np.ndarray, base: float, daily_amp: float = 0.8, weekend: 
     return base * daily * weekly
 
 
-def make_series(seed: int, bucket: int = 3600, weeks: float = 6, base: float = 10.0,
-                injections: list[Injection] | None = None, overdispersion: float = 0.0) -> Series:
+def make_series(
+    seed: int,
+    bucket: int = 3600,
+    weeks: float = 6,
+    base: float = 10.0,
+    injections: list[Injection] | None = None,
+    overdispersion: float = 0.0,
+) -> Series:
     """Poisson (or gamma-Poisson) counts around the seasonal rate, with the injections applied to the rate."""
     rng = np.random.default_rng(seed)
     n = int(weeks * WEEK / bucket)
@@ -52,19 +58,20 @@ def make_series(seed: int, bucket: int = 3600, weeks: float = 6, base: float = 1
     rate = seasonal_rate(ts, base * bucket / 3600.0)
     for inj in injections or []:
         end = n if inj.kind == "shift" else min(n, inj.start + inj.length)
-        rate[inj.start:end] *= inj.factor
+        rate[inj.start : end] *= inj.factor
     lam = rate
     if overdispersion > 0:
         lam = rng.gamma(1.0 / overdispersion, overdispersion * rate)
     values = rng.poisson(lam)
-    return Series(bucket, [int(t) for t in ts], [int(v) for v in values], [float(r) for r in rate],
-                  list(injections or []))
+    return Series(
+        bucket, [int(t) for t in ts], [int(v) for v in values], [float(r) for r in rate], list(injections or [])
+    )
 
 
 def detect(series: Series, settings: DetectorSettings | None = None) -> list[Point]:
     """Run a fresh count detector over the series."""
     det = CountDetector(series.bucket, settings)
-    return run(det, list(zip(series.ts, series.values)))
+    return run(det, list(zip(series.ts, series.values, strict=False)))
 
 
 def false_alarms_per_week(points: list[Point], bucket: int, skip: int) -> float:

@@ -14,15 +14,15 @@ import sys
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 # This file is named alerts.py: keep its folder off the path so that `alerts` is the package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from alerts.detector import WEEK, CountDetector, DetectorSettings, run
-from alerts.synthetic import Injection, detect, detection_delay, false_alarms_per_week, make_series
+from alerts.detector import WEEK, CountDetector, DetectorSettings, run  # noqa: E402
+from alerts.synthetic import Injection, detect, detection_delay, false_alarms_per_week, make_series  # noqa: E402
 
 SCENARIOS = [  # (label, bucket seconds, mean articles per hour)
     ("1h buckets, 10/h", 3600, 10.0),
@@ -30,14 +30,18 @@ SCENARIOS = [  # (label, bucket seconds, mean articles per hour)
     ("5m buckets, 10/h", 300, 10.0),
     ("5m buckets, 60/h", 300, 60.0),
 ]
-INJECTIONS = [("spike x4 (1 bucket)", "spike", 4.0, 1), ("level x2", "shift", 2.0, 0),
-              ("level x1.5", "shift", 1.5, 0), ("drop x0.2 (12 h)", "drop", 0.2, -12)]
+INJECTIONS = [
+    ("spike x4 (1 bucket)", "spike", 4.0, 1),
+    ("level x2", "shift", 2.0, 0),
+    ("level x1.5", "shift", 1.5, 0),
+    ("drop x0.2 (12 h)", "drop", 0.2, -12),
+]
 
 
 def throughput(seconds: float = 3.0) -> float:
     """Points per second through CountDetector.update on a 5-minute seasonal series."""
     series = make_series(0, bucket=300, weeks=8, base=30.0)
-    rows = list(zip(series.ts, series.values))
+    rows = list(zip(series.ts, series.values, strict=False))
     done, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         run(CountDetector(300), rows)
@@ -55,9 +59,12 @@ def synthetic(seeds: int, sensitivity: str) -> list[dict[str, object]]:
         for seed in range(seeds):
             pts = detect(make_series(seed, bucket=bucket, weeks=6, base=base), settings)
             fa.append(false_alarms_per_week(pts, bucket, per_week))
-        row: dict[str, object] = {"scenario": label, "sensitivity": sensitivity,
-                                  "false_alarms_per_week_mean": round(statistics.mean(fa), 3),
-                                  "false_alarms_per_week_max": round(max(fa), 3)}
+        row: dict[str, object] = {
+            "scenario": label,
+            "sensitivity": sensitivity,
+            "false_alarms_per_week_mean": round(statistics.mean(fa), 3),
+            "false_alarms_per_week_max": round(max(fa), 3),
+        }
         for name, kind, factor, length in INJECTIONS:
             delays = []
             for seed in range(seeds):
@@ -67,8 +74,11 @@ def synthetic(seeds: int, sensitivity: str) -> list[dict[str, object]]:
                 pts = detect(make_series(1000 + seed, bucket=bucket, weeks=5, base=base, injections=[inj]), settings)
                 delays.append(detection_delay(pts, inj, window=6 if kind == "spike" else max(24, 86400 // bucket)))
             found = [d for d in delays if d is not None]
-            row[name] = (f"{len(found)}/{seeds} found, median {statistics.median(found):g} buckets"
-                         if found else f"0/{seeds} found")
+            row[name] = (
+                f"{len(found)}/{seeds} found, median {statistics.median(found):g} buckets"
+                if found
+                else f"0/{seeds} found"
+            )
         table.append(row)
     return table
 
@@ -86,7 +96,7 @@ def es_latency(burst: int = 20) -> dict[str, float]:
     done = threading.Event()
 
     class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
             received.setdefault(body["rule"], time.time())
             self.send_response(200)
@@ -108,29 +118,55 @@ def es_latency(burst: int = 20) -> dict[str, float]:
     brand = "benchco"
 
     def article(i: int, when: datetime, cluster: str | None = None) -> Article:
-        return Article(url=f"http://bench{i % 4}.test/{i}", source=SourceRef(name=f"src{i % 4}"), title=f"Story {i}",
-                       text=f"Benchco news {i}", published_at=when, cluster=cluster,
-                       mentions=[Mention(brand=brand, start=0, end=7, text="Benchco")])
+        return Article(
+            url=f"http://bench{i % 4}.test/{i}",
+            source=SourceRef(name=f"src{i % 4}"),
+            title=f"Story {i}",
+            text=f"Benchco news {i}",
+            published_at=when,
+            cluster=cluster,
+            mentions=[Mention(brand=brand, start=0, end=7, text="Benchco")],
+        )
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with BulkWriter(settings, refresh=True) as w:  # an hour of background: one article every 2 minutes
         for i in range(30):
             w.add(article(i, now - timedelta(minutes=60 - 2 * i)))
-    config = parse_config({
-        "history": "1h", "channels": {"hook": {"type": "webhook", "url": f"http://127.0.0.1:{server.server_address[1]}/"}},
-        "rules": [
-            {"name": "volume", "brand": brand, "bucket": "1m", "warmup": 20, "daily": False, "weekly": False,
-             "channels": ["hook"]},
-            {"name": "story", "brand": brand, "metric": "new_story", "bucket": "10m", "min_articles": 5,
-             "min_sources": 3, "channels": ["hook"]},
-        ],
-    })
-    thread = threading.Thread(target=watch, kwargs=dict(settings=settings, config=config, max_iterations=150,
-                                                        check_every=1, sleep=lambda s: done.wait(s)), daemon=True)
+    config = parse_config(
+        {
+            "history": "1h",
+            "channels": {"hook": {"type": "webhook", "url": f"http://127.0.0.1:{server.server_address[1]}/"}},
+            "rules": [
+                {
+                    "name": "volume",
+                    "brand": brand,
+                    "bucket": "1m",
+                    "warmup": 20,
+                    "daily": False,
+                    "weekly": False,
+                    "channels": ["hook"],
+                },
+                {
+                    "name": "story",
+                    "brand": brand,
+                    "metric": "new_story",
+                    "bucket": "10m",
+                    "min_articles": 5,
+                    "min_sources": 3,
+                    "channels": ["hook"],
+                },
+            ],
+        }
+    )
+    thread = threading.Thread(
+        target=watch,
+        kwargs=dict(settings=settings, config=config, max_iterations=150, check_every=1, sleep=lambda s: done.wait(s)),
+        daemon=True,
+    )
     thread.start()
     time.sleep(3)  # let the first checks learn the history
     indexed_at = time.time()
-    burst_time = datetime.now(timezone.utc)
+    burst_time = datetime.now(UTC)
     with BulkWriter(settings, refresh=True) as w:
         for i in range(burst):
             w.add(article(1000 + i, burst_time, cluster="bench-story" if i < 8 else None))
@@ -160,8 +196,10 @@ def main() -> None:
     args = parser.parse_args()
     print(f"detector throughput: {throughput():,.0f} points/s (one core, pure Python)")
     for sens in ("medium", "high"):
-        print(f"\nsynthetic benchmark, sensitivity {sens}, {args.seeds} seeds "
-              "(daily + weekly seasonality, Poisson noise; false alarms counted after the 1-week warm-up):")
+        print(
+            f"\nsynthetic benchmark, sensitivity {sens}, {args.seeds} seeds "
+            "(daily + weekly seasonality, Poisson noise; false alarms counted after the 1-week warm-up):"
+        )
         for row in synthetic(args.seeds, sens):
             print("  " + json.dumps(row, ensure_ascii=False))
     if not args.no_es:

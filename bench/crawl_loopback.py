@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler.options import CrawlOptions  # noqa: E402
-from crawler.run import JsonlSink, crawl  # noqa: E402
-from crawler.sources import parse_sources  # noqa: E402
+from crawler.options import CrawlOptions
+from crawler.run import JsonlSink, crawl
+from crawler.sources import parse_sources
 
 
 def tree_rss(root: int) -> int:
@@ -92,23 +92,50 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=0, help="extraction processes (0 = one per core)")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--full", action="store_true", help="also analyse (nlp) and index (Elasticsearch)")
-    parser.add_argument("--analysis-workers", type=int, default=None,
-                        help="with --full: analysis processes (default: one per core beyond the first; 0 = in-process)")
-    parser.add_argument("--brands", type=Path, default=Path(__file__).resolve().parents[1] / "examples" / "brands.yaml",
-                        help="brand cards for --full")
+    parser.add_argument(
+        "--analysis-workers",
+        type=int,
+        default=None,
+        help="with --full: analysis processes (default: one per core beyond the first; 0 = in-process)",
+    )
+    parser.add_argument(
+        "--brands",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "examples" / "brands.yaml",
+        help="brand cards for --full",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rezonans-bench-") as tmp:
         tmpdir = Path(tmp)
         sources_file = tmpdir / "sources.yaml"
         server = subprocess.Popen(
-            [sys.executable, "-m", "crawler.devsite", "--articles", str(args.articles), "--seed", str(args.seed),
-             "--sources-out", str(sources_file)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            [
+                sys.executable,
+                "-m",
+                "crawler.devsite",
+                "--articles",
+                str(args.articles),
+                "--seed",
+                str(args.seed),
+                "--sources-out",
+                str(sources_file),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         try:
             base = server.stdout.readline().strip()
             sources = parse_sources(sources_file.read_text(encoding="utf-8"))
-            options = CrawlOptions.fast(concurrency=args.concurrency, per_domain=args.concurrency, timeout=10.0,
-                                        extract_workers=args.workers, max_size=8 * 1024 * 1024, max_pages=500)
+            options = CrawlOptions.fast(
+                concurrency=args.concurrency,
+                per_domain=args.concurrency,
+                timeout=10.0,
+                extract_workers=args.workers,
+                max_size=8 * 1024 * 1024,
+                max_pages=500,
+            )
             sampler = PeakSampler(server.pid)
             sampler.start()
             extra: dict = {}
@@ -118,11 +145,18 @@ def main() -> int:
                 from rezonans.config import load_settings
 
                 # The CLI's own wiring (analyser + durable bulk writer) into a private index prefix, dropped after.
-                settings = load_settings().model_copy(update={
-                    "home": tmpdir / "home", "index_prefix": f"rzbench-{uuid.uuid4().hex[:8]}"})
+                settings = load_settings().model_copy(
+                    update={"home": tmpdir / "home", "index_prefix": f"rzbench-{uuid.uuid4().hex[:8]}"}
+                )
                 try:
-                    stats, extra = crawl_to_index(sources, args.brands, settings, options, tmpdir / "state.sqlite3",
-                                                  analysis_workers=args.analysis_workers)
+                    stats, extra = crawl_to_index(
+                        sources,
+                        args.brands,
+                        settings,
+                        options,
+                        tmpdir / "state.sqlite3",
+                        analysis_workers=args.analysis_workers,
+                    )
                     extra["indexed_docs"] = _count_and_drop(settings)
                 except BaseException:
                     _count_and_drop(settings)
@@ -138,12 +172,24 @@ def main() -> int:
             server.wait()
     figures = {
         "mode": "fetch+extract+analyse+index" if args.full else "fetch+extract→JSONL",
-        "site": base, "articles_on_site": args.articles, "articles": stats.articles, "pages": stats.pages,
-        "requests": stats.requests, "errors": stats.errors, "seconds": round(wall, 2),
-        "pages_per_s": round(stats.pages / wall, 1), "articles_per_s": round(stats.articles / wall, 1),
-        "peak_rss_mib": round(sampler.peak / 2**20, 1), "cpu_seconds": stats.cpu_seconds, "cores": os.cpu_count(),
-        "per_source": {n: {k: v for k, v in s.items() if v and k != "error_kinds"} | ({"error_kinds": s["error_kinds"]} if s.get("error_kinds") else {})
-                       for n, s in stats.sources.items()}, **extra,
+        "site": base,
+        "articles_on_site": args.articles,
+        "articles": stats.articles,
+        "pages": stats.pages,
+        "requests": stats.requests,
+        "errors": stats.errors,
+        "seconds": round(wall, 2),
+        "pages_per_s": round(stats.pages / wall, 1),
+        "articles_per_s": round(stats.articles / wall, 1),
+        "peak_rss_mib": round(sampler.peak / 2**20, 1),
+        "cpu_seconds": stats.cpu_seconds,
+        "cores": os.cpu_count(),
+        "per_source": {
+            n: {k: v for k, v in s.items() if v and k != "error_kinds"}
+            | ({"error_kinds": s["error_kinds"]} if s.get("error_kinds") else {})
+            for n, s in stats.sources.items()
+        },
+        **extra,
     }
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=2))

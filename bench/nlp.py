@@ -13,10 +13,10 @@ import multiprocessing
 import os
 import random
 import resource
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 # this file is named nlp.py: keep its folder off the import path so that `nlp` is the package
@@ -24,35 +24,86 @@ _HERE = str(Path(__file__).resolve().parent)
 sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != _HERE]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-SUBJ = ["Правительство", "Министерство финансов", "Центральный банк", "Мэрия Москвы", "Губернатор области",
-        "Госдума", "Росстат", "Аналитики", "Эксперты рынка", "Профсоюз", "Прокуратура", "Компания", "Жители района"]
-VERB = ["объявил о", "сообщил о", "рассказал о", "предупредил о", "заявил о", "пообещал", "отчитался о",
-        "раскритиковал", "одобрил", "приостановил"]
-OBJ = ["снижении ключевой ставки", "росте цен на продукты", "новых правилах для застройщиков",
-       "программе льготной ипотеки", "ремонте дорог в регионах", "повышении пенсий", "сокращении импорта",
-       "строительстве новой станции метро", "проверке управляющих компаний", "планах на следующий год",
-       "субсидиях для фермеров", "ограничениях для мигрантов", "цифровизации госуслуг", "рекордном урожае зерна"]
-TAIL = ["Об этом говорится в сообщении ведомства.", "Решение вступит в силу с 1 января.",
-        "Эксперты считают, что это поддержит спрос.", "Ранее подобные меры обсуждались в правительстве.",
-        "По данным Росстата, инфляция за месяц составила 0,7%.", "Жители уже заметили изменения.",
-        "Критики называют меры недостаточными.", "Подробности пока не раскрываются."]
-BRAND_SENT = [
-    "{b} объявил о снижении ставок по вкладам.", "Клиенты {b_gen} пожаловались на сбой в приложении.",
-    "Суд оштрафовал {b_acc} на 500 тысяч рублей.", "Аналитики повысили прогноз прибыли {b_gen}.",
-    "В {b_loc} стартовала акция: по промокоду VESNA25 скидка 10%.", "Глава {b_gen} дал интервью РБК.",
-    "{b} запустил благотворительную программу для школ.", "Акции {b_gen} подорожали на 3%.",
+SUBJ = [
+    "Правительство",
+    "Министерство финансов",
+    "Центральный банк",
+    "Мэрия Москвы",
+    "Губернатор области",
+    "Госдума",
+    "Росстат",
+    "Аналитики",
+    "Эксперты рынка",
+    "Профсоюз",
+    "Прокуратура",
+    "Компания",
+    "Жители района",
 ]
-BRANDS = [("Сбербанк", "Сбербанка", "Сбербанк", "Сбербанке"), ("ВТБ", "ВТБ", "ВТБ", "ВТБ"),
-          ("Т-Банк", "Т-Банка", "Т-Банк", "Т-Банке"), ("Магнит", "Магнита", "Магнит", "Магните"),
-          ("МегаФон", "МегаФона", "МегаФон", "МегаФоне"), ("Альфа-Банк", "Альфа-Банка", "Альфа-Банк", "Альфа-Банке"),
-          ("«Пятёрочка»", "«Пятёрочки»", "«Пятёрочку»", "«Пятёрочке»"), ("Билайн", "Билайна", "Билайн", "Билайне")]
+VERB = [
+    "объявил о",
+    "сообщил о",
+    "рассказал о",
+    "предупредил о",
+    "заявил о",
+    "пообещал",
+    "отчитался о",
+    "раскритиковал",
+    "одобрил",
+    "приостановил",
+]
+OBJ = [
+    "снижении ключевой ставки",
+    "росте цен на продукты",
+    "новых правилах для застройщиков",
+    "программе льготной ипотеки",
+    "ремонте дорог в регионах",
+    "повышении пенсий",
+    "сокращении импорта",
+    "строительстве новой станции метро",
+    "проверке управляющих компаний",
+    "планах на следующий год",
+    "субсидиях для фермеров",
+    "ограничениях для мигрантов",
+    "цифровизации госуслуг",
+    "рекордном урожае зерна",
+]
+TAIL = [
+    "Об этом говорится в сообщении ведомства.",
+    "Решение вступит в силу с 1 января.",
+    "Эксперты считают, что это поддержит спрос.",
+    "Ранее подобные меры обсуждались в правительстве.",
+    "По данным Росстата, инфляция за месяц составила 0,7%.",
+    "Жители уже заметили изменения.",
+    "Критики называют меры недостаточными.",
+    "Подробности пока не раскрываются.",
+]
+BRAND_SENT = [
+    "{b} объявил о снижении ставок по вкладам.",
+    "Клиенты {b_gen} пожаловались на сбой в приложении.",
+    "Суд оштрафовал {b_acc} на 500 тысяч рублей.",
+    "Аналитики повысили прогноз прибыли {b_gen}.",
+    "В {b_loc} стартовала акция: по промокоду VESNA25 скидка 10%.",
+    "Глава {b_gen} дал интервью РБК.",
+    "{b} запустил благотворительную программу для школ.",
+    "Акции {b_gen} подорожали на 3%.",
+]
+BRANDS = [
+    ("Сбербанк", "Сбербанка", "Сбербанк", "Сбербанке"),
+    ("ВТБ", "ВТБ", "ВТБ", "ВТБ"),
+    ("Т-Банк", "Т-Банка", "Т-Банк", "Т-Банке"),
+    ("Магнит", "Магнита", "Магнит", "Магните"),
+    ("МегаФон", "МегаФона", "МегаФон", "МегаФоне"),
+    ("Альфа-Банк", "Альфа-Банка", "Альфа-Банк", "Альфа-Банке"),
+    ("«Пятёрочка»", "«Пятёрочки»", "«Пятёрочку»", "«Пятёрочке»"),
+    ("Билайн", "Билайна", "Билайн", "Билайне"),
+]
 
 
 def make_articles(n: int, brand_share: float, seed: int = 7) -> list[dict]:
     """Generated articles of 250–500 words; a share of them mention brands."""
     rnd = random.Random(seed)
     out = []
-    t0 = datetime(2025, 3, 1, tzinfo=timezone.utc)
+    t0 = datetime(2025, 3, 1, tzinfo=UTC)
     for i in range(n):
         sents = []
         for _ in range(rnd.randint(18, 35)):
@@ -63,9 +114,15 @@ def make_articles(n: int, brand_share: float, seed: int = 7) -> list[dict]:
                 s = rnd.choice(BRAND_SENT).format(b=b[0], b_gen=b[1], b_acc=b[2], b_loc=b[3])
                 sents.insert(rnd.randrange(len(sents) + 1), s)
         paras = [" ".join(sents[j : j + 4]) for j in range(0, len(sents), 4)]
-        out.append({"url": f"https://bench.example.ru/n/{i}", "source": {"name": "bench"},
-                    "title": f"{rnd.choice(SUBJ)} {rnd.choice(VERB)} {rnd.choice(OBJ)}",
-                    "text": "\n".join(paras), "published_at": (t0 + timedelta(hours=i)).isoformat()})
+        out.append(
+            {
+                "url": f"https://bench.example.ru/n/{i}",
+                "source": {"name": "bench"},
+                "title": f"{rnd.choice(SUBJ)} {rnd.choice(VERB)} {rnd.choice(OBJ)}",
+                "text": "\n".join(paras),
+                "published_at": (t0 + timedelta(hours=i)).isoformat(),
+            }
+        )
     return out
 
 
@@ -109,8 +166,8 @@ def main() -> None:
     load = time.perf_counter() - t
 
     arts = [Article.model_validate(d) for d in docs]
-    from nlp.lemmas import tokenize
     from nlp.analyzer import _lemmas
+    from nlp.lemmas import tokenize
 
     t = time.perf_counter()
     hits = 0
@@ -134,12 +191,23 @@ def main() -> None:
         done = sum(pool.map(_work, batches))
     pool_rate = done / (time.perf_counter() - t)  # includes each worker's model load
 
-    print(json.dumps({
-        "articles": len(arts), "mean_words": round(words), "brand_share": args.brand_share, "hits": hits,
-        "mentions": mentions, "load_s": round(load, 2), "lemmas_matching_per_s_1core": round(lem_rate, 1),
-        "full_stage_per_s_1core": round(full_rate, 1), f"full_stage_per_s_{args.workers}proc": round(pool_rate, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-    }, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "articles": len(arts),
+                "mean_words": round(words),
+                "brand_share": args.brand_share,
+                "hits": hits,
+                "mentions": mentions,
+                "load_s": round(load, 2),
+                "lemmas_matching_per_s_1core": round(lem_rate, 1),
+                "full_stage_per_s_1core": round(full_rate, 1),
+                f"full_stage_per_s_{args.workers}proc": round(pool_rate, 1),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

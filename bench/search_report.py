@@ -15,44 +15,63 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from elasticsearch import helpers  # noqa: E402
+from elasticsearch import helpers
 
-from indexer.client import connect, wait_for_health  # noqa: E402
-from indexer.mappings import articles_alias  # noqa: E402
-from indexer.store import action_for, ensure_templates  # noqa: E402
-from report.aggs import ReportScope  # noqa: E402
-from report.build import build_report  # noqa: E402
-from report.periods import week_period  # noqa: E402
-from report.search import SearchRequest, export, search  # noqa: E402
-from rezonans.config import load_settings  # noqa: E402
-from rezonans.model import Article, BrandTone, Mention, SourceRef  # noqa: E402
+from indexer.client import connect, wait_for_health
+from indexer.mappings import articles_alias
+from indexer.store import action_for, ensure_templates
+from report.aggs import ReportScope
+from report.build import build_report
+from report.periods import week_period
+from report.search import SearchRequest, export, search
+from rezonans.config import load_settings
+from rezonans.model import Article, BrandTone, Mention, SourceRef
 
-BRANDS = {"sberbank": ["Сбербанк", "Сбербанка", "Сбербанку", "Сбер"], "vtb": ["ВТБ"],
-          "tbank": ["Т-Банк", "Т-Банка"], "alfabank": ["Альфа-Банк", "Альфа-Банка"],
-          "magnit": ["Магнит", "Магнита"], "pyaterochka": ["Пятёрочка", "Пятёрочки"],
-          "megafon": ["МегаФон", "МегаФона"], "beeline": ["Билайн", "Билайна"]}
+BRANDS = {
+    "sberbank": ["Сбербанк", "Сбербанка", "Сбербанку", "Сбер"],
+    "vtb": ["ВТБ"],
+    "tbank": ["Т-Банк", "Т-Банка"],
+    "alfabank": ["Альфа-Банк", "Альфа-Банка"],
+    "magnit": ["Магнит", "Магнита"],
+    "pyaterochka": ["Пятёрочка", "Пятёрочки"],
+    "megafon": ["МегаФон", "МегаФона"],
+    "beeline": ["Билайн", "Билайна"],
+}
 COMPETITORS = {"sberbank": ["vtb", "tbank", "alfabank"], "magnit": ["pyaterochka"], "megafon": ["beeline"]}
-VERBS = {"positive": ["увеличил прибыль", "снизил ставки по ипотеке", "запустил удобный сервис", "получил награду"],
-         "neutral": ["опубликовал отчётность", "обновил условия для клиентов", "открыл офис в Казани",
-                     "провёл встречу с инвесторами"],
-         "negative": ["оштрафован регулятором", "допустил сбой в приложении", "закрыл отделения",
-                      "получил жалобы клиентов"]}
-FILLER = ["Аналитики ожидают роста спроса на кредиты во втором полугодии.",
-          "Ключевая ставка остаётся на прежнем уровне, отметили в Центробанке.",
-          "Эксперты рынка связывают изменения с сезонным фактором.",
-          "Подробности сделки стороны не раскрывают.",
-          "В пресс-службе сообщили, что работы завершатся до конца месяца.",
-          "Представители компании отказались от комментариев."]
-SOURCES = [("РБК", 3.0, "rbc.ru", "site"), ("Коммерсантъ", 2.0, "kommersant.ru", "rss"),
-           ("Ведомости", 1.8, "vedomosti.ru", "rss"), ("ТАСС", 1.5, "tass.ru", "rss"),
-           ("Фонтанка", 1.0, "fontanka.ru", "site"), ("E1.ru", 0.8, "e1.ru", "site"),
-           ("Банки.ру", 1.2, "banki.ru", "sitemap"), ("Раньше всех", 0.6, "t.me", "telegram")]
-START = datetime(2025, 12, 1, tzinfo=timezone.utc)
+VERBS = {
+    "positive": ["увеличил прибыль", "снизил ставки по ипотеке", "запустил удобный сервис", "получил награду"],
+    "neutral": [
+        "опубликовал отчётность",
+        "обновил условия для клиентов",
+        "открыл офис в Казани",
+        "провёл встречу с инвесторами",
+    ],
+    "negative": ["оштрафован регулятором", "допустил сбой в приложении", "закрыл отделения", "получил жалобы клиентов"],
+}
+FILLER = [
+    "Аналитики ожидают роста спроса на кредиты во втором полугодии.",
+    "Ключевая ставка остаётся на прежнем уровне, отметили в Центробанке.",
+    "Эксперты рынка связывают изменения с сезонным фактором.",
+    "Подробности сделки стороны не раскрывают.",
+    "В пресс-службе сообщили, что работы завершатся до конца месяца.",
+    "Представители компании отказались от комментариев.",
+]
+SOURCES = [
+    ("РБК", 3.0, "rbc.ru", "site"),
+    ("Коммерсантъ", 2.0, "kommersant.ru", "rss"),
+    ("Ведомости", 1.8, "vedomosti.ru", "rss"),
+    ("ТАСС", 1.5, "tass.ru", "rss"),
+    ("Фонтанка", 1.0, "fontanka.ru", "site"),
+    ("E1.ru", 0.8, "e1.ru", "site"),
+    ("Банки.ру", 1.2, "banki.ru", "sitemap"),
+    ("Раньше всех", 0.6, "t.me", "telegram"),
+]
+START = datetime(2025, 12, 1, tzinfo=UTC)
 DAYS = 365
 
 
@@ -65,6 +84,7 @@ def _lemma_cache():  # type: ignore[no-untyped-def]
         if sentence not in cache:
             cache[sentence] = lemma_string(sentence)
         return cache[sentence]
+
     return lem
 
 
@@ -86,18 +106,34 @@ def make_article(i: int, rng: random.Random, per_article: int, lem) -> Article: 
             sentence += f" Промокод {promo[0]} действует до конца месяца."
         filler = rng.choice(FILLER)
         parts += [sentence, filler]
-        mentions.append(Mention(brand=brand, start=pos, end=pos + len(form), text=form, sentiment=tone,
-                                prominence=round(rng.choice([1.0, 0.7, 0.4, 0.2]) * (1.0 if k == 0 else 0.6), 2),
-                                placement="title" if k == 0 else "body", promo_codes=promo))
+        mentions.append(
+            Mention(
+                brand=brand,
+                start=pos,
+                end=pos + len(form),
+                text=form,
+                sentiment=tone,
+                prominence=round(rng.choice([1.0, 0.7, 0.4, 0.2]) * (1.0 if k == 0 else 0.6), 2),
+                placement="title" if k == 0 else "body",
+                promo_codes=promo,
+            )
+        )
         pos += len(sentence) + 1 + len(filler) + 1
     text = " ".join(parts)
     story = i // 3 if rng.random() < 0.25 else i  # about a quarter are reprints of a neighbour's story
     published = START + timedelta(seconds=rng.randint(0, DAYS * 86400))
     return Article(
-        url=f"https://{domain}/news/{i}", source=SourceRef(name=name, weight=weight, domain=domain, type=stype),
-        title=parts[0], text=text, published_at=published, mentions=mentions, brand_sentiment=tones,
-        brand_tone=[BrandTone(brand=b, sentiment=s) for b, s in tones.items()], cluster=f"s{story}",
-        is_original=story == i, lemmas=" ".join(lem(p) for p in parts),
+        url=f"https://{domain}/news/{i}",
+        source=SourceRef(name=name, weight=weight, domain=domain, type=stype),
+        title=parts[0],
+        text=text,
+        published_at=published,
+        mentions=mentions,
+        brand_sentiment=tones,
+        brand_tone=[BrandTone(brand=b, sentiment=s) for b, s in tones.items()],
+        cluster=f"s{story}",
+        is_original=story == i,
+        lemmas=" ".join(lem(p) for p in parts),
         promo_codes=sorted({c for m in mentions for c in m.promo_codes}),
         views=rng.randint(100, 50000) if stype == "telegram" else None,
     )
@@ -117,13 +153,16 @@ def index_corpus(settings, client, n: int, per_article: int) -> float:  # type: 
 
     t0 = time.monotonic()
     ok = 0
-    for success, _ in helpers.parallel_bulk(client, actions(), thread_count=2, chunk_size=1000, queue_size=4,
-                                            raise_on_error=True):
+    for success, _ in helpers.parallel_bulk(
+        client, actions(), thread_count=2, chunk_size=1000, queue_size=4, raise_on_error=True
+    ):
         ok += success
     client.indices.refresh(index=articles_alias(settings))
     elapsed = time.monotonic() - t0
-    print(f"indexed {ok:,} articles ({n * per_article:,} mentions) in {elapsed:.1f}s "
-          f"({ok / elapsed:,.0f} articles/s, {ok * per_article / elapsed:,.0f} mentions/s)")
+    print(
+        f"indexed {ok:,} articles ({n * per_article:,} mentions) in {elapsed:.1f}s "
+        f"({ok / elapsed:,.0f} articles/s, {ok * per_article / elapsed:,.0f} mentions/s)"
+    )
     return elapsed
 
 
@@ -160,8 +199,10 @@ def main() -> int:
         index_corpus(settings, client, args.articles, args.mentions)
     total = client.count(index=alias)["count"]
     mentions = client.search(index=alias, size=0, aggs={"m": {"nested": {"path": "mentions"}}})["aggregations"]["m"]
-    print(f"corpus: {total:,} articles, {mentions['doc_count']:,} mentions, "
-          f"{len(client.indices.get(index=f'{args.prefix}-articles-*'))} monthly indices")
+    print(
+        f"corpus: {total:,} articles, {mentions['doc_count']:,} mentions, "
+        f"{len(client.indices.get(index=f'{args.prefix}-articles-*'))} monthly indices"
+    )
 
     rng = random.Random(5)
     weeks = [f"2026-W{w:02d}" for w in range(2, 48)]
@@ -174,11 +215,11 @@ def main() -> int:
         "word + brand + month": lambda: SearchRequest("ставки", *window(), brands=[rng.choice(list(BRANDS))]),
         "phrase + month": lambda: SearchRequest('"ключевая ставка"', *window()),
         "boolean + sentiment + source": lambda: SearchRequest(
-            f"brand:{rng.choice(list(BRANDS))} sentiment:negative (сбой OR штраф OR жалоба) NOT source:ТАСС",
-            *window()),
+            f"brand:{rng.choice(list(BRANDS))} sentiment:negative (сбой OR штраф OR жалоба) NOT source:ТАСС", *window()
+        ),
         "relevance, no dates": lambda: SearchRequest("ипотека OR кредиты", sort="relevance"),
     }
-    for name, make in list(searches.items()):
+    for make in list(searches.values()):
         search(client, settings, make(), size=20)  # warm-up
     all_ms: list[float] = []
     print(f"\nsearch latency ({args.rounds} runs each, page of 20 with reprint counts and snippets):")
@@ -190,25 +231,50 @@ def main() -> int:
             page = search(client, settings, req, size=20)
             times.append((time.perf_counter() - t0) * 1000)
         all_ms += times
-        print(f"  {name:32s} p50 {statistics.median(times):6.1f} ms  p95 {pct(times, 95):6.1f} ms  "
-              f"(last: {page.total:,} hits)")
+        print(
+            f"  {name:32s} p50 {statistics.median(times):6.1f} ms  p95 {pct(times, 95):6.1f} ms  "
+            f"(last: {page.total:,} hits)"
+        )
     agg_times = []
     for _ in range(args.rounds):
         start, end = window()
         brand = rng.choice(list(BRANDS))
         t0 = time.perf_counter()
-        client.search(index=alias, size=0, query={"bool": {"filter": [
-            {"term": {"brands": brand}}, {"range": {"published_at": {"gte": start.isoformat(), "lt": end.isoformat()}}}]}},
-            aggs={"days": {"date_histogram": {"field": "published_at", "calendar_interval": "day"}},
-                  "sources": {"terms": {"field": "source.name", "size": 10}},
-                  "tone": {"nested": {"path": "brand_tone"}, "aggs": {"b": {"filter": {"term": {"brand_tone.brand": brand}},
-                           "aggs": {"s": {"terms": {"field": "brand_tone.sentiment"}}}}}}})
+        client.search(
+            index=alias,
+            size=0,
+            query={
+                "bool": {
+                    "filter": [
+                        {"term": {"brands": brand}},
+                        {"range": {"published_at": {"gte": start.isoformat(), "lt": end.isoformat()}}},
+                    ]
+                }
+            },
+            aggs={
+                "days": {"date_histogram": {"field": "published_at", "calendar_interval": "day"}},
+                "sources": {"terms": {"field": "source.name", "size": 10}},
+                "tone": {
+                    "nested": {"path": "brand_tone"},
+                    "aggs": {
+                        "b": {
+                            "filter": {"term": {"brand_tone.brand": brand}},
+                            "aggs": {"s": {"terms": {"field": "brand_tone.sentiment"}}},
+                        }
+                    },
+                },
+            },
+        )
         agg_times.append((time.perf_counter() - t0) * 1000)
     all_ms += agg_times
-    print(f"  {'filters + aggregations (month)':32s} p50 {statistics.median(agg_times):6.1f} ms  "
-          f"p95 {pct(agg_times, 95):6.1f} ms")
-    print(f"  ALL SEARCHES                     p50 {statistics.median(all_ms):6.1f} ms  p95 {pct(all_ms, 95):6.1f} ms"
-          "  (target p95 < 100 ms)")
+    print(
+        f"  {'filters + aggregations (month)':32s} p50 {statistics.median(agg_times):6.1f} ms  "
+        f"p95 {pct(agg_times, 95):6.1f} ms"
+    )
+    print(
+        f"  ALL SEARCHES                     p50 {statistics.median(all_ms):6.1f} ms  p95 {pct(all_ms, 95):6.1f} ms"
+        "  (target p95 < 100 ms)"
+    )
 
     print("\nweekly report (two periods, 56-day correlation window, all sections):")
     report_times = []
@@ -218,9 +284,11 @@ def main() -> int:
             t0 = time.perf_counter()
             rep = build_report(client, settings, scope, week_period(week))
             report_times.append(time.perf_counter() - t0)
-    print(f"  {len(report_times)} reports: median {statistics.median(report_times):.2f} s, max {max(report_times):.2f} s"
-          f"  (last: {rep['brand']} {rep['period']}, {rep['articles']['value']:,} articles, "
-          f"{rep['mentions']['value']:,} mentions; target < 3 s)")
+    print(
+        f"  {len(report_times)} reports: median {statistics.median(report_times):.2f} s, max {max(report_times):.2f} s"
+        f"  (last: {rep['brand']} {rep['period']}, {rep['articles']['value']:,} articles, "
+        f"{rep['mentions']['value']:,} mentions; target < 3 s)"
+    )
 
     t0 = time.perf_counter()
     start = START + timedelta(days=100)

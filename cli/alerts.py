@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -38,16 +38,16 @@ def _config(rules: Path):
 @alerts_app.command("backtest")
 def backtest_cmd(
     csv_file: Path = typer.Option(..., "--csv", help="CSV with timestamp,value[,total] ('-' for stdin)."),
-    bucket: Optional[str] = typer.Option(None, help="Bucket size (5m, 1h, 1d); inferred from the data if not given."),
+    bucket: str | None = typer.Option(None, help="Bucket size (5m, 1h, 1d); inferred from the data if not given."),
     sensitivity: str = typer.Option("medium", help="low, medium, high or a score threshold in (0, 1)."),
-    warmup: Optional[int] = typer.Option(None, help="Buckets scored 0 while the baseline learns (default: 1 week)."),
-    cooldown: Optional[int] = typer.Option(None, help="Quiet buckets that end an event (default: 2 hours' worth)."),
+    warmup: int | None = typer.Option(None, help="Buckets scored 0 while the baseline learns (default: 1 week)."),
+    cooldown: int | None = typer.Option(None, help="Quiet buckets that end an event (default: 2 hours' worth)."),
     min_delta: float = typer.Option(3.0, help="Smallest |observed - expected| that may alert."),
     daily: bool = typer.Option(True, help="Model the hour-of-day profile."),
     weekly: bool = typer.Option(True, help="Model the day-of-week profile."),
     gaps: str = typer.Option("zero", help="Missing buckets: zero (as the live check sees them) or skip."),
-    rules: Optional[Path] = typer.Option(None, help="Take the detector settings of --rule from this rules file."),
-    rule: Optional[str] = typer.Option(None, help="Rule name in --rules."),
+    rules: Path | None = typer.Option(None, help="Take the detector settings of --rule from this rules file."),
+    rule: str | None = typer.Option(None, help="Rule name in --rules."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stderr."),
 ) -> None:
     """Score a past series exactly as the live check would: CSV on stdout, summary on stderr."""
@@ -63,8 +63,9 @@ def backtest_cmd(
             interval = chosen.bucket if bucket is None else parse_duration(bucket)
         else:
             sens: str | float = sensitivity if sensitivity in ("low", "medium", "high") else float(sensitivity)
-            det_settings = DetectorSettings(sensitivity=sens, warmup=warmup, cooldown=cooldown, min_delta=min_delta,
-                                            daily=daily, weekly=weekly)
+            det_settings = DetectorSettings(
+                sensitivity=sens, warmup=warmup, cooldown=cooldown, min_delta=min_delta, daily=daily, weekly=weekly
+            )
             interval = parse_duration(bucket) if bucket else None
     except ValueError as exc:
         _fail(str(exc).splitlines()[0] if "validation error" not in str(exc) else str(exc))
@@ -90,21 +91,26 @@ def backtest_cmd(
         typer.echo(f"... and {len(series.bad_rows) - 20} more bad rows", err=True)
     for ts, n in series.gaps[:10]:
         from alerts.backtest import iso
-        typer.echo(f"gap: {n} bucket(s) missing from {iso(ts)}"
-                   + (" (filled with 0)" if gaps == "zero" else " (skipped)"), err=True)
+
+        typer.echo(
+            f"gap: {n} bucket(s) missing from {iso(ts)}" + (" (filled with 0)" if gaps == "zero" else " (skipped)"),
+            err=True,
+        )
     typer.echo(
         f"points: {summary['points']}  interval: {summary['interval']}  warm-up: {summary['warmup_buckets']} buckets  "
         f"threshold: {summary['threshold']}\n"
         f"anomalous points: {summary['anomalous_points']}  alerts: {summary['alerts']}  "
         f"events: {summary['events']}  gaps: {summary['gaps']} ({summary['gap_buckets']} buckets)  "
-        f"bad rows: {summary['bad_rows']}", err=True)
+        f"bad rows: {summary['bad_rows']}",
+        err=True,
+    )
 
 
 @alerts_app.command("check")
 def check_cmd(
     rules: Path = typer.Option(..., "--rules", "-r", help=RULES_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print what happened as JSON."),
-    now: Optional[str] = typer.Option(None, help="Check as of this ISO 8601 time instead of now (replays, tests)."),
+    now: str | None = typer.Option(None, help="Check as of this ISO 8601 time instead of now (replays, tests)."),
 ) -> None:
     """One pass: score the buckets completed since the last check and deliver alerts."""
     config = _config(rules)
@@ -112,18 +118,21 @@ def check_cmd(
         settings = load_settings()
         when = None
         if now:
-            from datetime import datetime, timezone
+            from datetime import datetime
 
             when = datetime.fromisoformat(now)
-            when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+            when = when if when.tzinfo else when.replace(tzinfo=UTC)
         result = run_check(settings, config, now=when)
     except (ConfigError, ESUnavailable, ValueError) as exc:
         _fail(str(exc), 1)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:
-        typer.echo(f"rules: {len(config.rules)}  buckets scored: {sum(result.scored.values())}  "
-                   f"alerts: {len(result.alerts)}  held: {result.held}  dropped: {result.dropped}", err=True)
+        typer.echo(
+            f"rules: {len(config.rules)}  buckets scored: {sum(result.scored.values())}  "
+            f"alerts: {len(result.alerts)}  held: {result.held}  dropped: {result.dropped}",
+            err=True,
+        )
         for name, error in result.errors.items():
             typer.echo(f"rule {name} failed: {error}", err=True)
     if result.errors and len(result.errors) == len([r for r in config.rules if r.enabled]):
@@ -133,9 +142,9 @@ def check_cmd(
 @alerts_app.command("watch")
 def watch_cmd(
     rules: Path = typer.Option(..., "--rules", "-r", help=RULES_HELP),
-    check_every: Optional[str] = typer.Option(None, help="Seconds or 5m/1h between checks (default from rules)."),
-    crawl_every: Optional[str] = typer.Option(None, help="Start `rezonans crawl` this often (e.g. 30m); 0 = never."),
-    max_iterations: Optional[int] = typer.Option(None, help="Stop after this many checks (default: run forever)."),
+    check_every: str | None = typer.Option(None, help="Seconds or 5m/1h between checks (default from rules)."),
+    crawl_every: str | None = typer.Option(None, help="Start `rezonans crawl` this often (e.g. 30m); 0 = never."),
+    max_iterations: int | None = typer.Option(None, help="Stop after this many checks (default: run forever)."),
 ) -> None:
     """Check in a loop, and run crawls on a schedule in a separate process."""
     config = _config(rules)
@@ -146,8 +155,11 @@ def watch_cmd(
     except (ConfigError, ValueError) as exc:
         _fail(str(exc))
     stats = watch(settings, config, max_iterations=max_iterations, check_every=every, crawl_every=crawl)
-    typer.echo(f"checks: {stats.iterations}  alerts: {stats.alerts}  crawls: {stats.crawls_started}  "
-               f"crawl failures: {stats.crawl_failures}  errors: {stats.errors}", err=True)
+    typer.echo(
+        f"checks: {stats.iterations}  alerts: {stats.alerts}  crawls: {stats.crawls_started}  "
+        f"crawl failures: {stats.crawl_failures}  errors: {stats.errors}",
+        err=True,
+    )
 
 
 @alerts_app.command("validate")
@@ -157,12 +169,14 @@ def validate_cmd(rules: Path = typer.Option(..., "--rules", "-r", help=RULES_HEL
     for r in config.rules:
         what = r.brand or ""
         what += f" query={r.query!r}" if r.query else (" es_query" if r.es_query else "")
-        typer.echo(f"{r.name}: {r.metric} of {what.strip()} per {r.bucket}s, sensitivity {r.sensitivity}, "
-                   f"channels {', '.join(config.channels_for(r))}")
+        typer.echo(
+            f"{r.name}: {r.metric} of {what.strip()} per {r.bucket}s, sensitivity {r.sensitivity}, "
+            f"channels {', '.join(config.channels_for(r))}"
+        )
 
 
 @alerts_app.command("reset")
-def reset_cmd(rule: Optional[str] = typer.Option(None, help="Forget only this rule's state.")) -> None:
+def reset_cmd(rule: str | None = typer.Option(None, help="Forget only this rule's state.")) -> None:
     """Forget detector state so the next check learns from history again."""
     path = state_path(load_settings())
     if not path.exists():

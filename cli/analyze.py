@@ -45,7 +45,11 @@ def run(stream: IO[str], out: IO[str], analyzer, err: IO[str]) -> tuple[int, int
             article = parse_line(json.loads(line))
         except (ValueError, ValidationError) as exc:
             bad += 1
-            reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3]) if isinstance(exc, ValidationError) else str(exc)
+            reason = (
+                "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+                if isinstance(exc, ValidationError)
+                else str(exc)
+            )
             err.write(f"line {lineno}: skipped: {reason}\n")
             continue
         try:
@@ -63,10 +67,14 @@ def register(app: typer.Typer) -> None:
 
     @app.command("analyze")
     def analyze(
-        brands: Path = typer.Option(None, "--brands", "-b", help="Brand-card YAML (default: $REZONANS_BRANDS, else the shipped example)."),
+        brands: Path = typer.Option(
+            None, "--brands", "-b", help="Brand-card YAML (default: $REZONANS_BRANDS, else the shipped example)."
+        ),
         input: Path = typer.Option(None, "--input", "-i", help="JSONL file to read (default: stdin)."),
         output: Path = typer.Option(None, "--output", "-o", help="JSONL file to write (default: stdout)."),
-        no_ner: bool = typer.Option(False, "--no-ner", help="Judge homonyms without natasha NER (faster, less precise)."),
+        no_ner: bool = typer.Option(
+            False, "--no-ner", help="Judge homonyms without natasha NER (faster, less precise)."
+        ),
         state: Path = typer.Option(None, "--reprint-state", help="Pickle file keeping reprint clusters across runs."),
     ) -> None:
         """Find brand mentions and their tone, prominence, topics, promo codes, lemmas and reprint clusters.

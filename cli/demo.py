@@ -27,17 +27,26 @@ def demo_command(
     the weekly report for 2026-W47 (Markdown here, HTML and XLSX in files)."""
     quiet_transport()
     try:
-        result = run_demo(brand=brand.lower(), out_html=out, out_xlsx=xlsx, articles=articles, prefix=prefix,
-                          say=lambda s: err.print(escape(s), highlight=False))
-    except Exception as exc:  # noqa: BLE001 - the demo reports any failure as one clear line
+        result = run_demo(
+            brand=brand.lower(),
+            out_html=out,
+            out_xlsx=xlsx,
+            articles=articles,
+            prefix=prefix,
+            say=lambda s: err.print(escape(s), highlight=False),
+        )
+    except Exception as exc:
         err.print(f"[red]demo failed:[/red] {escape(str(exc).splitlines()[0] if str(exc) else repr(exc))}")
         raise typer.Exit(1) from exc
     if as_json:
         typer.echo(json.dumps(result.report, ensure_ascii=False, indent=2))
     else:
         typer.echo(result.markdown)
-    err.print(f"written: {', '.join(result.files)}; search it with "
-              f"REZONANS_INDEX_PREFIX={prefix} rezonans search 'brand:{brand} sentiment:negative'", highlight=False)
+    err.print(
+        f"written: {', '.join(result.files)}; search it with "
+        f"REZONANS_INDEX_PREFIX={prefix} rezonans search 'brand:{brand} sentiment:negative'",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -10,9 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from indexer.bulk import BulkWriter, replay as replay_spool
+from indexer.bulk import BulkWriter
+from indexer.bulk import replay as replay_spool
 from indexer.client import ESUnavailable, connect, wait_for_health
-from indexer.store import article_indices, drop_older_than, ensure_templates, migrate as migrate_indices, scan_articles
+from indexer.store import article_indices, drop_older_than, ensure_templates, scan_articles
+from indexer.store import migrate as migrate_indices
 from rezonans.config import ConfigError, Settings, load_settings
 from rezonans.jsonl import BadLine, read_articles, write_articles
 
@@ -70,8 +72,12 @@ def load(
     stats = writer.stats.as_dict() | {"bad_lines": len(errors)}
     for bad in errors[:20]:
         err.print(f"[yellow]skipped[/yellow] {bad}")
-    _emit(stats, as_json, f"indexed {stats['indexed']}, spooled {stats['spooled']}, "
-                          f"rejected {stats['rejected']}, bad lines {len(errors)}")
+    _emit(
+        stats,
+        as_json,
+        f"indexed {stats['indexed']}, spooled {stats['spooled']}, "
+        f"rejected {stats['rejected']}, bad lines {len(errors)}",
+    )
     if stats["spooled"]:
         err.print("[yellow]Elasticsearch was unreachable:[/yellow] run `rezonans index replay` once it is up")
 
@@ -81,8 +87,9 @@ def replay(as_json: bool = typer.Option(False, "--json", help="Print the summary
     """Send documents spooled while Elasticsearch was unreachable (nothing lost, nothing duplicated)."""
     settings = _settings()
     stats = replay_spool(settings, _client(settings))
-    _emit(stats.as_dict(), as_json, f"replayed {stats.indexed}, still waiting {stats.spooled}, "
-                                    f"rejected {stats.rejected}")
+    _emit(
+        stats.as_dict(), as_json, f"replayed {stats.indexed}, still waiting {stats.spooled}, rejected {stats.rejected}"
+    )
     if stats.spooled:
         raise typer.Exit(1)
 

@@ -9,19 +9,22 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from report import quiet_transport
 from indexer.client import connect
+from report import quiet_transport
 from report.outcomes import OutcomesError, import_file, outcomes_index
 from rezonans.config import ConfigError, load_settings
 
-outcomes_app = typer.Typer(help="Real outcomes (promo-code redemptions, survey figures) beside publicity.",
-                           no_args_is_help=True)
+outcomes_app = typer.Typer(
+    help="Real outcomes (promo-code redemptions, survey figures) beside publicity.", no_args_is_help=True
+)
 err = Console(stderr=True)
 
 
 @outcomes_app.command("import")
 def import_command(
-    file: Path = typer.Argument(..., help="CSV: code,date,amount,channel (redemptions) or date,metric,value (surveys)."),
+    file: Path = typer.Argument(
+        ..., help="CSV: code,date,amount,channel (redemptions) or date,metric,value (surveys)."
+    ),
     brand: str = typer.Option(None, "--brand", "-b", help="Brand id for rows without a brand column."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
@@ -33,17 +36,29 @@ def import_command(
     except (OutcomesError, ConfigError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
-    except Exception as exc:  # noqa: BLE001 - ES down: say so, no trace
-        err.print(f"[red]error:[/red] could not store outcomes in Elasticsearch ({exc.__class__.__name__}): "
-                  "start it with `rezonans es start` or set REZONANS_ES_URL")
+    except Exception as exc:
+        err.print(
+            f"[red]error:[/red] could not store outcomes in Elasticsearch ({exc.__class__.__name__}): "
+            "start it with `rezonans es start` or set REZONANS_ES_URL"
+        )
         raise typer.Exit(1) from exc
     if as_json:
-        typer.echo(json.dumps({"kind": parsed.kind, "imported": len(parsed.rows), "index": outcomes_index(settings),
-                               "bad_rows": [{"line": b.line, "reason": b.reason} for b in parsed.bad]},
-                              ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                {
+                    "kind": parsed.kind,
+                    "imported": len(parsed.rows),
+                    "index": outcomes_index(settings),
+                    "bad_rows": [{"line": b.line, "reason": b.reason} for b in parsed.bad],
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
-        typer.echo(f"{file}: {parsed.kind}, {len(parsed.rows)} rows imported into {outcomes_index(settings)}, "
-                   f"{len(parsed.bad)} refused")
+        typer.echo(
+            f"{file}: {parsed.kind}, {len(parsed.rows)} rows imported into {outcomes_index(settings)}, "
+            f"{len(parsed.bad)} refused"
+        )
         for bad in parsed.bad:
             err.print(f"  line {bad.line}: {escape(bad.reason)}")
     if parsed.bad and not parsed.rows:

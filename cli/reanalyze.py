@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from report import quiet_transport
 from indexer.client import connect
+from report import quiet_transport
 from report.periods import PeriodError, day_bound
 from report.reanalyze import ReanalyzeStats, reanalyze
 from rezonans.config import ConfigError, load_settings
@@ -43,26 +43,40 @@ def reanalyze_command(
         raise typer.Exit(2) from exc
 
     def show(stats: ReanalyzeStats) -> None:
-        err.print(f"  re-analysed {stats.scanned} articles, {stats.with_brand_after} now mention {brand or 'a brand'}",
-                  highlight=False)
+        err.print(
+            f"  re-analysed {stats.scanned} articles, {stats.with_brand_after} now mention {brand or 'a brand'}",
+            highlight=False,
+        )
 
     try:
-        stats = reanalyze(connect(settings), settings, analyzer, brand=brand.lower() if brand else None,
-                          date_from=start, date_to=end, everything=everything, progress=None if as_json else show)
+        stats = reanalyze(
+            connect(settings),
+            settings,
+            analyzer,
+            brand=brand.lower() if brand else None,
+            date_from=start,
+            date_to=end,
+            everything=everything,
+            progress=None if as_json else show,
+        )
     except ValueError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
-    except Exception as exc:  # noqa: BLE001 - ES down or index missing: a clear line, no trace
-        err.print(f"[red]error:[/red] re-analysis stopped: {escape(str(exc).splitlines()[0][:300])} "
-                  "(is Elasticsearch running? `rezonans es start`)")
+    except Exception as exc:
+        err.print(
+            f"[red]error:[/red] re-analysis stopped: {escape(str(exc).splitlines()[0][:300])} "
+            "(is Elasticsearch running? `rezonans es start`)"
+        )
         raise typer.Exit(1) from exc
     if as_json:
         typer.echo(json.dumps(stats.as_dict(), ensure_ascii=False))
         return
     typer.echo(f"scanned {stats.scanned}, written {stats.written}, failed {stats.failed}, spooled {stats.spooled}")
     if brand:
-        typer.echo(f"{brand}: {stats.with_brand_before} articles before, {stats.with_brand_after} after "
-                   f"({stats.mentions_after} mentions)")
+        typer.echo(
+            f"{brand}: {stats.with_brand_before} articles before, {stats.with_brand_after} after "
+            f"({stats.mentions_after} mentions)"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from report import quiet_transport
 from indexer.client import connect
+from report import quiet_transport
 from report.brands import BrandCardError, default_cards_path
 from report.build import ReportError, build_report, scope_for
 from report.periods import DEFAULT_TZ, PeriodError, resolve
@@ -45,8 +45,12 @@ def report_command(
     fmt: str = typer.Option("md", "--format", "-f", help="md, html, xlsx or json."),
     out: Path = typer.Option(None, "--out", "-o", help="Output file (html/xlsx default to report-BRAND-PERIOD.*)."),
     brands_file: Path = typer.Option(None, "--brands", help="Brand cards (competitors); default: the NLP stage's."),
-    competitor: list[str] = typer.Option([], "--competitor", "-c", help="Override the card's competitors (repeatable)."),
-    own_channel: list[str] = typer.Option([], "--own-channel", help="The brand's own Telegram channel name (repeatable)."),
+    competitor: list[str] = typer.Option(
+        [], "--competitor", "-c", help="Override the card's competitors (repeatable)."
+    ),
+    own_channel: list[str] = typer.Option(
+        [], "--own-channel", help="The brand's own Telegram channel name (repeatable)."
+    ),
     tz: str = typer.Option(DEFAULT_TZ, help="Time zone of days and weeks."),
 ) -> None:
     """Weekly (or monthly) publicity report: volume, stories, tone, publicity index, sources, stories, share of

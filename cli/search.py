@@ -12,16 +12,28 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from report import quiet_transport
 from indexer.client import connect
+from report import quiet_transport
 from report.periods import PeriodError, day_bound
 from report.query import QuerySyntaxError
 from report.search import SearchError, SearchRequest, export, search
 from rezonans.config import ConfigError, load_settings
 
 err = Console(stderr=True)
-CSV_FIELDS = ["published_at", "source", "source_type", "title", "url", "brands", "tone", "cluster", "story_size",
-              "reprints", "snippet", "id"]
+CSV_FIELDS = [
+    "published_at",
+    "source",
+    "source_type",
+    "title",
+    "url",
+    "brands",
+    "tone",
+    "cluster",
+    "story_size",
+    "reprints",
+    "snippet",
+    "id",
+]
 
 
 def _marked(snippet: str, spans: list[tuple[int, int]]) -> str:
@@ -36,7 +48,9 @@ def _marked(snippet: str, spans: list[tuple[int, int]]) -> str:
 
 
 def search_command(
-    query: str = typer.Argument(..., help='e.g. \'ставки AND brand:sberbank NOT sentiment:negative\' or \'"ключевая ставка"\''),
+    query: str = typer.Argument(
+        ..., help="e.g. 'ставки AND brand:sberbank NOT sentiment:negative' or '\"ключевая ставка\"'"
+    ),
     date_from: str = typer.Option(None, "--from", help="First day, YYYY-MM-DD (Moscow time)."),
     date_to: str = typer.Option(None, "--to", help="Last day, YYYY-MM-DD (inclusive)."),
     brand: list[str] = typer.Option([], "--brand", "-b", help="Only articles mentioning this brand (repeatable)."),
@@ -55,9 +69,13 @@ def search_command(
         raise typer.Exit(2)
     try:
         settings = load_settings()
-        request = SearchRequest(query=query, date_from=day_bound(date_from, "--from"),
-                                date_to=day_bound(date_to, "--to", end=True), brands=[b.lower() for b in brand],
-                                sort=sort)  # type: ignore[arg-type]
+        request = SearchRequest(
+            query=query,
+            date_from=day_bound(date_from, "--from"),
+            date_to=day_bound(date_to, "--to", end=True),
+            brands=[b.lower() for b in brand],
+            sort=sort,
+        )  # type: ignore[arg-type]
         request.body_query()  # syntax errors before any connection
         client = connect(settings)
         if as_json or as_csv:
@@ -78,8 +96,11 @@ def search_command(
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
     pages = max(1, -(-result.total // size))
-    table = Table(title=f"{result.total} results, page {result.page} of {pages} ({result.took_ms} ms)",
-                  show_lines=True, expand=True)
+    table = Table(
+        title=f"{result.total} results, page {result.page} of {pages} ({result.took_ms} ms)",
+        show_lines=True,
+        expand=True,
+    )
     table.add_column("date", no_wrap=True, ratio=1)
     table.add_column("source", ratio=1)
     table.add_column("tone", ratio=1)
@@ -88,8 +109,9 @@ def search_command(
     for hit in result.hits:
         tone = ", ".join(f"{b}: {t}" for b, t in hit.tone.items()) or "—"
         body = f"[bold]{escape(hit.title)}[/bold]\n{_marked(hit.snippet, hit.highlights)}\n[dim]{escape(hit.url)}[/dim]"
-        table.add_row((hit.published_at or "")[:16].replace("T", " "), escape(hit.source), escape(tone), body,
-                      str(hit.reprints))
+        table.add_row(
+            (hit.published_at or "")[:16].replace("T", " "), escape(hit.source), escape(tone), body, str(hit.reprints)
+        )
     Console().print(table)
 
 

@@ -75,7 +75,6 @@ def run(config: dict[str, Any], emitter: Emitter) -> int:
     crawler = process.create_crawler(SourceSpider)
     from twisted.internet import task  # only after Scrapy installed its (asyncio) reactor
 
-
     def report() -> None:
         if crawler.spider is not None:
             emitter.send({"t": "stats", "sources": crawler.spider.summary()})
@@ -83,8 +82,15 @@ def run(config: dict[str, Any], emitter: Emitter) -> int:
     loop = task.LoopingCall(report)
     crawler.signals.connect(lambda spider: loop.start(options.stats_interval, now=False), signal="spider_opened")
     crawler.signals.connect(lambda spider, reason: loop.running and loop.stop(), signal="spider_closed")
-    process.crawl(crawler, sources=config["sources"], state_path=config["state_path"], since=config.get("since"),
-                  max_pages=options.max_pages, extract_pool=pool, sink=emitter.article)
+    process.crawl(
+        crawler,
+        sources=config["sources"],
+        state_path=config["state_path"],
+        since=config.get("since"),
+        max_pages=options.max_pages,
+        extract_pool=pool,
+        sink=emitter.article,
+    )
     process.start()
     spider = crawler.spider
     if spider is None:
@@ -95,19 +101,30 @@ def run(config: dict[str, Any], emitter: Emitter) -> int:
         pool.shutdown(wait=True, cancel_futures=True)
     usage_self = resource.getrusage(resource.RUSAGE_SELF)
     usage_children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    emitter.send({
-        "t": "done",
-        "sources": spider.summary() if spider else {},
-        "validators": [[url, *values] for url, values in (spider.validators.items() if spider else [])
-                       if url not in spider.tainted],
-        "walks": {ch: newest for ch, newest in (spider.walks.items() if spider else []) if ch not in spider.broken_walks},
-        "requests": scrapy_stats.get("downloader/request_count", 0),
-        "responses": scrapy_stats.get("downloader/response_count", 0),
-        "bytes": scrapy_stats.get("downloader/response_bytes", 0),
-        "finish_reason": scrapy_stats.get("finish_reason"),
-        "maxrss_kib": usage_self.ru_maxrss, "children_maxrss_kib": usage_children.ru_maxrss,
-        "cpu_seconds": usage_self.ru_utime + usage_self.ru_stime + usage_children.ru_utime + usage_children.ru_stime,
-    })
+    emitter.send(
+        {
+            "t": "done",
+            "sources": spider.summary() if spider else {},
+            "validators": [
+                [url, *values]
+                for url, values in (spider.validators.items() if spider else [])
+                if url not in spider.tainted
+            ],
+            "walks": {
+                ch: newest for ch, newest in (spider.walks.items() if spider else []) if ch not in spider.broken_walks
+            },
+            "requests": scrapy_stats.get("downloader/request_count", 0),
+            "responses": scrapy_stats.get("downloader/response_count", 0),
+            "bytes": scrapy_stats.get("downloader/response_bytes", 0),
+            "finish_reason": scrapy_stats.get("finish_reason"),
+            "maxrss_kib": usage_self.ru_maxrss,
+            "children_maxrss_kib": usage_children.ru_maxrss,
+            "cpu_seconds": usage_self.ru_utime
+            + usage_self.ru_stime
+            + usage_children.ru_utime
+            + usage_children.ru_stime,
+        }
+    )
     return 0
 
 

@@ -17,9 +17,7 @@ log = logging.getLogger(__name__)
 MOSCOW = timezone(timedelta(hours=3), "MSK")
 MIN_SITE_TEXT = 300  # pages found by following links must have at least this much text to count as articles
 
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE
-)
+_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", re.IGNORECASE)
 _CYR = re.compile(r"[А-Яа-яЁё]")
 _LAT = re.compile(r"[A-Za-z]")
@@ -121,7 +119,7 @@ def html_to_text(fragment: str) -> str:
         return re.sub(r"[ \t]+", " ", fragment).strip()
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
-    except Exception:  # noqa: BLE001 - malformed markup from a feed: fall back to stripping tags
+    except Exception:
         return re.sub(r"<[^>]+>", " ", fragment).strip()
     for br in root.iter("br"):
         br.tail = "\n" + (br.tail or "")
@@ -161,7 +159,7 @@ def extract_page(
             include_tables=False,
             date_extraction_params=_DATE_PARAMS,
         )
-    except Exception as exc:  # noqa: BLE001 - a page that breaks the extractor is skipped, the crawl goes on
+    except Exception as exc:
         log.warning("extraction failed for %s: %s", url, exc)
         doc = None
     data = doc.as_dict() if doc is not None else {}
@@ -178,7 +176,7 @@ def extract_page(
     if not page_date and not feed_date:
         try:  # no date in the markup and none from a feed: let htmldate search the text as well
             page_date = find_date(html, **{**_DATE_PARAMS, "extensive_search": True})
-        except Exception:  # noqa: BLE001
+        except Exception:
             page_date = None
     published = choose_date(page_date, parse_date(feed_date))
     description = (data.get("description") or "").strip()

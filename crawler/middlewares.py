@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import Request, Spider, signals
@@ -37,7 +37,7 @@ class CrawlDelayRobotsMiddleware(RobotsTxtMiddleware):
             if parser is not None and not hasattr(parser, "addCallback"):
                 try:
                     delay = parser.crawl_delay(self._robotstxt_useragent or self._default_useragent)
-                except Exception:  # noqa: BLE001 - a parser without crawl-delay support
+                except Exception:
                     delay = None
             self.delays[netloc] = min(float(delay), self.max_crawl_delay) if delay else 0.0
             if delay:
@@ -50,7 +50,7 @@ class CrawlDelayRobotsMiddleware(RobotsTxtMiddleware):
         if not delay or self.crawler.engine is None:
             return
         downloader = self.crawler.engine.downloader
-        _, slot = downloader._get_slot(request)  # noqa: SLF001 - no public API for per-slot delays
+        _, slot = downloader._get_slot(request)
         if slot.delay < delay:
             slot.delay = delay
 
@@ -68,7 +68,7 @@ class ConditionalFetchMiddleware:
         self.full_every_n = crawler.settings.getint("REZONANS_FULL_FETCH_EVERY", 10)
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "ConditionalFetchMiddleware":
+    def from_crawler(cls, crawler: Any) -> ConditionalFetchMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
@@ -80,7 +80,7 @@ class ConditionalFetchMiddleware:
         if state is None:
             return None
         etag, modified, last_full, fetches = state.validators(request.url)
-        due = last_full is None or datetime.now(timezone.utc) - last_full > self.full_every
+        due = last_full is None or datetime.now(UTC) - last_full > self.full_every
         due = due or (self.full_every_n > 0 and fetches % self.full_every_n == self.full_every_n - 1)
         request.meta["unconditional"] = due or not (etag or modified)
         if not request.meta["unconditional"]:

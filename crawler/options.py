@@ -31,10 +31,18 @@ class CrawlOptions(BaseModel):
     stats_interval: float = Field(0.5, gt=0)
 
     @classmethod
-    def fast(cls, **overrides: Any) -> "CrawlOptions":
+    def fast(cls, **overrides: Any) -> CrawlOptions:
         """Settings for the loopback dev site: no delays, short timeouts, small back-off."""
-        values: dict[str, Any] = {"delay": 0.0, "autothrottle": False, "concurrency": 32, "per_domain": 32,
-                                  "timeout": 5.0, "retries": 1, "retry_backoff": 0.05, "stats_interval": 0.2}
+        values: dict[str, Any] = {
+            "delay": 0.0,
+            "autothrottle": False,
+            "concurrency": 32,
+            "per_domain": 32,
+            "timeout": 5.0,
+            "retries": 1,
+            "retry_backoff": 0.05,
+            "stats_interval": 0.2,
+        }
         values.update(overrides)
         return cls(**values)
 
@@ -74,10 +82,12 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "ITEM_PIPELINES": {"crawler.pipelines.ArticlePipeline": 300},
     }
     if options.redis_url:
-        settings.update({
-            "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
-            "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
-            "SCHEDULER_PERSIST": True,
-            "REDIS_URL": options.redis_url,
-        })
+        settings.update(
+            {
+                "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+                "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+                "SCHEDULER_PERSIST": True,
+                "REDIS_URL": options.redis_url,
+            }
+        )
     return settings

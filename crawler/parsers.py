@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
@@ -63,7 +63,7 @@ def _date(value: str) -> datetime | None:
     if value[:1].isalpha() or "," in value[:5]:
         try:
             parsed = parsedate_to_datetime(value)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         except (TypeError, ValueError):
             return None
     return parse_date(value)
@@ -94,13 +94,16 @@ def parse_feed(body: bytes, base_url: str) -> list[Entry]:
                     break
             content = node.find(f"{ATOM}content")
             author = node.find(f"{ATOM}author/{ATOM}name")
-            entries.append(Entry(
-                url=urljoin(base_url, link.strip()), title=_text(node.find(f"{ATOM}title")),
-                published=_date(_text(node.find(f"{ATOM}published")) or _text(node.find(f"{ATOM}updated"))),
-                summary=_text(node.find(f"{ATOM}summary")),
-                full_text=_text(content) if content is not None and len(_text(content)) > 500 else "",
-                author=_text(author) or None,
-            ))
+            entries.append(
+                Entry(
+                    url=urljoin(base_url, link.strip()),
+                    title=_text(node.find(f"{ATOM}title")),
+                    published=_date(_text(node.find(f"{ATOM}published")) or _text(node.find(f"{ATOM}updated"))),
+                    summary=_text(node.find(f"{ATOM}summary")),
+                    full_text=_text(content) if content is not None and len(_text(content)) > 500 else "",
+                    author=_text(author) or None,
+                )
+            )
         return [e for e in entries if e.url]
     items = [n for n in root.iter() if isinstance(n.tag, str) and etree.QName(n).localname == "item"]
     if not items and etree.QName(root).localname not in ("rss", "RDF"):
@@ -113,13 +116,16 @@ def parse_feed(body: bytes, base_url: str) -> list[Entry]:
         full = node.find(f"{YANDEX}full-text")
         if full is None:
             full = node.find(f"{CONTENT}encoded")
-        entries.append(Entry(
-            url=urljoin(base_url, link), title=_text(fields.get("title")),
-            published=_date(_text(fields.get("pubDate")) or _text(fields.get("date"))),
-            summary=_text(fields.get("description")),
-            full_text=_text(full) if full is not None else "",
-            author=_text(fields.get("author")) or _text(fields.get("creator")) or None,
-        ))
+        entries.append(
+            Entry(
+                url=urljoin(base_url, link),
+                title=_text(fields.get("title")),
+                published=_date(_text(fields.get("pubDate")) or _text(fields.get("date"))),
+                summary=_text(fields.get("description")),
+                full_text=_text(full) if full is not None else "",
+                author=_text(fields.get("author")) or _text(fields.get("creator")) or None,
+            )
+        )
     return [e for e in entries if e.url]
 
 
@@ -165,7 +171,9 @@ def parse_telegram(body: bytes, page_url: str) -> tuple[list[Post], int | None]:
     """Posts of a t.me/s/NAME page and the id to page back from (`?before=ID`), if any."""
     root = lxml.html.fromstring(body)
     posts: list[Post] = []
-    for node in root.xpath('//div[contains(concat(" ", normalize-space(@class), " "), " tgme_widget_message ")][@data-post]'):
+    for node in root.xpath(
+        '//div[contains(concat(" ", normalize-space(@class), " "), " tgme_widget_message ")][@data-post]'
+    ):
         data_post = node.get("data-post", "")
         try:
             post_id = int(data_post.rsplit("/", 1)[1])
@@ -173,19 +181,25 @@ def parse_telegram(body: bytes, page_url: str) -> tuple[list[Post], int | None]:
             continue
         text_nodes = node.xpath('.//div[contains(@class, "tgme_widget_message_text")]')
         text_html = lxml.html.tostring(text_nodes[0], encoding="unicode") if text_nodes else ""
-        links = [urljoin(page_url, a.get("href")) for a in (text_nodes[0].iter("a") if text_nodes else []) if a.get("href")]
+        links = [
+            urljoin(page_url, a.get("href")) for a in (text_nodes[0].iter("a") if text_nodes else []) if a.get("href")
+        ]
         times = node.xpath('.//a[contains(@class, "tgme_widget_message_date")]//time/@datetime')
         date_links = node.xpath('.//a[contains(@class, "tgme_widget_message_date")]/@href')
         views = node.xpath('.//span[contains(@class, "tgme_widget_message_views")]/text()')
         forwards = node.xpath('.//span[contains(@class, "tgme_widget_message_forwards")]/text()')
         url = urljoin(page_url, date_links[0]) if date_links else f"https://t.me/{data_post}"
-        posts.append(Post(
-            id=post_id, url=url, text=html_to_text(text_html),
-            published=parse_date(times[0]) if times else None,
-            views=parse_count(views[0]) if views else None,
-            forwards=parse_count(forwards[0]) if forwards else None,
-            links=links,
-        ))
+        posts.append(
+            Post(
+                id=post_id,
+                url=url,
+                text=html_to_text(text_html),
+                published=parse_date(times[0]) if times else None,
+                views=parse_count(views[0]) if views else None,
+                forwards=parse_count(forwards[0]) if forwards else None,
+                links=links,
+            )
+        )
     before = min((p.id for p in posts), default=None)
     more = root.xpath('//a[contains(@class, "tme_messages_more")]/@data-before | //link[@rel="prev"]/@href')
     if not more or before is None or before <= 1:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import ValidationError
 from scrapy.exceptions import DropItem
@@ -25,13 +26,20 @@ class ArticlePipeline:
         self.hashes: set[tuple[str, str]] = set()
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "ArticlePipeline":
+    def from_crawler(cls, crawler: Any) -> ArticlePipeline:
         return cls(crawler)
 
     async def _extract(self, item: dict[str, Any]) -> dict[str, Any] | None:
         """Run extract_page in the process pool (or inline when there is none)."""
-        args = (item["body"], item["url"], item["content_type"], item["feed_title"], item["feed_date"],
-                item["feed_summary"], item["min_text"])
+        args = (
+            item["body"],
+            item["url"],
+            item["content_type"],
+            item["feed_title"],
+            item["feed_date"],
+            item["feed_summary"],
+            item["min_text"],
+        )
         pool = getattr(self.crawler.spider, "extract_pool", None)
         if pool is None:
             return extract_page(*args)
@@ -44,7 +52,7 @@ class ArticlePipeline:
         if item["kind"] == "page":
             try:
                 fields = await self._extract(item)
-            except Exception as exc:  # noqa: BLE001 - a crashed worker loses one page, not the crawl
+            except Exception as exc:
                 spider._error(source.name, "extraction failed", f"{item['url']}: {exc}")
                 raise DropItem("extraction failed", log_level="DEBUG") from exc
             if fields is None:
@@ -54,7 +62,7 @@ class ArticlePipeline:
             fields = dict(item["article"])
             fields["language"] = fields.get("language") or guess_language(fields.get("text", ""))
         fields["source"] = source.ref.model_dump()
-        fields["crawled_at"] = datetime.now(timezone.utc)
+        fields["crawled_at"] = datetime.now(UTC)
         try:
             article = Article.model_validate(fields)
         except ValidationError as exc:
@@ -65,9 +73,12 @@ class ArticlePipeline:
             raise DropItem("older than --since", log_level="DEBUG")
         canonical = canonicalize_url(article.canonical_url)
         digest = (article.source.domain, article.content_hash)
-        if canonical in self.emitted or digest in self.hashes or (
-            canonical != canonicalize_url(article.url) and spider.state.seen(canonical)
-        ) or spider.state.hash_seen(*digest):
+        if (
+            canonical in self.emitted
+            or digest in self.hashes
+            or (canonical != canonicalize_url(article.url) and spider.state.seen(canonical))
+            or spider.state.hash_seen(*digest)
+        ):
             spider.count(source.name, "duplicates")
             raise DropItem("duplicate", log_level="DEBUG")
         self.emitted.add(canonical)

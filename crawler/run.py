@@ -56,7 +56,7 @@ class _Immediate:
     def submit(self, article: Article) -> list[Outcome]:
         try:
             self.sink(article)
-        except Exception as exc:  # noqa: BLE001 - reported as this article's outcome
+        except Exception as exc:
             return [(article, exc)]
         return [(article, None)]
 
@@ -97,11 +97,21 @@ class CrawlStats:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
-        return {"articles": self.articles, "pages": self.pages, "errors": self.errors, "requests": self.requests,
-                "responses": self.responses, "bytes": self.bytes, "elapsed": round(self.elapsed, 3),
-                "sink_errors": self.sink_errors, "finish_reason": self.finish_reason,
-                "maxrss_kib": self.maxrss_kib, "children_maxrss_kib": self.children_maxrss_kib,
-                "cpu_seconds": round(self.cpu_seconds, 2), "sources": self.sources}
+        return {
+            "articles": self.articles,
+            "pages": self.pages,
+            "errors": self.errors,
+            "requests": self.requests,
+            "responses": self.responses,
+            "bytes": self.bytes,
+            "elapsed": round(self.elapsed, 3),
+            "sink_errors": self.sink_errors,
+            "finish_reason": self.finish_reason,
+            "maxrss_kib": self.maxrss_kib,
+            "children_maxrss_kib": self.children_maxrss_kib,
+            "cpu_seconds": round(self.cpu_seconds, 2),
+            "sources": self.sources,
+        }
 
 
 def crawl(
@@ -128,15 +138,27 @@ def crawl(
     started = time.monotonic()
     with CrawlState(state_path) as state, tempfile.TemporaryDirectory(prefix="rezonans-crawl-") as tmp:
         config_path = Path(tmp) / "config.json"
-        config_path.write_text(json.dumps({
-            "sources": source_dicts, "state_path": str(state_path), "since": since.isoformat() if since else None,
-            "options": options.model_dump()}, ensure_ascii=False), encoding="utf-8")
+        config_path.write_text(
+            json.dumps(
+                {
+                    "sources": source_dicts,
+                    "state_path": str(state_path),
+                    "since": since.isoformat() if since else None,
+                    "options": options.model_dump(),
+                },
+                ensure_ascii=False,
+            ),
+            encoding="utf-8",
+        )
         log_path = Path(tmp) / "crawl.log"
         read_fd, write_fd = os.pipe()
         with open(log_path, "wb") as log_file:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "crawler.child", str(config_path), str(write_fd)],
-                pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+                pass_fds=(write_fd,),
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=log_file,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         os.close(write_fd)
@@ -163,9 +185,19 @@ def crawl(
         stats.elapsed = time.monotonic() - started
         if not done:
             tail = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
-            raise CrawlError(f"crawl process exited with code {returncode} before finishing; its log ends with:\n{tail}")
+            raise CrawlError(
+                f"crawl process exited with code {returncode} before finishing; its log ends with:\n{tail}"
+            )
         stats.sources = done["sources"]
-        for key in ("requests", "responses", "bytes", "finish_reason", "maxrss_kib", "children_maxrss_kib", "cpu_seconds"):
+        for key in (
+            "requests",
+            "responses",
+            "bytes",
+            "finish_reason",
+            "maxrss_kib",
+            "children_maxrss_kib",
+            "cpu_seconds",
+        ):
             setattr(stats, key, done.get(key) or getattr(stats, key))
         state.save_validators([tuple(v) for v in done.get("validators", [])])
         if not stats.sink_errors:  # a post the sink refused must be met again next run
@@ -253,7 +285,7 @@ class JsonlSink:
         """Close the file."""
         self.stream.close()
 
-    def __enter__(self) -> "JsonlSink":
+    def __enter__(self) -> JsonlSink:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -64,12 +64,15 @@ class Source(BaseModel):
         return [v.strip() for v in values]
 
     @model_validator(mode="after")
-    def _need_url(self) -> "Source":
+    def _need_url(self) -> Source:
         """A source needs at least one URL; Telegram URLs are normalised to the t.me/s/ preview."""
         if not self.url and not self.urls:
             raise ValueError("url: a source needs `url` (or a list `urls`)")
         if self.type == "telegram":
-            self.url, self.urls = telegram_preview(self.url) if self.url else "", [telegram_preview(u) for u in self.urls]
+            self.url, self.urls = (
+                telegram_preview(self.url) if self.url else "",
+                [telegram_preview(u) for u in self.urls],
+            )
         return self
 
     @property
@@ -104,13 +107,17 @@ def parse_sources(text: str, origin: str = "<sources>") -> list[Source]:
     """Parse and validate a sources YAML document; errors say file:line, what is wrong and how to fix it."""
     root, data = load_with_nodes(text, origin, SourcesError)
     if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
-        raise SourcesError(f"{origin}:1: expected a top-level `sources:` list, e.g.\nsources:\n  - name: Example\n    type: rss\n    url: https://example.ru/rss")
+        raise SourcesError(
+            f"{origin}:1: expected a top-level `sources:` list, e.g.\nsources:\n  - name: Example\n    type: rss\n    url: https://example.ru/rss"
+        )
     sources: list[Source] = []
     problems: list[str] = []
     names: set[str] = set()
     for index, item in enumerate(data["sources"]):
         if not isinstance(item, dict):
-            problems.append(f"{origin}:{_line_of(root, index, None)}: source #{index + 1} must be a mapping with name/type/url")
+            problems.append(
+                f"{origin}:{_line_of(root, index, None)}: source #{index + 1} must be a mapping with name/type/url"
+            )
             continue
         try:
             source = Source.model_validate(item)
@@ -127,7 +134,9 @@ def parse_sources(text: str, origin: str = "<sources>") -> list[Source]:
                 problems.append(f"{origin}:{line}: source {label!s}: {field or 'source'}: {err['msg']} — fix: {hint}")
             continue
         if source.name in names:
-            problems.append(f"{origin}:{_line_of(root, index, 'name')}: source name {source.name!r} is used twice — fix: give each source a unique name")
+            problems.append(
+                f"{origin}:{_line_of(root, index, 'name')}: source name {source.name!r} is used twice — fix: give each source a unique name"
+            )
             continue
         names.add(source.name)
         sources.append(source)
@@ -140,5 +149,7 @@ def load_sources(path: Path | str | None = None) -> list[Source]:
     """Read a sources file (the shipped default list when no path is given)."""
     path = Path(path) if path else DEFAULT_SOURCES
     if not path.is_file():
-        raise SourcesError(f"sources file {path} does not exist: pass --sources FILE or create it (see docs/crawler.md)")
+        raise SourcesError(
+            f"sources file {path} does not exist: pass --sources FILE or create it (see docs/crawler.md)"
+        )
     return parse_sources(path.read_text(encoding="utf-8"), str(path))

@@ -6,7 +6,7 @@ import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -27,8 +27,18 @@ log = logging.getLogger(__name__)
 
 _ASSET = re.compile(r"\.(css|js|jpe?g|png|gif|svg|webp|ico|pdf|zip|rar|mp[34]|avi|docx?|xlsx?|woff2?)$", re.IGNORECASE)
 _ARTICLE_PATH = re.compile(r"(\.s?html?$)|(\d{3,})")
-STAT_KEYS = ("listings", "pages", "articles", "errors", "not_modified", "skipped_seen", "skipped_old", "robots",
-             "not_article", "duplicates")
+STAT_KEYS = (
+    "listings",
+    "pages",
+    "articles",
+    "errors",
+    "not_modified",
+    "skipped_seen",
+    "skipped_old",
+    "robots",
+    "not_article",
+    "duplicates",
+)
 
 
 class SourceSpider(scrapy.Spider):
@@ -36,13 +46,19 @@ class SourceSpider(scrapy.Spider):
 
     name = "rezonans"
 
-    def __init__(self, sources: list[dict[str, Any]], state_path: str, since: str | None = None,
-                 max_pages: int = 50, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        sources: list[dict[str, Any]],
+        state_path: str,
+        since: str | None = None,
+        max_pages: int = 50,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.sources = {s.name: s for s in (Source.model_validate(d) for d in sources)}
         self.since = datetime.fromisoformat(since) if since else None
         if self.since and self.since.tzinfo is None:
-            self.since = self.since.replace(tzinfo=timezone.utc)
+            self.since = self.since.replace(tzinfo=UTC)
         self.max_pages = max_pages
         self.state = CrawlState(state_path)
         self.stats_by_source: dict[str, Counter[str]] = {name: Counter() for name in self.sources}
@@ -67,8 +83,13 @@ class SourceSpider(scrapy.Spider):
     def _listing(self, url: str, source: Source, kind: str, callback: Any, **meta: Any) -> scrapy.Request:
         """A feed / sitemap / listing request: always fetched (conditionally), never filtered as duplicate."""
         self.listing_pages[source.name] += 1
-        return scrapy.Request(url, callback=callback, errback=self.on_error, dont_filter=True, meta={
-            "source": source.name, "kind": kind, "conditional": True, "handle_httpstatus_list": [304], **meta})
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            dont_filter=True,
+            meta={"source": source.name, "kind": kind, "conditional": True, "handle_httpstatus_list": [304], **meta},
+        )
 
     def _article(self, url: str, source: Source, listing: str, **hints: Any) -> scrapy.Request | None:
         """An article page request, unless its URL was already emitted (this run or an earlier one)."""
@@ -79,8 +100,12 @@ class SourceSpider(scrapy.Spider):
             self.count(source.name, "skipped_seen")
             return None
         self.requested.add(key)
-        return scrapy.Request(url, callback=self.parse_article, errback=self.on_error, meta={
-            "source": source.name, "kind": "article", "listing": listing, **hints})
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.on_error,
+            meta={"source": source.name, "kind": "article", "listing": listing, **hints},
+        )
 
     def _not_modified(self, response: Response) -> bool:
         """Count a 304 answer."""
@@ -93,8 +118,12 @@ class SourceSpider(scrapy.Spider):
     # ----- start -----------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """One request per start URL of every source (start_requests() is ignored by Scrapy ≥ 2.16)."""
-        callbacks = {"rss": self.parse_feed, "sitemap": self.parse_sitemap, "site": self.parse_section,
-                     "telegram": self.parse_telegram}
+        callbacks = {
+            "rss": self.parse_feed,
+            "sitemap": self.parse_sitemap,
+            "site": self.parse_section,
+            "telegram": self.parse_telegram,
+        }
         for source in self.sources.values():
             for url in source.start_urls:
                 yield self._listing(url, source, source.type, callbacks[source.type], start=url, hops=0)
@@ -125,15 +154,28 @@ class SourceSpider(scrapy.Spider):
                 self.requested.add(key)
                 text = html_to_text(entry.full_text)
                 if text:
-                    yield {"kind": "article", "source": source.name, "article": {
-                        "url": entry.url, "title": entry.title, "text": text,
-                        "lead": html_to_text(entry.summary) or text.split("\n", 1)[0],
-                        "published_at": entry.published.isoformat() if entry.published else None,
-                        "author": entry.author, "language": None}}
+                    yield {
+                        "kind": "article",
+                        "source": source.name,
+                        "article": {
+                            "url": entry.url,
+                            "title": entry.title,
+                            "text": text,
+                            "lead": html_to_text(entry.summary) or text.split("\n", 1)[0],
+                            "published_at": entry.published.isoformat() if entry.published else None,
+                            "author": entry.author,
+                            "language": None,
+                        },
+                    }
                     continue
-            request = self._article(entry.url, source, response.url, feed_title=entry.title,
-                                    feed_date=entry.published.isoformat() if entry.published else None,
-                                    feed_summary=entry.summary)
+            request = self._article(
+                entry.url,
+                source,
+                response.url,
+                feed_title=entry.title,
+                feed_date=entry.published.isoformat() if entry.published else None,
+                feed_summary=entry.summary,
+            )
             if request is not None:
                 yield request
 
@@ -152,13 +194,18 @@ class SourceSpider(scrapy.Spider):
             if self.listing_pages[source.name] < self.max_pages * 4:
                 yield self._listing(child, source, "sitemap", self.parse_sitemap, start=response.meta.get("start"))
         # Newest first, so that a page limit keeps the freshest news.
-        entries.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
+        entries.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC), reverse=True)
         for entry in entries:
             if self.too_old(entry.published):
                 self.count(source.name, "skipped_old")
                 continue
-            request = self._article(entry.url, source, response.url, feed_title=entry.title,
-                                    feed_date=entry.published.isoformat() if entry.published else None)
+            request = self._article(
+                entry.url,
+                source,
+                response.url,
+                feed_title=entry.title,
+                feed_date=entry.published.isoformat() if entry.published else None,
+            )
             if request is not None:
                 yield request
 
@@ -184,7 +231,11 @@ class SourceSpider(scrapy.Spider):
             if parts.scheme not in ("http", "https") or parts.netloc != start_parts.netloc or _ASSET.search(parts.path):
                 continue
             if parts.path == start_parts.path:
-                if parts.query and canonicalize_url(url) not in self.requested and self.listing_pages[source.name] < limit:
+                if (
+                    parts.query
+                    and canonicalize_url(url) not in self.requested
+                    and self.listing_pages[source.name] < limit
+                ):
                     self.requested.add(canonicalize_url(url))
                     yield self._listing(url, source, "site", self.parse_section, start=start, hops=depth)
                 continue
@@ -199,10 +250,17 @@ class SourceSpider(scrapy.Spider):
         source = self.sources[response.meta["source"]]
         self.count(source.name, "pages")
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
-        yield {"kind": "page", "source": source.name, "url": response.url, "body": response.body,
-               "content_type": content_type, "feed_title": response.meta.get("feed_title", ""),
-               "feed_date": response.meta.get("feed_date"), "feed_summary": response.meta.get("feed_summary", ""),
-               "min_text": response.meta.get("min_text", 0)}
+        yield {
+            "kind": "page",
+            "source": source.name,
+            "url": response.url,
+            "body": response.body,
+            "content_type": content_type,
+            "feed_title": response.meta.get("feed_title", ""),
+            "feed_date": response.meta.get("feed_date"),
+            "feed_summary": response.meta.get("feed_summary", ""),
+            "min_text": response.meta.get("min_text", 0),
+        }
         depth = response.meta.get("hops")  # our link hops; Scrapy's own meta["depth"] counts every request
         if source.type == "site" and depth is not None and depth < source.depth:
             yield from self._follow_links(response, source, depth)
@@ -232,10 +290,21 @@ class SourceSpider(scrapy.Spider):
             fresh += 1
             if not post.text:
                 continue
-            yield {"kind": "article", "source": source.name, "article": {
-                "url": post.url, "title": post.text.split("\n", 1)[0][:140], "text": post.text,
-                "lead": post.text.split("\n", 1)[0], "published_at": post.published.isoformat() if post.published else None,
-                "views": post.views, "forwards": post.forwards, "links": post.links, "language": None}}
+            yield {
+                "kind": "article",
+                "source": source.name,
+                "article": {
+                    "url": post.url,
+                    "title": post.text.split("\n", 1)[0][:140],
+                    "text": post.text,
+                    "lead": post.text.split("\n", 1)[0],
+                    "published_at": post.published.isoformat() if post.published else None,
+                    "views": post.views,
+                    "forwards": post.forwards,
+                    "links": post.links,
+                    "language": None,
+                },
+            }
         oldest = min((p.published for p in posts if p.published), default=None)
         limit = source.max_pages or self.max_pages
         base = response.meta.get("start") or response.url.split("?", 1)[0]
@@ -279,5 +348,7 @@ class SourceSpider(scrapy.Spider):
 
     def summary(self) -> dict[str, Any]:
         """Per-source counters and error kinds."""
-        return {name: {**{k: counts.get(k, 0) for k in STAT_KEYS}, "error_kinds": dict(self.error_kinds.get(name, {}))}
-                for name, counts in self.stats_by_source.items()}
+        return {
+            name: {**{k: counts.get(k, 0) for k in STAT_KEYS}, "error_kinds": dict(self.error_kinds.get(name, {}))}
+            for name, counts in self.stats_by_source.items()
+        }

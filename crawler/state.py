@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rezonans.model import Article, canonicalize_url
@@ -41,7 +41,7 @@ def default_state_path(home: Path) -> Path:
 
 def _now() -> str:
     """Current UTC time as ISO 8601."""
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 class CrawlState:
@@ -62,7 +62,7 @@ class CrawlState:
         """Close the database."""
         self.db.close()
 
-    def __enter__(self) -> "CrawlState":
+    def __enter__(self) -> CrawlState:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -101,7 +101,8 @@ class CrawlState:
         with self._lock:
             self.db.execute("BEGIN")
             self.db.executemany(
-                "INSERT OR IGNORE INTO seen(url, emitted_at) VALUES (?, ?)", [(canonicalize_url(u), stamp) for u in urls]
+                "INSERT OR IGNORE INTO seen(url, emitted_at) VALUES (?, ?)",
+                [(canonicalize_url(u), stamp) for u in urls],
             )
             self.db.execute("COMMIT")
 

@@ -129,9 +129,16 @@ def _pid_alive(pid: int) -> bool:
 class BulkWriter:
     """Buffers articles and sends them in bulk; when the server is down they go to the spool instead."""
 
-    def __init__(self, settings: Settings, client: Elasticsearch | None = None, chunk_size: int = 500,
-                 max_retries: int = 3, initial_backoff: float = 1.0, refresh: bool = False,
-                 durable: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: Elasticsearch | None = None,
+        chunk_size: int = 500,
+        max_retries: int = 3,
+        initial_backoff: float = 1.0,
+        refresh: bool = False,
+        durable: bool = False,
+    ) -> None:
         self.settings = settings
         self.client = client or connect(settings)
         self.chunk_size = chunk_size
@@ -146,7 +153,7 @@ class BulkWriter:
         self._templates_ready = False
         self._down_until = 0.0
 
-    def __enter__(self) -> "BulkWriter":
+    def __enter__(self) -> BulkWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -188,9 +195,15 @@ class BulkWriter:
         """streaming_bulk with retries on 429; per-document rejections are kept in a file, not lost."""
         rejected: list[dict[str, Any]] = []
         for ok, item in helpers.streaming_bulk(
-            self.client, batch, chunk_size=self.chunk_size, max_retries=self.max_retries,
-            initial_backoff=self.initial_backoff, max_backoff=60, raise_on_error=False,
-            raise_on_exception=True, refresh="wait_for" if self.refresh else False,
+            self.client,
+            batch,
+            chunk_size=self.chunk_size,
+            max_retries=self.max_retries,
+            initial_backoff=self.initial_backoff,
+            max_backoff=60,
+            raise_on_error=False,
+            raise_on_exception=True,
+            refresh="wait_for" if self.refresh else False,
         ):
             if ok:
                 self.stats.indexed += 1
@@ -206,8 +219,11 @@ class BulkWriter:
         self.stats.spooled += len(batch)
         if str(path) not in self.stats.spool_files:
             self.stats.spool_files.append(str(path))
-            log.warning("Elasticsearch unreachable (%s): spooling to %s; send later with `rezonans index replay`",
-                        reason.splitlines()[0][:200], path)
+            log.warning(
+                "Elasticsearch unreachable (%s): spooling to %s; send later with `rezonans index replay`",
+                reason.splitlines()[0][:200],
+                path,
+            )
 
     def _reject(self, items: list[dict[str, Any]], batch: list[dict[str, Any]]) -> None:
         """Write documents the server refused, with its reason, to rejected-*.jsonl beside the spool."""
@@ -263,4 +279,3 @@ def replay(settings: Settings, client: Elasticsearch | None = None, chunk_size: 
             break  # the server went away again: keep the rest for the next replay
         path.unlink()
     return total
-

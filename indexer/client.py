@@ -40,21 +40,26 @@ def wait_for_health(client: Elasticsearch, timeout: float = 30.0, status: str = 
     while True:
         try:
             health = client.options(request_timeout=max(1.0, min(10.0, timeout))).cluster.health(
-                wait_for_status=status, timeout=f"{max(1, int(min(10.0, timeout)))}s")
+                wait_for_status=status, timeout=f"{max(1, int(min(10.0, timeout)))}s"
+            )
             if not health.get("timed_out"):
                 return dict(health)
             last = RuntimeError(f"cluster health is {health.get('status')}")
         except ApiError as exc:
             if exc.meta.status in (401, 403):
-                raise ESUnavailable(f"Elasticsearch refused our credentials ({exc.meta.status}): set "
-                                    "REZONANS_ES_API_KEY or REZONANS_ES_USER/REZONANS_ES_PASSWORD") from exc
+                raise ESUnavailable(
+                    f"Elasticsearch refused our credentials ({exc.meta.status}): set "
+                    "REZONANS_ES_API_KEY or REZONANS_ES_USER/REZONANS_ES_PASSWORD"
+                ) from exc
             last = exc
         except TransportError as exc:
             last = exc
         if time.monotonic() >= deadline:
             reason = "connection refused" if "refused" in str(last) else str(last).splitlines()[0][:160]
-            raise ESUnavailable(f"Elasticsearch at {_url(client)} is not available ({reason}): start it with "
-                                "`rezonans es start` or set REZONANS_ES_URL") from last
+            raise ESUnavailable(
+                f"Elasticsearch at {_url(client)} is not available ({reason}): start it with "
+                "`rezonans es start` or set REZONANS_ES_URL"
+            ) from last
         time.sleep(0.5)
 
 

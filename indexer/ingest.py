@@ -78,7 +78,9 @@ class ParallelAnalysis:
     With workers=0, or once a worker process died, articles are analysed in this process instead.
     """
 
-    def __init__(self, analyzer: Analyzer, writer: BulkWriter, brands: Path | None, workers: int, depth: int = 8) -> None:
+    def __init__(
+        self, analyzer: Analyzer, writer: BulkWriter, brands: Path | None, workers: int, depth: int = 8
+    ) -> None:
         self.analyzer = analyzer
         self.writer = writer
         self.depth = max(1, depth * workers)  # articles in flight before submit waits for the oldest
@@ -86,8 +88,12 @@ class ParallelAnalysis:
         self.pool: ProcessPoolExecutor | None = None
         if workers > 0:
             # spawn, not fork: the parent may run threads (progress display, HTTP client) a fork would copy mid-lock.
-            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_init_worker, initargs=(str(brands) if brands else None, os.getpid()))
+            self.pool = ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(str(brands) if brands else None, os.getpid()),
+            )
             for _ in range(workers):  # start the workers (and load their models) while the crawl starts up
                 self.pool.submit(int)
 
@@ -126,7 +132,7 @@ class ParallelAnalysis:
             analysed = self._analysed(article, future)
             self.analyzer.assign_cluster(analysed)
             self.writer.add(analysed)
-        except Exception as exc:  # noqa: BLE001 - reported to the crawler, which retries the URL next run
+        except Exception as exc:
             return article, exc
         return article, None
 
@@ -153,8 +159,13 @@ def _ready(future: Future[Article] | None) -> bool:
 
 
 def crawl_to_index(
-    sources: Iterable[Source], brands: Path, settings: Settings, options: CrawlOptions, state_path: Path,
-    since: datetime | None = None, on_progress: Callable[[dict[str, dict[str, Any]]], None] | None = None,
+    sources: Iterable[Source],
+    brands: Path,
+    settings: Settings,
+    options: CrawlOptions,
+    state_path: Path,
+    since: datetime | None = None,
+    on_progress: Callable[[dict[str, dict[str, Any]]], None] | None = None,
     analysis_workers: int | None = None,
 ) -> tuple[CrawlStats, dict[str, Any]]:
     """Replay the spool, then crawl with each article analysed (nlp) and journalled into a durable bulk writer.
@@ -174,8 +185,9 @@ def crawl_to_index(
     analysis = ParallelAnalysis(analyzer, writer, brands, workers)
     blas = _single_threaded_blas()
     try:
-        stats = crawl(list(sources), analysis, options=options, state_path=state_path, since=since,
-                      on_progress=on_progress)
+        stats = crawl(
+            list(sources), analysis, options=options, state_path=state_path, since=since, on_progress=on_progress
+        )
     finally:
         blas.restore_original_limits()
         analysis.close()

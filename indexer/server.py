@@ -62,7 +62,9 @@ def find_java_home() -> Path:
             return Path(value)
     java = shutil.which("java")
     if not java:
-        raise ServerError("no Java found: install a JDK 17+ (Debian: apt-get install -y openjdk-17-jdk-headless) or set ES_JAVA_HOME")
+        raise ServerError(
+            "no Java found: install a JDK 17+ (Debian: apt-get install -y openjdk-17-jdk-headless) or set ES_JAVA_HOME"
+        )
     return Path(os.path.realpath(java)).parent.parent
 
 
@@ -80,16 +82,27 @@ def fetch_distribution(version: str, cache_dir: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="rezonans-mvn-") as tmp:
         pom = Path(tmp) / "pom.xml"
         pom.write_text(_POM.format(group=GROUP_ID, artifact=ARTIFACT_ID, version=wanted), encoding="utf-8")
-        cmd = [mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-               f"-DoutputDirectory={cache_dir}", "-DexcludeTransitive=true"]
+        cmd = [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(pom),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={cache_dir}",
+            "-DexcludeTransitive=true",
+        ]
         log.info("fetching Elasticsearch %s with mvn", wanted)
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-            raise ServerError(f"mvn could not fetch {GROUP_ID}:{ARTIFACT_ID}:{wanted}:zip — check Maven's network "
-                              f"settings (~/.m2/settings.xml) and es_version.\n{tail}")
-    cached = sorted((z for z in cache_dir.glob(f"{ARTIFACT_ID}-*.zip") if _matches(_zip_version(z), version)),
-                    key=_zip_version)
+            raise ServerError(
+                f"mvn could not fetch {GROUP_ID}:{ARTIFACT_ID}:{wanted}:zip — check Maven's network "
+                f"settings (~/.m2/settings.xml) and es_version.\n{tail}"
+            )
+    cached = sorted(
+        (z for z in cache_dir.glob(f"{ARTIFACT_ID}-*.zip") if _matches(_zip_version(z), version)), key=_zip_version
+    )
     if not cached:
         raise ServerError(f"mvn finished but no {ARTIFACT_ID}-*.zip appeared in {cache_dir}")
     return cached[-1]
@@ -196,12 +209,14 @@ class LocalServer:
             "action.auto_create_index": True,
         }
         (home / "config" / "elasticsearch.yml").write_text(
-            "".join(f"{k}: {json.dumps(v)}\n" for k, v in config.items()), encoding="utf-8")
+            "".join(f"{k}: {json.dumps(v)}\n" for k, v in config.items()), encoding="utf-8"
+        )
         heap_min = self.heap or self.settings.es_heap
         heap_max = self.heap or self.settings.es_max_heap
         (home / "config" / "jvm.options.d").mkdir(exist_ok=True)
         (home / "config" / "jvm.options.d" / "heap.options").write_text(
-            f"-Xms{heap_min}\n-Xmx{heap_max}\n", encoding="utf-8")
+            f"-Xms{heap_min}\n-Xmx{heap_max}\n", encoding="utf-8"
+        )
 
     def _add_user(self, home: Path) -> None:
         """Create the file-realm superuser of a secured instance (after the folder belongs to the service user)."""
@@ -210,11 +225,15 @@ class LocalServer:
             return
         users = home / "bin" / "elasticsearch-users"
         env = self._env(home)
-        subprocess.run(self._as_service_user([str(users), "userdel", self.user]), env=env,
-                       capture_output=True, text=True)
-        proc = subprocess.run(self._as_service_user(
-            [str(users), "useradd", self.user, "-p", self.password, "-r", "superuser"]),
-            env=env, capture_output=True, text=True)
+        subprocess.run(
+            self._as_service_user([str(users), "userdel", self.user]), env=env, capture_output=True, text=True
+        )
+        proc = subprocess.run(
+            self._as_service_user([str(users), "useradd", self.user, "-p", self.password, "-r", "superuser"]),
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
             raise ServerError(f"could not create user {self.user}: {proc.stderr.strip() or proc.stdout.strip()}")
 
@@ -227,11 +246,16 @@ class LocalServer:
             pwd.getpwnam(name)
         except KeyError:
             useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-            proc = subprocess.run([useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                [useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                capture_output=True,
+                text=True,
+            )
             if proc.returncode != 0:
-                raise ServerError(f"could not create the service user {name!r}: {proc.stderr.strip()} "
-                                  "(Elasticsearch refuses to run as root)")
+                raise ServerError(
+                    f"could not create the service user {name!r}: {proc.stderr.strip()} "
+                    "(Elasticsearch refuses to run as root)"
+                ) from None
         return name
 
     def _as_service_user(self, cmd: list[str]) -> list[str]:
@@ -254,7 +278,7 @@ class LocalServer:
             mode = parent.stat().st_mode
             if not mode & 0o001:
                 parent.chmod(mode | 0o001)  # let the service user traverse to its folder
-        for root, dirs, files in os.walk(self.folder):
+        for root, _dirs, files in os.walk(self.folder):
             os.chown(root, entry.pw_uid, entry.pw_gid)
             for name in files:
                 os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
@@ -312,8 +336,10 @@ class LocalServer:
             if health is not None:
                 log.info("an Elasticsearch server already answers on port %s", self.http_port)
                 return 0.0
-            raise ServerError(f"port {self.http_port} on 127.0.0.1 is taken by another program: stop it or set "
-                              f"REZONANS_ES_PORT (and REZONANS_ES_URL) to a free port")
+            raise ServerError(
+                f"port {self.http_port} on 127.0.0.1 is taken by another program: stop it or set "
+                f"REZONANS_ES_PORT (and REZONANS_ES_URL) to a free port"
+            )
         try:
             home = self.home()
         except ServerError:
@@ -328,8 +354,10 @@ class LocalServer:
         started = time.monotonic()
         proc = subprocess.run(cmd, env=self._env(home), capture_output=True, text=True, timeout=wait)
         if proc.returncode != 0:
-            raise ServerError(f"Elasticsearch failed to start (exit {proc.returncode}):\n"
-                              f"{(proc.stdout + proc.stderr)[-3000:]}\n{self.log_tail(log_file)}")
+            raise ServerError(
+                f"Elasticsearch failed to start (exit {proc.returncode}):\n"
+                f"{(proc.stdout + proc.stderr)[-3000:]}\n{self.log_tail(log_file)}"
+            )
         deadline = started + wait
         while time.monotonic() < deadline:
             health = self.health()
@@ -339,8 +367,9 @@ class LocalServer:
             if self.pid_file.exists() and self.running_pid() is None:
                 break
             time.sleep(0.5)
-        raise ServerError(f"Elasticsearch did not become healthy on {self.url} within {wait:.0f}s.\n"
-                          f"{self.log_tail(log_file)}")
+        raise ServerError(
+            f"Elasticsearch did not become healthy on {self.url} within {wait:.0f}s.\n{self.log_tail(log_file)}"
+        )
 
     def log_tail(self, log_file: Path | None = None, lines: int = 30) -> str:
         """Last lines of the server log, for error messages."""

@@ -18,17 +18,20 @@ def cluster_status(settings: Settings, timeout: float = 5.0) -> dict[str, Any]:
     versions = sorted({n.get("version", "?") for n in nodes.values()})
     indices = []
     try:
-        rows = client.cat.indices(index=f"{settings.index_prefix}-*", format="json",
-                                  h="index,store.size,health", expand_wildcards="open")
+        rows = client.cat.indices(
+            index=f"{settings.index_prefix}-*", format="json", h="index,store.size,health", expand_wildcards="open"
+        )
     except NotFoundError:
         rows = []
     for row in sorted(rows, key=lambda r: r["index"]):
-        indices.append({
-            "index": row["index"],
-            "docs": int(client.count(index=row["index"])["count"]),
-            "size": row.get("store.size"),
-            "health": row.get("health"),
-        })
+        indices.append(
+            {
+                "index": row["index"],
+                "docs": int(client.count(index=row["index"])["count"]),
+                "size": row.get("store.size"),
+                "health": row.get("health"),
+            }
+        )
     return {
         "url": settings.es_url,
         "version": ", ".join(versions),

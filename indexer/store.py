@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError, helpers
@@ -32,8 +32,8 @@ def ensure_templates(client: Elasticsearch, settings: Settings) -> None:
 
 def index_for(article: Article, settings: Settings, version: int = MAPPING_VERSION) -> str:
     """Monthly index of an article, by publication date (crawl date, then now, if unknown)."""
-    when = article.published_at or article.crawled_at or datetime.now(timezone.utc)
-    when = when.astimezone(timezone.utc)
+    when = article.published_at or article.crawled_at or datetime.now(UTC)
+    when = when.astimezone(UTC)
     return f"{settings.index_prefix}-articles-v{version}-{when:%Y.%m}"
 
 
@@ -58,22 +58,31 @@ def from_document(source: dict[str, Any]) -> Article:
     """Rebuild the shared model from a stored document."""
     data = dict(source)
     data.pop("brands", None)
-    data["mentions"] = [{k: v for k, v in m.items() if k not in _DERIVED_MENTION_FIELDS}
-                        for m in data.get("mentions") or []]
+    data["mentions"] = [
+        {k: v for k, v in m.items() if k not in _DERIVED_MENTION_FIELDS} for m in data.get("mentions") or []
+    ]
     return Article.model_validate(data)
 
 
 def action_for(article: Article, settings: Settings, index: str | None = None) -> dict[str, Any]:
     """A bulk `index` action with the stable id, so sending it twice changes nothing."""
-    return {"_op_type": "index", "_index": index or index_for(article, settings), "_id": article.id,
-            "_source": to_document(article)}
+    return {
+        "_op_type": "index",
+        "_index": index or index_for(article, settings),
+        "_id": article.id,
+        "_source": to_document(article),
+    }
 
 
 def article_indices(client: Elasticsearch, settings: Settings) -> list[dict[str, Any]]:
     """Concrete article indices of this prefix with version, month and document count, oldest first."""
     try:
-        rows = client.cat.indices(index=f"{settings.index_prefix}-articles-v*", format="json",
-                                  h="index,docs.count,store.size,health", expand_wildcards="open")
+        rows = client.cat.indices(
+            index=f"{settings.index_prefix}-articles-v*",
+            format="json",
+            h="index,docs.count,store.size,health",
+            expand_wildcards="open",
+        )
     except NotFoundError:
         return []
     result = []
@@ -81,23 +90,26 @@ def article_indices(client: Elasticsearch, settings: Settings) -> list[dict[str,
         m = _MONTH_RE.search(row["index"])
         if not m:
             continue
-        result.append({
-            "index": row["index"],
-            "version": int(m.group(1)),
-            "month": f"{m.group(2)}-{m.group(3)}",
-            "docs": int(client.count(index=row["index"])["count"]),  # cat counts nested docs too
-            "size": row.get("store.size"),
-            "health": row.get("health"),
-        })
+        result.append(
+            {
+                "index": row["index"],
+                "version": int(m.group(1)),
+                "month": f"{m.group(2)}-{m.group(3)}",
+                "docs": int(client.count(index=row["index"])["count"]),  # cat counts nested docs too
+                "size": row.get("store.size"),
+                "health": row.get("health"),
+            }
+        )
     return sorted(result, key=lambda r: (r["month"], r["version"]))
 
 
-def drop_older_than(client: Elasticsearch, settings: Settings, keep_months: int,
-                    now: datetime | None = None, dry_run: bool = False) -> list[str]:
+def drop_older_than(
+    client: Elasticsearch, settings: Settings, keep_months: int, now: datetime | None = None, dry_run: bool = False
+) -> list[str]:
     """Retention: delete whole monthly indices older than `keep_months` months; return their names."""
     if keep_months < 1:
         raise ValueError("keep_months must be at least 1")
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     first_kept = now.year * 12 + (now.month - 1) - (keep_months - 1)
     doomed = []
     for row in article_indices(client, settings):
@@ -110,12 +122,14 @@ def drop_older_than(client: Elasticsearch, settings: Settings, keep_months: int,
     return doomed
 
 
-def scan_articles(client: Elasticsearch, settings: Settings, query: dict[str, Any] | None = None,
-                  size: int = 500) -> Iterator[tuple[str, Article]]:
+def scan_articles(
+    client: Elasticsearch, settings: Settings, query: dict[str, Any] | None = None, size: int = 500
+) -> Iterator[tuple[str, Article]]:
     """Scroll through stored articles (optionally filtered), yielding (index, article)."""
     body = {"query": query or {"match_all": {}}}
-    for hit in helpers.scan(client, index=articles_alias(settings), query=body, size=size,
-                            scroll="5m", preserve_order=False):
+    for hit in helpers.scan(
+        client, index=articles_alias(settings), query=body, size=size, scroll="5m", preserve_order=False
+    ):
         yield hit["_index"], from_document(hit["_source"])
 
 
@@ -133,19 +147,26 @@ def migrate(client: Elasticsearch, settings: Settings, to_version: int = MAPPING
             client.indices.create(index=new, aliases={})  # template gives mappings; alias added at the swap
             client.indices.update_aliases(actions=[{"remove": {"index": new, "alias": alias}}])
         actions = (
-            {"_op_type": "index", "_index": new, "_id": hit["_id"],
-             "_source": to_document(from_document(hit["_source"]))}
+            {
+                "_op_type": "index",
+                "_index": new,
+                "_id": hit["_id"],
+                "_source": to_document(from_document(hit["_source"])),
+            }
             for hit in helpers.scan(client, index=old, query={"query": {"match_all": {}}}, size=500)
         )
         ok, errors = helpers.bulk(client, actions, chunk_size=500, raise_on_error=False, max_retries=3)
         if errors:
-            raise RuntimeError(f"migration of {old} left {len(errors)} documents behind; the old index is kept: "
-                               f"{errors[:2]}")
+            raise RuntimeError(
+                f"migration of {old} left {len(errors)} documents behind; the old index is kept: {errors[:2]}"
+            )
         client.indices.refresh(index=new)
-        client.indices.update_aliases(actions=[
-            {"add": {"index": new, "alias": alias}},
-            {"remove_index": {"index": old}},
-        ])
+        client.indices.update_aliases(
+            actions=[
+                {"add": {"index": new, "alias": alias}},
+                {"remove_index": {"index": old}},
+            ]
+        )
         moved[old] = ok
         log.info("migrated %s → %s (%d documents)", old, new, ok)
     return moved

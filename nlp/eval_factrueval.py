@@ -45,11 +45,11 @@ def build_cards(docs: list[tuple[str, list[tuple[int, int]]]]) -> BrandSet:
     groups: dict[str, list[str]] = {}
     for text, gold in docs:
         for s, e in gold:
-            name = re.sub(r"\s+", " ", text[s:e]).strip(" «»\"")
+            name = re.sub(r"\s+", " ", text[s:e]).strip(' «»"')
             if name:
                 groups.setdefault(" ".join(lemmatize(name)), []).append(name)
     cards = []
-    for i, (key, names) in enumerate(sorted(groups.items())):
+    for i, (_key, names) in enumerate(sorted(groups.items())):
         uniq = list(dict.fromkeys(names))
         cards.append(BrandCard(id=f"org{i}", name=uniq[0], aliases=uniq[1:]))
     return BrandSet(brands=cards)
@@ -70,8 +70,13 @@ def score(docs, brands: BrandSet, use_homonyms: bool, use_ner: bool) -> dict:
         tp_gold += sum(1 for gs, ge in gold if any(gs < e and s < ge for s, e in pred))
     p = tp_pred / n_pred if n_pred else 0.0
     r = tp_gold / n_gold if n_gold else 0.0
-    return {"found": n_pred, "gold": n_gold, "precision": round(p, 3), "recall": round(r, 3),
-            "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0}
+    return {
+        "found": n_pred,
+        "gold": n_gold,
+        "precision": round(p, 3),
+        "recall": round(r, 3),
+        "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,9 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     docs = [read_doc(b) for b in bases]
     brands = build_cards(docs)
-    out = {"documents": len(docs), "cards": len(brands.brands),
-           "matcher": score(docs, brands, False, False),
-           "matcher+homonyms": score(docs, brands, True, not args.no_ner)}
+    out = {
+        "documents": len(docs),
+        "cards": len(brands.brands),
+        "matcher": score(docs, brands, False, False),
+        "matcher+homonyms": score(docs, brands, True, not args.no_ner),
+    }
     print(json.dumps(out, ensure_ascii=False, indent=1))
     return 0
 

@@ -55,13 +55,25 @@ def evaluate(brands: BrandSet, path: Path = DATA, use_ner: bool = True) -> dict:
         else:
             tn += 1
         if pred != bool(label):
-            errors.append({"label": label, "sentence": sentence, "confidence": f.confidence if f else None,
-                           "cues": f.cues if f else ["no match"]})
+            errors.append(
+                {
+                    "label": label,
+                    "sentence": sentence,
+                    "confidence": f.confidence if f else None,
+                    "cues": f.cues if f else ["no match"],
+                }
+            )
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
-    return {"n": tp + fp + fn + tn, "brand": tp + fn, "precision": round(p, 3), "recall": round(r, 3),
-            "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0, "accuracy": round((tp + tn) / max(1, tp + fp + fn + tn), 3),
-            "errors": errors}
+    return {
+        "n": tp + fp + fn + tn,
+        "brand": tp + fn,
+        "precision": round(p, 3),
+        "recall": round(r, 3),
+        "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0,
+        "accuracy": round((tp + tn) / max(1, tp + fp + fn + tn), 3),
+        "errors": errors,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,15 +35,26 @@ def main(argv: list[str] | None = None) -> int:
     rnd = random.Random(3)
     det = ReprintDetector()
     mh = [det._minhash(normalise(t)) for t in texts]
-    copies = [m.jaccard(det._minhash(normalise(reprint(t, rnd)))) for t, m in zip(texts, mh)]
+    copies = [m.jaccard(det._minhash(normalise(reprint(t, rnd)))) for t, m in zip(texts, mh, strict=False)]
     others = [max(mh[i].jaccard(mh[j]) for j in range(len(mh)) if j != i) for i in range(len(mh))]
     table = {}
     for th in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
-        table[th] = {"copies_found": round(sum(c >= th for c in copies) / len(copies), 3),
-                     "false_pairs": sum(o >= th for o in others)}
-    print(json.dumps({"texts": len(texts), "copy_jaccard_min": round(min(copies), 3),
-                      "copy_jaccard_median": round(sorted(copies)[len(copies) // 2], 3),
-                      "different_max": round(max(others), 3), "thresholds": table}, indent=1))
+        table[th] = {
+            "copies_found": round(sum(c >= th for c in copies) / len(copies), 3),
+            "false_pairs": sum(o >= th for o in others),
+        }
+    print(
+        json.dumps(
+            {
+                "texts": len(texts),
+                "copy_jaccard_min": round(min(copies), 3),
+                "copy_jaccard_median": round(sorted(copies)[len(copies) // 2], 3),
+                "different_max": round(max(others), 3),
+                "thresholds": table,
+            },
+            indent=1,
+        )
+    )
     return 0
 
 

@@ -96,7 +96,10 @@ def lemmatize_query(text: str) -> list[str]:
         if not _WORD.search(tok.text):
             continue
         info = word_info(tok.text.lower())
-        ordered = [info.lemma, *sorted(f for f in info.forms if f != info.lemma and f != tok.text.lower().replace("ё", "е"))]
+        ordered = [
+            info.lemma,
+            *sorted(f for f in info.forms if f != info.lemma and f != tok.text.lower().replace("ё", "е")),
+        ]
         for lemma in ordered:
             if lemma not in out:
                 out.append(lemma)

@@ -118,7 +118,9 @@ class BrandMatcher:
         for i, k, pat in found:
             if pat.exclude or i < last_end:
                 continue
-            if any(a <= i and i + k <= b for a, b in excluded) or any(a < i + k and i < b and b - a > k for a, b in excluded):
+            if any(a <= i and i + k <= b for a, b in excluded) or any(
+                a < i + k and i < b and b - a > k for a, b in excluded
+            ):
                 continue
             start, end = tokens[i].start, tokens[i + k - 1].end
             hits.append(Hit(pat.brand, start, end, text[start:end], pat.name, i, k))

@@ -7,10 +7,10 @@ import logging
 import pickle
 import re
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterable
 
 from datasketch import MinHash, MinHashLSH
 
@@ -18,7 +18,7 @@ from rezonans.model import Article
 
 log = logging.getLogger(__name__)
 _WORDS = re.compile(r"\w+")
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def normalise(text: str) -> list[str]:
@@ -86,7 +86,7 @@ class ReprintDetector:
         """Cluster id of an article and whether it is the original (earliest copy seen so far)."""
         if article.id in self._seen:
             return self._seen[article.id]
-        when = article.published_at or article.crawled_at or datetime.now(timezone.utc)
+        when = article.published_at or article.crawled_at or datetime.now(UTC)
         if when > self._latest:
             self._latest = when
             self._evict()
@@ -152,7 +152,7 @@ class ReprintDetector:
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: str | Path, **kwargs) -> "ReprintDetector":
+    def load(cls, path: str | Path, **kwargs) -> ReprintDetector:
         """Load saved state, or start empty when there is none or it cannot be read."""
         path = Path(path)
         if path.is_file():

@@ -23,8 +23,24 @@ _NEG = {"не", "нет", "без", "ни", "никак", "нельзя"}
 _WORD = re.compile(r"\w")
 _QUOTES_OPEN = {"«", "“", "„", '"'}
 _QUOTES_CLOSE = {"»", "”", "“", '"'}
-_SPEECH = {"заявить", "сказать", "сообщить", "отметить", "подчеркнуть", "считать", "признать", "назвать",
-           "обвинить", "пояснить", "написать", "говорить", "добавить", "рассказать", "уверить", "пообещать"}
+_SPEECH = {
+    "заявить",
+    "сказать",
+    "сообщить",
+    "отметить",
+    "подчеркнуть",
+    "считать",
+    "признать",
+    "назвать",
+    "обвинить",
+    "пояснить",
+    "написать",
+    "говорить",
+    "добавить",
+    "рассказать",
+    "уверить",
+    "пообещать",
+}
 
 
 def _h(feature: str, mask: int) -> int:
@@ -122,7 +138,7 @@ def _features(
                 lex_win += score
     # bigrams of lemmas
     words = [t.lemma for t in toks if t.word]
-    for x, y in zip(words, words[1:]):
+    for x, y in zip(words, words[1:], strict=False):
         add(f"b:{x}_{y}", 0.5)
     # the target itself
     head = toks[a]
@@ -195,7 +211,7 @@ def _dense(
     target: list[np.ndarray] = []
     if tokens:
         a, b = _target_tokens(tokens, start, end)
-        for i, (t, x) in enumerate(zip(tokens, toks)):
+        for i, (t, x) in enumerate(zip(tokens, toks, strict=False)):
             if not x.word:
                 continue
             if not a <= i <= b:
@@ -343,13 +359,13 @@ class ToneModel:
         self.e5 = tuple(a.astype(np.float32) for a in e5) if e5 is not None else None
 
     @classmethod
-    def load(cls, path: str | Path = MODEL_PATH) -> "ToneModel":
+    def load(cls, path: str | Path = MODEL_PATH) -> ToneModel:
         """Load the shipped artifact (needs numpy only)."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"tone model {path} is missing: train it with `python -m nlp.train_tone DATA_DIR`")
         with np.load(path, allow_pickle=False) as z:
-            lexicon = dict(zip(z["lex_words"].tolist(), z["lex_scores"].astype(float).tolist()))
+            lexicon = dict(zip(z["lex_words"].tolist(), z["lex_scores"].astype(float).tolist(), strict=False))
             dense = None
             if "dense_weights" in z.files:
                 dense = (z["dense_weights"], z["dense_bias"], z["dense_mean"], z["dense_scale"])

@@ -24,9 +24,18 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp.lemmas import word_info
-from nlp.lemmas import tokenize
-from nlp.tone import DIM_BITS, MODEL_PATH, ToneModel, _analyse, _dense, _features, _log_softmax, syntax_features, vectorize
+from nlp.lemmas import tokenize, word_info
+from nlp.tone import (
+    DIM_BITS,
+    MODEL_PATH,
+    ToneModel,
+    _analyse,
+    _dense,
+    _features,
+    _log_softmax,
+    syntax_features,
+    vectorize,
+)
 
 log = logging.getLogger("nlp.train_tone")
 _LABEL = {"-1": 0, "0": 1, "1": 2}
@@ -66,11 +75,13 @@ def read_lexicon(path: Path | None, min_abs: float = 0.4) -> dict[str, float]:
 
 def f1_pn(y_true: list[int], y_pred: list[int]) -> tuple[float, float]:
     """F1_PN (macro-F1 over negative and positive) and F1_PN0 (macro over all three), in percent."""
+
     def f1(c: int) -> float:
-        tp = sum(1 for t, p in zip(y_true, y_pred) if t == c and p == c)
-        fp = sum(1 for t, p in zip(y_true, y_pred) if t != c and p == c)
-        fn = sum(1 for t, p in zip(y_true, y_pred) if t == c and p != c)
+        tp = sum(1 for t, p in zip(y_true, y_pred, strict=False) if t == c and p == c)
+        fp = sum(1 for t, p in zip(y_true, y_pred, strict=False) if t != c and p == c)
+        fn = sum(1 for t, p in zip(y_true, y_pred, strict=False) if t == c and p != c)
         return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
     return 100 * (f1(0) + f1(2)) / 2, 100 * (f1(0) + f1(1) + f1(2)) / 3
 
 
@@ -136,8 +147,16 @@ def best_offsets(logp: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     return best
 
 
-def pick_c(X, y, folds: np.ndarray, grid: tuple[float, ...], parts: list[np.ndarray], name: str,
-           together: str | None, cv: dict[str, float]) -> tuple[float, float, np.ndarray]:
+def pick_c(
+    X,
+    y,
+    folds: np.ndarray,
+    grid: tuple[float, ...],
+    parts: list[np.ndarray],
+    name: str,
+    together: str | None,
+    cv: dict[str, float],
+) -> tuple[float, float, np.ndarray]:
     """Choose C for one part on out-of-fold F1_PN of its average with the parts already chosen (if any)."""
     best = None
     for c in grid:
@@ -218,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
 
         t0 = time.perf_counter()
         E = default_encoder().features_batch(
-            [(r["sentence"], int(r["entity_pos_start_rel"]), int(r["entity_pos_end_rel"])) for r in rows])
+            [(r["sentence"], int(r["entity_pos_start_rel"]), int(r["entity_pos_end_rel"])) for r in rows]
+        )
         log.info("sentence-encoder features for %d rows in %.0f s", len(rows), time.perf_counter() - t0)
         e_mean = E[tr].mean(axis=0)
         e_scale = E[tr].std(axis=0) + 1e-6
@@ -237,27 +257,57 @@ def main(argv: list[str] | None = None) -> int:
     if c_e is not None:
         eclf = fit(ZE[tr], ytr, c_e)
         e5_model = (eclf.coef_.T, eclf.intercept_, e_mean, e_scale)
-    model = ToneModel(clf.coef_.T.astype(np.float32), clf.intercept_.astype(np.float32), lexicon, args.bits,
-                      dense_model, offsets, not args.no_syntax, e5_model)
+    model = ToneModel(
+        clf.coef_.T.astype(np.float32),
+        clf.intercept_.astype(np.float32),
+        lexicon,
+        args.bits,
+        dense_model,
+        offsets,
+        not args.no_syntax,
+        e5_model,
+    )
     model.save(args.out)
     model = ToneModel.load(args.out)  # evaluate exactly what ships (float16 weights)
     t0 = time.perf_counter()
-    pv = [LABEL_INDEX[model.predict(rows[i]["sentence"], int(rows[i]["entity_pos_start_rel"]),
-                                    int(rows[i]["entity_pos_end_rel"])).label] for i in va]
+    pv = [
+        LABEL_INDEX[
+            model.predict(
+                rows[i]["sentence"], int(rows[i]["entity_pos_start_rel"]), int(rows[i]["entity_pos_end_rel"])
+            ).label
+        ]
+        for i in va
+    ]
     speed = len(va) / (time.perf_counter() - t0)
     yv = y[va].tolist()
     val_pn, val_pn0 = f1_pn(yv, pv)
     org = [j for j, i in enumerate(va) if rows[i]["entity_tag"] == "ORGANIZATION"]
     org_pn, org_pn0 = f1_pn([yv[j] for j in org], [pv[j] for j in org])
     report = {
-        "rows": len(rows), "train_rows": len(tr), "val_rows": len(va), "val_sentences_share": args.val_share,
-        "seed": args.seed, "folds": args.folds, "cv_f1_pn": round(cv_score, 1), "cv_grid": cv,
-        "C_sparse": c_s, "C_dense": c_d, "C_e5": c_e, "offsets_neg_neu_pos": [float(o) for o in offsets],
-        "val_f1_pn": round(val_pn, 1), "val_f1_pn0": round(val_pn0, 1),
-        "val_org_rows": len(org), "val_org_f1_pn": round(org_pn, 1), "val_org_f1_pn0": round(org_pn0, 1),
-        "lexicon_lemmas": len(lexicon), "bits": args.bits, "dense": bool(dense), "syntax": not args.no_syntax,
+        "rows": len(rows),
+        "train_rows": len(tr),
+        "val_rows": len(va),
+        "val_sentences_share": args.val_share,
+        "seed": args.seed,
+        "folds": args.folds,
+        "cv_f1_pn": round(cv_score, 1),
+        "cv_grid": cv,
+        "C_sparse": c_s,
+        "C_dense": c_d,
+        "C_e5": c_e,
+        "offsets_neg_neu_pos": [float(o) for o in offsets],
+        "val_f1_pn": round(val_pn, 1),
+        "val_f1_pn0": round(val_pn0, 1),
+        "val_org_rows": len(org),
+        "val_org_f1_pn": round(org_pn, 1),
+        "val_org_f1_pn0": round(org_pn0, 1),
+        "lexicon_lemmas": len(lexicon),
+        "bits": args.bits,
+        "dense": bool(dense),
+        "syntax": not args.no_syntax,
         "e5": c_e is not None,
-        "artifact_bytes": args.out.stat().st_size, "predict_per_s": round(speed),
+        "artifact_bytes": args.out.stat().st_size,
+        "predict_per_s": round(speed),
     }
     args.out.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     log.info("wrote %s (%d bytes)", args.out, args.out.stat().st_size)

@@ -58,83 +58,150 @@ def _pi_aggs(prefix: str = "mentions") -> dict[str, Any]:
 
 def _brand_mentions(brand: str, aggs: dict[str, Any]) -> dict[str, Any]:
     """nested(mentions) → filter(mention of brand) → aggs."""
-    return {"nested": {"path": "mentions"},
-            "aggs": {"brand": {"filter": {"term": {"mentions.brand": brand}}, "aggs": aggs}}}
+    return {
+        "nested": {"path": "mentions"},
+        "aggs": {"brand": {"filter": {"term": {"mentions.brand": brand}}, "aggs": aggs}},
+    }
 
 
 def period_request(scope: ReportScope, period: Period) -> dict[str, Any]:
     """The aggregation search for one period (size 0)."""
     brands = [scope.brand] + [c for c in scope.competitors if c != scope.brand]
-    tone = {"nested": {"path": "brand_tone"},
-            "aggs": {"brand": {"filter": {"term": {"brand_tone.brand": scope.brand}},
-                               "aggs": {"sentiment": {"terms": {"field": "brand_tone.sentiment", "size": 3}}}}}}
+    tone = {
+        "nested": {"path": "brand_tone"},
+        "aggs": {
+            "brand": {
+                "filter": {"term": {"brand_tone.brand": scope.brand}},
+                "aggs": {"sentiment": {"terms": {"field": "brand_tone.sentiment", "size": 3}}},
+            }
+        },
+    }
     brand_aggs: dict[str, Any] = {
         "clusters": {"cardinality": {"field": "cluster", "precision_threshold": 40000}},
         "no_cluster": {"filter": {"bool": {"must_not": [{"exists": {"field": "cluster"}}]}}},
         "daily": {
             "date_histogram": {
-                "field": "published_at", "calendar_interval": "day", "time_zone": period.tz, "min_doc_count": 0,
+                "field": "published_at",
+                "calendar_interval": "day",
+                "time_zone": period.tz,
+                "min_doc_count": 0,
                 "extended_bounds": {"min": _ms(period.start), "max": _ms(period.end) - 1},
                 "format": "yyyy-MM-dd",
             },
-            "aggs": {"clusters": {"cardinality": {"field": "cluster", "precision_threshold": 40000}},
-                     "no_cluster": {"filter": {"bool": {"must_not": [{"exists": {"field": "cluster"}}]}}},
-                     "mentions": _brand_mentions(scope.brand, _pi_aggs())},
+            "aggs": {
+                "clusters": {"cardinality": {"field": "cluster", "precision_threshold": 40000}},
+                "no_cluster": {"filter": {"bool": {"must_not": [{"exists": {"field": "cluster"}}]}}},
+                "mentions": _brand_mentions(scope.brand, _pi_aggs()),
+            },
         },
         "tone": tone,
-        "mentions": _brand_mentions(scope.brand, {
-            **_pi_aggs(),
-            "promo": {"terms": {"field": "mentions.promo_codes", "size": 100},
-                      "aggs": {"articles": {"reverse_nested": {}}}},
-        }),
+        "mentions": _brand_mentions(
+            scope.brand,
+            {
+                **_pi_aggs(),
+                "promo": {
+                    "terms": {"field": "mentions.promo_codes", "size": 100},
+                    "aggs": {"articles": {"reverse_nested": {}}},
+                },
+            },
+        ),
         "sources": {
             "terms": {"field": "source.name", "size": TOP_N},
-            "aggs": {"weight": {"max": {"field": "source.weight"}},
-                     "mentions": _brand_mentions(scope.brand, _pi_aggs())},
+            "aggs": {
+                "weight": {"max": {"field": "source.weight"}},
+                "mentions": _brand_mentions(scope.brand, _pi_aggs()),
+            },
         },
         "stories": {
             "terms": {"field": "cluster", "size": TOP_N},
             "aggs": {
                 "outlets": {"cardinality": {"field": "source.name"}},
-                "first": {"top_hits": {"size": 1, "_source": ["title", "url", "source.name", "published_at"],
-                                       "sort": [{"is_original": {"order": "desc"}}, {"published_at": "asc"}]}},
+                "first": {
+                    "top_hits": {
+                        "size": 1,
+                        "_source": ["title", "url", "source.name", "published_at"],
+                        "sort": [{"is_original": {"order": "desc"}}, {"published_at": "asc"}],
+                    }
+                },
                 "tone": tone,
             },
         },
     }
     aggs: dict[str, Any] = {
         "brand": {"filter": {"term": {"brands": scope.brand}}, "aggs": brand_aggs},
-        "sov": {"filters": {"filters": {b: {"term": {"brands": b}} for b in brands}},
-                "aggs": {"mentions": {"nested": {"path": "mentions"},
-                                      "aggs": {"by_brand": {"terms": {"field": "mentions.brand",
-                                                                      "include": brands, "size": len(brands)}}}}}},
+        "sov": {
+            "filters": {"filters": {b: {"term": {"brands": b}} for b in brands}},
+            "aggs": {
+                "mentions": {
+                    "nested": {"path": "mentions"},
+                    "aggs": {
+                        "by_brand": {"terms": {"field": "mentions.brand", "include": brands, "size": len(brands)}}
+                    },
+                }
+            },
+        },
     }
     if scope.own_channels:
         aggs["own"] = {
-            "filter": {"bool": {"filter": [{"term": {"source.type": "telegram"}},
-                                           {"terms": {"source.name": scope.own_channels}}]}},
-            "aggs": {"views": {"sum": {"field": "views"}}, "forwards": {"sum": {"field": "forwards"}},
-                     "with_views": {"value_count": {"field": "views"}},
-                     "channels": {"terms": {"field": "source.name", "size": len(scope.own_channels)},
-                                  "aggs": {"views": {"sum": {"field": "views"}},
-                                           "forwards": {"sum": {"field": "forwards"}}}}},
+            "filter": {
+                "bool": {
+                    "filter": [{"term": {"source.type": "telegram"}}, {"terms": {"source.name": scope.own_channels}}]
+                }
+            },
+            "aggs": {
+                "views": {"sum": {"field": "views"}},
+                "forwards": {"sum": {"field": "forwards"}},
+                "with_views": {"value_count": {"field": "views"}},
+                "channels": {
+                    "terms": {"field": "source.name", "size": len(scope.own_channels)},
+                    "aggs": {"views": {"sum": {"field": "views"}}, "forwards": {"sum": {"field": "forwards"}}},
+                },
+            },
         }
-    return {"size": 0, "track_total_hits": True, "query": {"bool": {"filter": [period_range(period)]}},
-            "aggs": aggs}
+    return {"size": 0, "track_total_hits": True, "query": {"bool": {"filter": [period_range(period)]}}, "aggs": aggs}
 
 
 def negatives_request(scope: ReportScope, period: Period, size: int = TOP_N) -> dict[str, Any]:
     """Articles negative towards the brand, most authoritative source first."""
     return {
         "size": size,
-        "query": {"bool": {"filter": [
-            period_range(period), {"term": {"brands": scope.brand}},
-            {"nested": {"path": "brand_tone", "query": {"bool": {"filter": [
-                {"term": {"brand_tone.brand": scope.brand}}, {"term": {"brand_tone.sentiment": "negative"}}]}}}},
-        ]}},
+        "query": {
+            "bool": {
+                "filter": [
+                    period_range(period),
+                    {"term": {"brands": scope.brand}},
+                    {
+                        "nested": {
+                            "path": "brand_tone",
+                            "query": {
+                                "bool": {
+                                    "filter": [
+                                        {"term": {"brand_tone.brand": scope.brand}},
+                                        {"term": {"brand_tone.sentiment": "negative"}},
+                                    ]
+                                }
+                            },
+                        }
+                    },
+                ]
+            }
+        },
         "sort": [{"source.weight": {"order": "desc"}}, {"published_at": {"order": "desc"}}, {"id": "asc"}],
-        "_source": ["id", "title", "url", "source.name", "source.weight", "published_at", "cluster", "text",
-                    "mentions.brand", "mentions.start", "mentions.end", "mentions.sentiment", "mentions.prominence"],
+        "_source": [
+            "id",
+            "title",
+            "url",
+            "source.name",
+            "source.weight",
+            "published_at",
+            "cluster",
+            "text",
+            "mentions.brand",
+            "mentions.start",
+            "mentions.end",
+            "mentions.sentiment",
+            "mentions.prominence",
+        ],
     }
 
 
@@ -143,12 +210,19 @@ def daily_counts_request(scope: ReportScope, window: Period) -> dict[str, Any]:
     return {
         "size": 0,
         "query": {"bool": {"filter": [period_range(window), {"term": {"brands": scope.brand}}]}},
-        "aggs": {"daily": {
-            "date_histogram": {"field": "published_at", "calendar_interval": "day", "time_zone": window.tz,
-                               "min_doc_count": 0, "format": "yyyy-MM-dd",
-                               "extended_bounds": {"min": _ms(window.start), "max": _ms(window.end) - 1}},
-            "aggs": {"mentions": _brand_mentions(scope.brand, _pi_aggs())},
-        }},
+        "aggs": {
+            "daily": {
+                "date_histogram": {
+                    "field": "published_at",
+                    "calendar_interval": "day",
+                    "time_zone": window.tz,
+                    "min_doc_count": 0,
+                    "format": "yyyy-MM-dd",
+                    "extended_bounds": {"min": _ms(window.start), "max": _ms(window.end) - 1},
+                },
+                "aggs": {"mentions": _brand_mentions(scope.brand, _pi_aggs())},
+            }
+        },
     }
 
 

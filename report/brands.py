@@ -19,8 +19,7 @@ def load_cards(path: Path) -> dict[str, dict[str, Any]]:
     except BrandError as exc:
         raise BrandCardError(str(exc)) from exc
     return {
-        card.id: {"name": card.name, "competitors": list(card.competitors),
-                  "own_channels": list(card.own_channels)}
+        card.id: {"name": card.name, "competitors": list(card.competitors), "own_channels": list(card.own_channels)}
         for card in brand_set.brands
     }
 

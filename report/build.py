@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,12 @@ class ReportError(RuntimeError):
     """A report that cannot be made; the message says how to fix it."""
 
 
-def scope_for(brand: str, brands_file: Path | None = None, competitors: list[str] | None = None,
-              own_channels: list[str] | None = None) -> ReportScope:
+def scope_for(
+    brand: str,
+    brands_file: Path | None = None,
+    competitors: list[str] | None = None,
+    own_channels: list[str] | None = None,
+) -> ReportScope:
     """The report scope from the brand card (if a file is given or found) and command-line overrides."""
     card: dict[str, Any] = {}
     if brands_file is not None:
@@ -43,31 +47,55 @@ def scope_for(brand: str, brands_file: Path | None = None, competitors: list[str
     )
 
 
-def build_report(client: Elasticsearch, settings: Settings, scope: ReportScope, period: Period,
-                 generated_at: datetime | None = None, correlation_days: int = CORRELATION_DAYS) -> dict[str, Any]:
+def build_report(
+    client: Elasticsearch,
+    settings: Settings,
+    scope: ReportScope,
+    period: Period,
+    generated_at: datetime | None = None,
+    correlation_days: int = CORRELATION_DAYS,
+) -> dict[str, Any]:
     """All figures of the report for `period` and the one before it."""
     previous = period.previous()
     try:
         cur = fetch_period(client, settings, scope, period)
         prev = fetch_period(client, settings, scope, previous)
         window = period.extended_back(max(correlation_days, len(period.days)))
-        outcomes = fetch_outcomes(client, settings, scope.brand,
-                                  sorted(set(scope.promo_codes) | _codes(cur) | _codes(prev)), period, previous, window)
+        outcomes = fetch_outcomes(
+            client,
+            settings,
+            scope.brand,
+            sorted(set(scope.promo_codes) | _codes(cur) | _codes(prev)),
+            period,
+            previous,
+            window,
+        )
         if outcomes is not None:
             daily = fetch_daily(client, settings, scope, window)
             outcomes["daily_publicity"] = {
                 b["key_as_string"]: publicity_from(b["mentions"].get("brand"))["index"]
-                for b in daily["daily"]["buckets"]}
+                for b in daily["daily"]["buckets"]
+            }
     except NotFoundError as exc:
-        raise ReportError("no article index yet: crawl and index something first "
-                          "(or check REZONANS_INDEX_PREFIX)") from exc
+        raise ReportError(
+            "no article index yet: crawl and index something first (or check REZONANS_INDEX_PREFIX)"
+        ) from exc
     except ApiError as exc:
         raise ReportError(f"Elasticsearch refused a report query: {_reason(exc)}") from exc
     except (TransportError, ConnectionError) as exc:
-        raise ReportError("Elasticsearch is not reachable: start it with `rezonans es start` "
-                          "or set REZONANS_ES_URL") from exc
-    return compute_report(scope, period.label, previous.label, cur, prev, outcomes,
-                          generated_at=generated_at or datetime.now(timezone.utc), tz=period.tz)
+        raise ReportError(
+            "Elasticsearch is not reachable: start it with `rezonans es start` or set REZONANS_ES_URL"
+        ) from exc
+    return compute_report(
+        scope,
+        period.label,
+        previous.label,
+        cur,
+        prev,
+        outcomes,
+        generated_at=generated_at or datetime.now(UTC),
+        tz=period.tz,
+    )
 
 
 def _codes(raw: dict[str, Any]) -> set[str]:

@@ -59,7 +59,7 @@ def ensure_server(settings: Settings, say: Callable[[str], None]) -> None:
         wait_for_health(client, timeout=3)
         say(f"Elasticsearch is up at {settings.es_url}")
         return
-    except Exception:  # noqa: BLE001 - not running: start it below
+    except Exception:
         pass
     from indexer.server import LocalServer
 
@@ -86,17 +86,28 @@ def synthetic_redemptions(report_days: list[date], mentions_by_day: dict[str, Co
             for lag in (1, 2):
                 for _ in range(rng.randint(count, 3 * count)):
                     when = day + timedelta(days=lag)
-                    lines.append(f"{code},{when.isoformat()},{rng.choice([500, 750, 1000, 1500])},"
-                                 f"{rng.choice(['app', 'web', 'branch'])}")
+                    lines.append(
+                        f"{code},{when.isoformat()},{rng.choice([500, 750, 1000, 1500])},"
+                        f"{rng.choice(['app', 'web', 'branch'])}"
+                    )
         if rng.random() < 0.5:  # background redemptions without any publicity
             lines.append(f"DEMO_BASELINE,{day.isoformat()},300,web")
     return "\n".join(lines) + "\n"
 
 
-def run_demo(brand: str = "sberbank", out_html: Path | None = Path("report.html"),
-             out_xlsx: Path | None = Path("report.xlsx"), articles: int = 400, prefix: str = DEMO_PREFIX,
-             settings: Settings | None = None, start_server: bool = True, now: datetime = DEMO_NOW,
-             week: str = DEMO_WEEK, say: Callable[[str], None] = lambda s: None, seed: int = 1) -> DemoResult:
+def run_demo(
+    brand: str = "sberbank",
+    out_html: Path | None = Path("report.html"),
+    out_xlsx: Path | None = Path("report.xlsx"),
+    articles: int = 400,
+    prefix: str = DEMO_PREFIX,
+    settings: Settings | None = None,
+    start_server: bool = True,
+    now: datetime = DEMO_NOW,
+    week: str = DEMO_WEEK,
+    say: Callable[[str], None] = lambda s: None,
+    seed: int = 1,
+) -> DemoResult:
     """Run the whole pipeline on the bundled dev site and return the report (Markdown, dict and files)."""
     from crawler.devsite import DevServer, DevSite
     from crawler.options import CrawlOptions
@@ -119,6 +130,7 @@ def run_demo(brand: str = "sberbank", out_html: Path | None = Path("report.html"
         sources = parse_sources(site.sources_yaml(server.url), "<demo sources>")
         channel = next((s.name for s in sources if s.type == "telegram"), None)
         with BulkWriter(settings, refresh=True) as writer:
+
             def sink(article: Any) -> None:
                 analyzer.analyze(article)
                 writer.add(article)
@@ -130,12 +142,15 @@ def run_demo(brand: str = "sberbank", out_html: Path | None = Path("report.html"
                             promo_days.setdefault(day, Counter()).update(m.promo_codes)
 
             say("crawling and analysing…")
-            stats = crawl(sources, sink, options=CrawlOptions.fast(), state_path=Path(tmp) / "state.sqlite",
-                          home=Path(tmp))
+            stats = crawl(
+                sources, sink, options=CrawlOptions.fast(), state_path=Path(tmp) / "state.sqlite", home=Path(tmp)
+            )
         result.crawl = stats.to_dict()
         result.indexed = writer.stats.indexed
-        say(f"crawled {stats.articles} articles from {len(sources)} sources in {stats.elapsed:.1f}s; "
-            f"indexed {result.indexed}")
+        say(
+            f"crawled {stats.articles} articles from {len(sources)} sources in {stats.elapsed:.1f}s; "
+            f"indexed {result.indexed}"
+        )
         period = week_period(week, "Europe/Moscow")
         csv_path = Path(tmp) / "demo-redemptions.csv"
         window = [period.start.date() - timedelta(days=14) + timedelta(days=i) for i in range(21)]
@@ -147,8 +162,10 @@ def run_demo(brand: str = "sberbank", out_html: Path | None = Path("report.html"
     card = analyzer.cards[brand]
     scope = ReportScope(brand=brand, competitors=list(card.competitors), own_channels=[channel] if channel else [])
     rep = build_report(connect(settings), settings, scope, period, generated_at=now)
-    rep["demo_note"] = (f"Demo data: the dev site is generated; '{channel}' stands in for the brand's own "
-                        "channel; redemptions are synthetic and follow promo-code mentions by 1–2 days.")
+    rep["demo_note"] = (
+        f"Demo data: the dev site is generated; '{channel}' stands in for the brand's own "
+        "channel; redemptions are synthetic and follow promo-code mentions by 1–2 days."
+    )
     result.report = rep
     result.markdown = to_markdown(rep)
     if out_html:

@@ -22,8 +22,10 @@ FORMULA_TEXT = (
     "prominence (0..1) is set by the NLP stage from placement (title > lead > body) and whether the brand "
     "is the main subject."
 )
-NET_TONE_TEXT = ("Net tone = (positive − negative) / all articles about the brand, in %, "
-                 "using the article's overall tone towards the brand; neutral articles count in the denominator.")
+NET_TONE_TEXT = (
+    "Net tone = (positive − negative) / all articles about the brand, in %, "
+    "using the article's overall tone towards the brand; neutral articles count in the denominator."
+)
 MIN_CORRELATION_N = 10
 SENTIMENTS = ("positive", "neutral", "negative")
 
@@ -46,8 +48,9 @@ def publicity_from(buckets_parent: dict[str, Any] | None) -> dict[str, Any]:
         factor = TONE_FACTORS.get(sb["key"], 0.0)
         by_weight = sb["by_weight"]
         if by_weight.get("sum_other_doc_count"):
-            log.warning("more than %d distinct source weights: the publicity index leaves some out",
-                        len(by_weight["buckets"]))
+            log.warning(
+                "more than %d distinct source weights: the publicity index leaves some out", len(by_weight["buckets"])
+            )
         value = sum(float(wb["key"]) * wb["prominence"]["value"] for wb in by_weight["buckets"]) * factor
         out["components"][sb["key"]] = out["components"].get(sb["key"], 0.0) + value
         out["mentions"][sb["key"]] = out["mentions"].get(sb["key"], 0) + sb["doc_count"]
@@ -90,22 +93,41 @@ def period_figures(raw: dict[str, Any], scope: ReportScope) -> dict[str, Any]:
     stories = _stories(brand)
     daily = []
     for b in brand["daily"]["buckets"]:
-        daily.append({"day": b["key_as_string"], "articles": b["doc_count"], "stories": _stories(b),
-                      "publicity": publicity_from(_nested_brand(b["mentions"]))["index"]})
+        daily.append(
+            {
+                "day": b["key_as_string"],
+                "articles": b["doc_count"],
+                "stories": _stories(b),
+                "publicity": publicity_from(_nested_brand(b["mentions"]))["index"],
+            }
+        )
     sources = []
     for b in brand["sources"]["buckets"]:
-        sources.append({"name": b["key"], "weight": b["weight"]["value"], "articles": b["doc_count"],
-                        "publicity": publicity_from(_nested_brand(b["mentions"]))["index"]})
+        sources.append(
+            {
+                "name": b["key"],
+                "weight": b["weight"]["value"],
+                "articles": b["doc_count"],
+                "publicity": publicity_from(_nested_brand(b["mentions"]))["index"],
+            }
+        )
     stories_top = []
     for b in brand["stories"]["buckets"]:
         first = b["first"]["hits"]["hits"][0]["_source"] if b["first"]["hits"]["hits"] else {}
         tones = _tone_counts(b["tone"])
-        stories_top.append({
-            "cluster": b["key"], "articles": b["doc_count"], "reprints": b["doc_count"] - 1,
-            "outlets": int(b["outlets"]["value"]), "title": first.get("title", ""), "url": first.get("url", ""),
-            "source": (first.get("source") or {}).get("name", ""), "published_at": first.get("published_at"),
-            "tone": max(SENTIMENTS, key=lambda s: (tones[s], s == "neutral")) if any(tones.values()) else None,
-        })
+        stories_top.append(
+            {
+                "cluster": b["key"],
+                "articles": b["doc_count"],
+                "reprints": b["doc_count"] - 1,
+                "outlets": int(b["outlets"]["value"]),
+                "title": first.get("title", ""),
+                "url": first.get("url", ""),
+                "source": (first.get("source") or {}).get("name", ""),
+                "published_at": first.get("published_at"),
+                "tone": max(SENTIMENTS, key=lambda s: (tones[s], s == "neutral")) if any(tones.values()) else None,
+            }
+        )
     brands = [scope.brand] + [c for c in scope.competitors if c != scope.brand]
     sov = {}
     for b in brands:
@@ -119,17 +141,38 @@ def period_figures(raw: dict[str, Any], scope: ReportScope) -> dict[str, Any]:
     if "own" in aggs:
         o = aggs["own"]
         posts = o["doc_count"]
-        own = {"posts": posts, "views": int(o["views"]["value"]), "forwards": int(o["forwards"]["value"]),
-               "avg_views": (round(o["views"]["value"] / o["with_views"]["value"], 1)
-                             if o["with_views"]["value"] else None),
-               "channels": {c["key"]: {"posts": c["doc_count"], "views": int(c["views"]["value"]),
-                                       "forwards": int(c["forwards"]["value"])} for c in o["channels"]["buckets"]}}
+        own = {
+            "posts": posts,
+            "views": int(o["views"]["value"]),
+            "forwards": int(o["forwards"]["value"]),
+            "avg_views": (
+                round(o["views"]["value"] / o["with_views"]["value"], 1) if o["with_views"]["value"] else None
+            ),
+            "channels": {
+                c["key"]: {
+                    "posts": c["doc_count"],
+                    "views": int(c["views"]["value"]),
+                    "forwards": int(c["forwards"]["value"]),
+                }
+                for c in o["channels"]["buckets"]
+            },
+        }
     negatives = [_negative(h, scope.brand) for h in raw.get("negatives", [])]
     return {
-        "articles": articles, "mentions": int(mentions.get("doc_count", 0)), "stories": stories,
-        "reprints": articles - stories, "tone": tone, "net_tone": _net_tone(tone), "publicity": pi,
-        "daily": daily, "sources": sources, "stories_top": stories_top, "sov": sov, "promo": promo,
-        "own": own, "negatives": negatives,
+        "articles": articles,
+        "mentions": int(mentions.get("doc_count", 0)),
+        "stories": stories,
+        "reprints": articles - stories,
+        "tone": tone,
+        "net_tone": _net_tone(tone),
+        "publicity": pi,
+        "daily": daily,
+        "sources": sources,
+        "stories_top": stories_top,
+        "sov": sov,
+        "promo": promo,
+        "own": own,
+        "negatives": negatives,
     }
 
 
@@ -145,8 +188,14 @@ def _negative(hit: dict[str, Any], brand: str) -> dict[str, Any]:
         lo, hi = max(0, start - 100), min(len(text), end + 120)
         snippet = ("…" if lo else "") + " ".join(text[lo:hi].split()) + ("…" if hi < len(text) else "")
     source = src.get("source") or {}
-    return {"title": src.get("title", ""), "url": src.get("url", ""), "source": source.get("name", ""),
-            "weight": source.get("weight"), "published_at": src.get("published_at"), "snippet": snippet}
+    return {
+        "title": src.get("title", ""),
+        "url": src.get("url", ""),
+        "source": source.get("name", ""),
+        "weight": source.get("weight"),
+        "published_at": src.get("published_at"),
+        "snippet": snippet,
+    }
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -161,11 +210,17 @@ def share_of_voice(cur: dict[str, Any], prev: dict[str, Any]) -> list[dict[str, 
     rows = []
     for b, v in cur.items():
         p = prev.get(b, {"articles": 0, "mentions": 0})
-        rows.append({"brand": b, "articles": figure(v["articles"], p["articles"]),
-                     "mentions": figure(v["mentions"], p["mentions"]),
-                     "share": figure(_share(v["articles"], tot["articles"]), _share(p["articles"], ptot["articles"])),
-                     "mention_share": figure(_share(v["mentions"], tot["mentions"]),
-                                             _share(p["mentions"], ptot["mentions"]))})
+        rows.append(
+            {
+                "brand": b,
+                "articles": figure(v["articles"], p["articles"]),
+                "mentions": figure(v["mentions"], p["mentions"]),
+                "share": figure(_share(v["articles"], tot["articles"]), _share(p["articles"], ptot["articles"])),
+                "mention_share": figure(
+                    _share(v["mentions"], tot["mentions"]), _share(p["mentions"], ptot["mentions"])
+                ),
+            }
+        )
     return rows
 
 
@@ -179,19 +234,23 @@ def pearson(xs: list[float], ys: list[float]) -> float | None:
     syy = sum((y - my) ** 2 for y in ys)
     if sxx == 0 or syy == 0:
         return None
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=False))
     return sxy / math.sqrt(sxx * syy)
 
 
-def lagged_correlations(publicity: dict[date, float], outcome: dict[date, float], max_lag: int = 7,
-                        min_n: int = MIN_CORRELATION_N) -> list[dict[str, Any]]:
+def lagged_correlations(
+    publicity: dict[date, float], outcome: dict[date, float], max_lag: int = 7, min_n: int = MIN_CORRELATION_N
+) -> list[dict[str, Any]]:
     """corr(publicity on day t, outcome on day t+lag) for lag 0..max_lag, with the number of day pairs n."""
     from datetime import timedelta
 
     rows = []
     for lag in range(max_lag + 1):
-        pairs = [(publicity[d], outcome[d + timedelta(days=lag)]) for d in sorted(publicity)
-                 if d + timedelta(days=lag) in outcome]
+        pairs = [
+            (publicity[d], outcome[d + timedelta(days=lag)])
+            for d in sorted(publicity)
+            if d + timedelta(days=lag) in outcome
+        ]
         n = len(pairs)
         r = pearson([p[0] for p in pairs], [p[1] for p in pairs]) if n >= min_n else None
         note = None
@@ -207,17 +266,31 @@ def _by_key(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
     return {r[key]: r for r in rows}
 
 
-def compute_report(scope: ReportScope, period_label: str, previous_label: str, current: dict[str, Any],
-                   previous: dict[str, Any], outcomes: dict[str, Any] | None = None,
-                   generated_at: datetime | None = None, tz: str = "") -> dict[str, Any]:
+def compute_report(
+    scope: ReportScope,
+    period_label: str,
+    previous_label: str,
+    current: dict[str, Any],
+    previous: dict[str, Any],
+    outcomes: dict[str, Any] | None = None,
+    generated_at: datetime | None = None,
+    tz: str = "",
+) -> dict[str, Any]:
     """All report figures from raw results of the two periods (and optional outcome aggregates)."""
     cur, prev = period_figures(current, scope), period_figures(previous, scope)
     prev_sources = _by_key(prev["sources"], "name")
     report: dict[str, Any] = {
-        "brand": scope.brand, "period": period_label, "previous_period": previous_label, "time_zone": tz,
+        "brand": scope.brand,
+        "period": period_label,
+        "previous_period": previous_label,
+        "time_zone": tz,
         "generated_at": (generated_at.isoformat() if generated_at else None),
-        "formula": {"version": FORMULA_VERSION, "text": FORMULA_TEXT, "tone_factors": TONE_FACTORS,
-                    "net_tone": NET_TONE_TEXT},
+        "formula": {
+            "version": FORMULA_VERSION,
+            "text": FORMULA_TEXT,
+            "tone_factors": TONE_FACTORS,
+            "net_tone": NET_TONE_TEXT,
+        },
         "articles": figure(cur["articles"], prev["articles"]),
         "mentions": figure(cur["mentions"], prev["mentions"]),
         "stories": figure(cur["stories"], prev["stories"]),
@@ -225,14 +298,22 @@ def compute_report(scope: ReportScope, period_label: str, previous_label: str, c
         "tone": {s: figure(cur["tone"][s], prev["tone"][s]) for s in SENTIMENTS},
         "net_tone": figure(cur["net_tone"], prev["net_tone"]),
         "publicity_index": figure(round(cur["publicity"]["index"], 4), round(prev["publicity"]["index"], 4)),
-        "publicity_components": {s: figure(round(cur["publicity"]["components"][s], 4),
-                                           round(prev["publicity"]["components"][s], 4)) for s in SENTIMENTS},
+        "publicity_components": {
+            s: figure(round(cur["publicity"]["components"][s], 4), round(prev["publicity"]["components"][s], 4))
+            for s in SENTIMENTS
+        },
         "daily": cur["daily"],
-        "top_sources": [{**s, "publicity": round(s["publicity"], 4),
-                         "articles": figure(s["articles"], prev_sources.get(s["name"], {}).get("articles", 0)),
-                         "publicity_fig": figure(round(s["publicity"], 4),
-                                                 round(prev_sources.get(s["name"], {}).get("publicity", 0.0), 4))}
-                        for s in cur["sources"]],
+        "top_sources": [
+            {
+                **s,
+                "publicity": round(s["publicity"], 4),
+                "articles": figure(s["articles"], prev_sources.get(s["name"], {}).get("articles", 0)),
+                "publicity_fig": figure(
+                    round(s["publicity"], 4), round(prev_sources.get(s["name"], {}).get("publicity", 0.0), 4)
+                ),
+            }
+            for s in cur["sources"]
+        ],
         "top_stories": cur["stories_top"],
         "share_of_voice": share_of_voice(cur["sov"], prev["sov"]),
         "negatives": cur["negatives"],
@@ -246,17 +327,21 @@ def compute_report(scope: ReportScope, period_label: str, previous_label: str, c
     for code in codes:
         c, p = cur["promo"].get(code, {}), prev["promo"].get(code, {})
         rc, rp = red_cur.get(code, {}), red_prev.get(code, {})
-        report["promo_codes"].append({
-            "code": code, "mentions": figure(c.get("mentions", 0), p.get("mentions", 0)),
-            "articles": figure(c.get("articles", 0), p.get("articles", 0)),
-            "redemptions": figure(rc.get("count", 0), rp.get("count", 0)),
-            "amount": figure(round(rc.get("amount", 0.0), 2), round(rp.get("amount", 0.0), 2)),
-        })
+        report["promo_codes"].append(
+            {
+                "code": code,
+                "mentions": figure(c.get("mentions", 0), p.get("mentions", 0)),
+                "articles": figure(c.get("articles", 0), p.get("articles", 0)),
+                "redemptions": figure(rc.get("count", 0), rp.get("count", 0)),
+                "amount": figure(round(rc.get("amount", 0.0), 2), round(rp.get("amount", 0.0), 2)),
+            }
+        )
     if cur["own"] is not None:
         o, po = cur["own"], prev["own"] or {}
         report["smm"] = {
             "channels": sorted(scope.own_channels),
-            "posts": figure(o["posts"], po.get("posts", 0)), "views": figure(o["views"], po.get("views", 0)),
+            "posts": figure(o["posts"], po.get("posts", 0)),
+            "views": figure(o["views"], po.get("views", 0)),
             "forwards": figure(o["forwards"], po.get("forwards", 0)),
             "avg_views": figure(o["avg_views"], po.get("avg_views")),
             "per_channel": o["channels"],
@@ -270,8 +355,9 @@ def outcome_section(outcomes: dict[str, Any], red_cur: dict[str, Any], red_prev:
     """Redemption totals, survey figures and lagged correlations with daily publicity."""
     section: dict[str, Any] = {
         "redemptions": figure(sum(v["count"] for v in red_cur.values()), sum(v["count"] for v in red_prev.values())),
-        "amount": figure(round(sum(v["amount"] for v in red_cur.values()), 2),
-                         round(sum(v["amount"] for v in red_prev.values()), 2)),
+        "amount": figure(
+            round(sum(v["amount"] for v in red_cur.values()), 2), round(sum(v["amount"] for v in red_prev.values()), 2)
+        ),
         "surveys": [],
         "correlations": [],
         "window": outcomes.get("window"),

@@ -17,7 +17,7 @@ import io
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +61,9 @@ def ensure_index(client: Elasticsearch, settings: Settings) -> None:
     """Create the outcomes index with its mapping if missing."""
     name = outcomes_index(settings)
     if not client.indices.exists(index=name):
-        client.indices.create(index=name, mappings=OUTCOMES_MAPPING,
-                              settings={"number_of_shards": 1, "number_of_replicas": 0})
+        client.indices.create(
+            index=name, mappings=OUTCOMES_MAPPING, settings={"number_of_shards": 1, "number_of_replicas": 0}
+        )
 
 
 @dataclass
@@ -115,7 +116,8 @@ def detect_kind(header: list[str]) -> str:
         return "surveys"
     raise OutcomesError(
         f"unknown CSV header {','.join(header)!r}: promo-code redemptions need columns "
-        "code,date[,amount,channel,brand]; survey figures need date,metric,value[,brand]")
+        "code,date[,amount,channel,brand]; survey figures need date,metric,value[,brand]"
+    )
 
 
 def parse_csv(text: str, brand: str | None = None, source_file: str = "") -> ParsedFile:
@@ -132,7 +134,7 @@ def parse_csv(text: str, brand: str | None = None, source_file: str = "") -> Par
     names = [h.strip().lower() for h in header]
     parsed = ParsedFile(kind)
     seen: Counter[str] = Counter()
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     for row in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
@@ -140,16 +142,18 @@ def parse_csv(text: str, brand: str | None = None, source_file: str = "") -> Par
         if len(row) != len(names):
             parsed.bad.append(BadRow(line, f"expected {len(names)} columns, found {len(row)}"))
             continue
-        rec = dict(zip(names, (c.strip() for c in row)))
+        rec = dict(zip(names, (c.strip() for c in row), strict=False))
         try:
             doc = _redemption(rec) if kind == "redemptions" else _survey(rec)
         except ValueError as exc:
             parsed.bad.append(BadRow(line, str(exc)))
             continue
-        doc["brand"] = (rec.get("brand") or brand or None)
+        doc["brand"] = rec.get("brand") or brand or None
         if doc["brand"]:
             doc["brand"] = doc["brand"].lower()
-        key = "|".join(str(doc.get(k)) for k in ("kind", "brand", "code", "day", "amount", "channel", "metric", "value"))
+        key = "|".join(
+            str(doc.get(k)) for k in ("kind", "brand", "code", "day", "amount", "channel", "metric", "value")
+        )
         seen[key] += 1
         doc["_id"] = hashlib.sha1(f"{key}|{seen[key]}".encode()).hexdigest()
         doc.update(source_file=source_file, line=line, imported_at=now)
@@ -165,8 +169,13 @@ def _redemption(rec: dict[str, str]) -> dict[str, Any]:
     amount = parse_number(rec["amount"]) if rec.get("amount") else 0.0
     if amount < 0:
         raise ValueError(f"negative amount {rec['amount']!r}")
-    return {"kind": "redemption", "code": code.upper(), "day": parse_day(rec.get("date", "")).isoformat(),
-            "amount": amount, "channel": rec.get("channel") or None}
+    return {
+        "kind": "redemption",
+        "code": code.upper(),
+        "day": parse_day(rec.get("date", "")).isoformat(),
+        "amount": amount,
+        "channel": rec.get("channel") or None,
+    }
 
 
 def _survey(rec: dict[str, str]) -> dict[str, Any]:
@@ -174,8 +183,12 @@ def _survey(rec: dict[str, str]) -> dict[str, Any]:
     metric = rec.get("metric", "")
     if not metric:
         raise ValueError("empty metric")
-    return {"kind": "survey", "metric": metric, "day": parse_day(rec.get("date", "")).isoformat(),
-            "value": parse_number(rec.get("value", ""))}
+    return {
+        "kind": "survey",
+        "metric": metric,
+        "day": parse_day(rec.get("date", "")).isoformat(),
+        "value": parse_number(rec.get("value", "")),
+    }
 
 
 def import_file(client: Elasticsearch, settings: Settings, path: Path, brand: str | None = None) -> ParsedFile:
@@ -191,8 +204,10 @@ def import_file(client: Elasticsearch, settings: Settings, path: Path, brand: st
     parsed = parse_csv(text, brand=brand, source_file=path.name)
     if parsed.rows:
         ensure_index(client, settings)
-        actions = [{"_index": outcomes_index(settings), "_id": d["_id"],
-                    "_source": {k: v for k, v in d.items() if k != "_id"}} for d in parsed.rows]
+        actions = [
+            {"_index": outcomes_index(settings), "_id": d["_id"], "_source": {k: v for k, v in d.items() if k != "_id"}}
+            for d in parsed.rows
+        ]
         helpers.bulk(client, actions, refresh="wait_for")
     return parsed
 
@@ -201,20 +216,36 @@ def _brand_filter(brand: str, codes: list[str]) -> dict[str, Any]:
     """Rows of the brand, or rows without a brand whose code is one of the brand's codes."""
     should: list[dict[str, Any]] = [{"term": {"brand": brand}}]
     if codes:
-        should.append({"bool": {"must_not": [{"exists": {"field": "brand"}}],
-                                "filter": [{"terms": {"code": [c.upper() for c in codes]}}]}})
+        should.append(
+            {
+                "bool": {
+                    "must_not": [{"exists": {"field": "brand"}}],
+                    "filter": [{"terms": {"code": [c.upper() for c in codes]}}],
+                }
+            }
+        )
     should.append({"bool": {"must_not": [{"exists": {"field": "brand"}}], "filter": [{"term": {"kind": "survey"}}]}})
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
 def _day_range(period: Period) -> dict[str, Any]:
     """Range on the local day field."""
-    return {"range": {"day": {"gte": period.start.date().isoformat(), "lt": period.end.date().isoformat(),
-                              "format": "yyyy-MM-dd"}}}
+    return {
+        "range": {
+            "day": {"gte": period.start.date().isoformat(), "lt": period.end.date().isoformat(), "format": "yyyy-MM-dd"}
+        }
+    }
 
 
-def fetch_outcomes(client: Elasticsearch, settings: Settings, brand: str, codes: list[str], current: Period,
-                   previous: Period, window: Period) -> dict[str, Any] | None:
+def fetch_outcomes(
+    client: Elasticsearch,
+    settings: Settings,
+    brand: str,
+    codes: list[str],
+    current: Period,
+    previous: Period,
+    window: Period,
+) -> dict[str, Any] | None:
     """Outcome aggregates for the report, or None when no outcomes were imported."""
     index = outcomes_index(settings)
     try:
@@ -225,30 +256,68 @@ def fetch_outcomes(client: Elasticsearch, settings: Settings, brand: str, codes:
     scope = _brand_filter(brand, codes)
 
     def per_code(period: Period) -> dict[str, Any]:
-        resp = client.search(index=index, size=0, query={"bool": {"filter": [
-            scope, {"term": {"kind": "redemption"}}, _day_range(period)]}},
-            aggs={"code": {"terms": {"field": "code", "size": 500}, "aggs": {"amount": {"sum": {"field": "amount"}}}}})
-        return {b["key"]: {"count": b["doc_count"], "amount": b["amount"]["value"]}
-                for b in resp["aggregations"]["code"]["buckets"]}
+        resp = client.search(
+            index=index,
+            size=0,
+            query={"bool": {"filter": [scope, {"term": {"kind": "redemption"}}, _day_range(period)]}},
+            aggs={"code": {"terms": {"field": "code", "size": 500}, "aggs": {"amount": {"sum": {"field": "amount"}}}}},
+        )
+        return {
+            b["key"]: {"count": b["doc_count"], "amount": b["amount"]["value"]}
+            for b in resp["aggregations"]["code"]["buckets"]
+        }
 
     def surveys(period: Period) -> dict[str, float]:
-        resp = client.search(index=index, size=0, query={"bool": {"filter": [
-            scope, {"term": {"kind": "survey"}}, _day_range(period)]}},
-            aggs={"metric": {"terms": {"field": "metric", "size": 100}, "aggs": {"avg": {"avg": {"field": "value"}}}}})
+        resp = client.search(
+            index=index,
+            size=0,
+            query={"bool": {"filter": [scope, {"term": {"kind": "survey"}}, _day_range(period)]}},
+            aggs={"metric": {"terms": {"field": "metric", "size": 100}, "aggs": {"avg": {"avg": {"field": "value"}}}}},
+        )
         return {b["key"]: b["avg"]["value"] for b in resp["aggregations"]["metric"]["buckets"]}
 
-    resp = client.search(index=index, size=0, query={"bool": {"filter": [scope, _day_range(window)]}}, aggs={
-        "red": {"filter": {"term": {"kind": "redemption"}}, "aggs": {
-            "first": {"min": {"field": "day"}}, "last": {"max": {"field": "day"}},
-            "daily": {"date_histogram": {"field": "day", "calendar_interval": "day", "format": "yyyy-MM-dd",
-                                         "min_doc_count": 0},
-                      "aggs": {"amount": {"sum": {"field": "amount"}}}}}},
-        "survey": {"filter": {"term": {"kind": "survey"}}, "aggs": {"metric": {
-            "terms": {"field": "metric", "size": 100},
-            "aggs": {"daily": {"date_histogram": {"field": "day", "calendar_interval": "day",
-                                                  "format": "yyyy-MM-dd", "min_doc_count": 1},
-                               "aggs": {"avg": {"avg": {"field": "value"}}}}}}}},
-    })
+    resp = client.search(
+        index=index,
+        size=0,
+        query={"bool": {"filter": [scope, _day_range(window)]}},
+        aggs={
+            "red": {
+                "filter": {"term": {"kind": "redemption"}},
+                "aggs": {
+                    "first": {"min": {"field": "day"}},
+                    "last": {"max": {"field": "day"}},
+                    "daily": {
+                        "date_histogram": {
+                            "field": "day",
+                            "calendar_interval": "day",
+                            "format": "yyyy-MM-dd",
+                            "min_doc_count": 0,
+                        },
+                        "aggs": {"amount": {"sum": {"field": "amount"}}},
+                    },
+                },
+            },
+            "survey": {
+                "filter": {"term": {"kind": "survey"}},
+                "aggs": {
+                    "metric": {
+                        "terms": {"field": "metric", "size": 100},
+                        "aggs": {
+                            "daily": {
+                                "date_histogram": {
+                                    "field": "day",
+                                    "calendar_interval": "day",
+                                    "format": "yyyy-MM-dd",
+                                    "min_doc_count": 1,
+                                },
+                                "aggs": {"avg": {"avg": {"field": "value"}}},
+                            }
+                        },
+                    }
+                },
+            },
+        },
+    )
     aggs = resp["aggregations"]
     series: dict[str, dict[str, float]] = {}
     # Between the first and last redemption day of the window, a day without redemptions is a true zero.
@@ -260,7 +329,9 @@ def fetch_outcomes(client: Elasticsearch, settings: Settings, brand: str, codes:
         series[f"survey: {mb['key']}"] = {b["key_as_string"]: b["avg"]["value"] for b in mb["daily"]["buckets"]}
     cur_s, prev_s = surveys(current), surveys(previous)
     return {
-        "redemptions": per_code(current), "previous_redemptions": per_code(previous),
+        "redemptions": per_code(current),
+        "previous_redemptions": per_code(previous),
         "surveys": {m: {"current": cur_s.get(m), "previous": prev_s.get(m)} for m in sorted(set(cur_s) | set(prev_s))},
-        "series": series, "window": window.label,
+        "series": series,
+        "window": window.label,
     }

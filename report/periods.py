@@ -31,7 +31,7 @@ class Period:
         first = self.start.date()
         return [first + timedelta(days=i) for i in range((self.end - self.start).days)]
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         """The period of the same length just before this one (the previous calendar month for months)."""
         if self.label.count("-") == 1 and _MONTH.match(self.label):
             prev_last = self.start.date() - timedelta(days=1)
@@ -44,7 +44,7 @@ class Period:
             label = f"{iso.year}-W{iso.week:02d}"
         return Period(start, self.start, label, self.tz)
 
-    def extended_back(self, days: int) -> "Period":
+    def extended_back(self, days: int) -> Period:
         """A window of `days` local days ending where this period ends (for correlations)."""
         start = _local(self.end.date() - timedelta(days=days), self.tz)
         return Period(start, self.end, f"{days} days to {self.end.date() - timedelta(days=1)}", self.tz)
@@ -111,8 +111,14 @@ def range_period(date_from: str, date_to: str, tz: str = DEFAULT_TZ) -> Period:
     return Period(_local(first, tz), _local(last + timedelta(days=1), tz), f"{first}..{last}", tz)
 
 
-def resolve(week: str | None = None, month: str | None = None, date_from: str | None = None,
-            date_to: str | None = None, tz: str = DEFAULT_TZ, now: datetime | None = None) -> Period:
+def resolve(
+    week: str | None = None,
+    month: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    tz: str = DEFAULT_TZ,
+    now: datetime | None = None,
+) -> Period:
     """The period the options name; with none, the last full ISO week before `now`."""
     given = [x for x in (week, month, date_from or date_to) if x]
     if len(given) > 1:

@@ -15,7 +15,7 @@ Operators are the upper-case words AND / OR / NOT (also И / ИЛИ / НЕ); a l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from report.lemmas import normal_forms, words
 
@@ -29,9 +29,16 @@ FIELDS = {
     "cluster": "story (reprint cluster) id",
 }
 ALIASES = {"tone": "sentiment", "бренд": "brand", "источник": "source", "тон": "sentiment", "тип": "type"}
-SENTIMENTS = {"positive": "positive", "neutral": "neutral", "negative": "negative",
-              "pos": "positive", "neg": "negative", "позитив": "positive", "нейтрально": "neutral",
-              "негатив": "negative"}
+SENTIMENTS = {
+    "positive": "positive",
+    "neutral": "neutral",
+    "negative": "negative",
+    "pos": "positive",
+    "neg": "negative",
+    "позитив": "positive",
+    "нейтрально": "neutral",
+    "негатив": "negative",
+}
 SOURCE_TYPES = ("rss", "sitemap", "site", "telegram", "manual")
 OPERATORS = {"AND": "AND", "И": "AND", "OR": "OR", "ИЛИ": "OR", "NOT": "NOT", "НЕ": "NOT"}
 TEXT_FIELDS = ("title", "lead", "text")
@@ -75,15 +82,19 @@ def tokenize(query: str) -> list[Token]:
         elif ch in "()":
             tokens.append(Token("LPAREN" if ch == "(" else "RPAREN", ch, i))
             i += 1
-        elif ch in "\"«“":
-            close = {"\"": "\"", "«": "»", "“": "”"}[ch]
+        elif ch in '"«“':
+            close = {'"': '"', "«": "»", "“": "”"}[ch]
             end = query.find(close, i + 1)
             if end < 0:
                 raise QuerySyntaxError(f"unclosed quote: add the closing {close}", i, query)
-            tokens.append(Token("PHRASE", query[i + 1:end], i))
+            tokens.append(Token("PHRASE", query[i + 1 : end], i))
             i = end + 1
-        elif ch == "-" and (not tokens or tokens[-1].kind in ("LPAREN", "AND", "OR", "NOT")
-                            or query[i - 1].isspace()) and i + 1 < n and not query[i + 1].isspace():
+        elif (
+            ch == "-"
+            and (not tokens or tokens[-1].kind in ("LPAREN", "AND", "OR", "NOT") or query[i - 1].isspace())
+            and i + 1 < n
+            and not query[i + 1].isspace()
+        ):
             tokens.append(Token("NOT", "-", i))
             i += 1
         elif ch == ":":
@@ -137,24 +148,24 @@ class FieldTerm:
 class Not:
     """Negation."""
 
-    child: "Node"
+    child: Node
 
 
 @dataclass
 class And:
     """All children must match."""
 
-    children: list["Node"] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
 
 
 @dataclass
 class Or:
     """Any child may match."""
 
-    children: list["Node"] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
 
 
-Node = Union[Term, Phrase, FieldTerm, Not, And, Or]
+Node = Term | Phrase | FieldTerm | Not | And | Or
 
 
 class Parser:
@@ -182,8 +193,9 @@ class Parser:
     def parse(self) -> Node:
         """Parse the whole query."""
         if self.tok.kind == "EOF":
-            raise QuerySyntaxError("empty query: give words, \"a phrase\" or a field such as brand:sberbank",
-                                   0, self.query)
+            raise QuerySyntaxError(
+                'empty query: give words, "a phrase" or a field such as brand:sberbank', 0, self.query
+            )
         node = self.or_expr()
         if self.tok.kind != "EOF":
             if self.tok.kind == "RPAREN":
@@ -228,9 +240,12 @@ class Parser:
                 raise self._error("a word, phrase or field inside the parentheses")
             node = self.or_expr()
             if self.tok.kind != "RPAREN":
-                raise QuerySyntaxError(f"expected ')' to close the '(' at character {tok.pos + 1}, got "
-                                       f"{'end of query' if self.tok.kind == 'EOF' else repr(self.tok.value)}",
-                                       self.tok.pos, self.query)
+                raise QuerySyntaxError(
+                    f"expected ')' to close the '(' at character {tok.pos + 1}, got "
+                    f"{'end of query' if self.tok.kind == 'EOF' else repr(self.tok.value)}",
+                    self.tok.pos,
+                    self.query,
+                )
             self._advance()
             return node
         if tok.kind == "FIELD":
@@ -243,8 +258,7 @@ class Parser:
         if tok.kind == "WORD":
             self._advance()
             if not words(tok.value.rstrip("*")):
-                raise QuerySyntaxError(f"{tok.value!r} has no letters or digits to search for", tok.pos,
-                                       self.query)
+                raise QuerySyntaxError(f"{tok.value!r} has no letters or digits to search for", tok.pos, self.query)
             return Term(tok.value, tok.pos)
         raise self._error("a word, \"phrase\", field:value or '('")
 
@@ -264,12 +278,14 @@ class Parser:
             raise QuerySyntaxError(f"empty value for {name}:", val.pos, self.query)
         if name == "sentiment":
             if value.lower() not in SENTIMENTS:
-                raise QuerySyntaxError(f"unknown sentiment {value!r}: use positive, neutral or negative",
-                                       val.pos, self.query)
+                raise QuerySyntaxError(
+                    f"unknown sentiment {value!r}: use positive, neutral or negative", val.pos, self.query
+                )
             value = SENTIMENTS[value.lower()]
         if name == "type" and value.lower() not in SOURCE_TYPES:
-            raise QuerySyntaxError(f"unknown source type {value!r}: use one of {', '.join(SOURCE_TYPES)}",
-                                   val.pos, self.query)
+            raise QuerySyntaxError(
+                f"unknown source type {value!r}: use one of {', '.join(SOURCE_TYPES)}", val.pos, self.query
+            )
         if name in ("type", "brand"):
             value = value.lower()
         return FieldTerm(name, value, val.kind == "PHRASE", tok.pos)
@@ -320,13 +336,21 @@ def _field_query(node: FieldTerm, brands: list[str]) -> dict[str, Any]:
     if node.name == "brand":
         return {"term": {"brands": node.value}}
     if node.name == "source":
-        return {"bool": {"should": [{"term": {"source.name": node.value}},
-                                    {"term": {"source.domain": node.value.lower()}}], "minimum_should_match": 1}}
+        return {
+            "bool": {
+                "should": [{"term": {"source.name": node.value}}, {"term": {"source.domain": node.value.lower()}}],
+                "minimum_should_match": 1,
+            }
+        }
     if node.name == "type":
         return {"term": {"source.type": node.value}}
     if node.name == "promo":
-        return {"bool": {"should": [{"term": {"promo_codes": node.value}},
-                                    {"term": {"promo_codes": node.value.upper()}}], "minimum_should_match": 1}}
+        return {
+            "bool": {
+                "should": [{"term": {"promo_codes": node.value}}, {"term": {"promo_codes": node.value.upper()}}],
+                "minimum_should_match": 1,
+            }
+        }
     if node.name == "cluster":
         return {"term": {"cluster": node.value}}
     if node.name == "title":

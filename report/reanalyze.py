@@ -48,8 +48,12 @@ class KeepClusters:
         return article.cluster, article.is_original
 
 
-def candidate_query(names: list[str], date_from: datetime | None = None, date_to: datetime | None = None,
-                    lemma_phrases: list[str] | None = None) -> dict[str, Any]:
+def candidate_query(
+    names: list[str],
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+    lemma_phrases: list[str] | None = None,
+) -> dict[str, Any]:
     """Articles that might mention any of the names: exact text phrase or lemma phrase, within the dates."""
     should: list[dict[str, Any]] = []
     for name in names:
@@ -76,9 +80,17 @@ def brand_query(card: Any, date_from: datetime | None, date_to: datetime | None)
     return candidate_query(names, date_from, date_to, lemma_phrases)
 
 
-def reanalyze(client: Elasticsearch, settings: Settings, analyzer: Any, brand: str | None = None,
-              date_from: datetime | None = None, date_to: datetime | None = None, everything: bool = False,
-              progress: Callable[[ReanalyzeStats], None] | None = None, refresh: bool = False) -> ReanalyzeStats:
+def reanalyze(
+    client: Elasticsearch,
+    settings: Settings,
+    analyzer: Any,
+    brand: str | None = None,
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+    everything: bool = False,
+    progress: Callable[[ReanalyzeStats], None] | None = None,
+    refresh: bool = False,
+) -> ReanalyzeStats:
     """Re-run `analyzer` over stored articles (candidates for `brand`, or all with `everything`) and write them back."""
     if brand and not everything:
         card = analyzer.cards.get(brand)
@@ -95,7 +107,7 @@ def reanalyze(client: Elasticsearch, settings: Settings, analyzer: Any, brand: s
             had = brand in article.brands if brand else False
             try:
                 analyzer.analyze(article)
-            except Exception as exc:  # noqa: BLE001 - one bad article must not stop the run; it stays as stored
+            except Exception as exc:
                 stats.failed += 1
                 log.error("article %s could not be re-analysed (%s); left as stored", article.id, exc)
                 continue

@@ -45,8 +45,12 @@ def fig_cell(fig: dict[str, Any], digits: int = 0, suffix: str = "", pct_points:
 
 
 def _env() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html.j2"]),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html.j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters.update(num=num, change=change, fig=fig_cell, tone=lambda s: TONE_RU.get(s or "", s or "—"))
     return env
 
@@ -83,8 +87,12 @@ def charts(rep: dict[str, Any]) -> dict[str, str]:
     tone = {s: rep["tone"][s]["value"] for s in ("positive", "neutral", "negative")}
     fig, ax = plt.subplots(figsize=(3.5, 2.8))
     if sum(tone.values()):
-        ax.pie(list(tone.values()), labels=[f"{k} {v}" for k, v in tone.items()],
-               colors=["#4caf50", "#b0bec5", "#e53935"], startangle=90)
+        ax.pie(
+            list(tone.values()),
+            labels=[f"{k} {v}" for k, v in tone.items()],
+            colors=["#4caf50", "#b0bec5", "#e53935"],
+            startangle=90,
+        )
     ax.set_title("Tone")
     out["tone"] = encode(fig)
 
@@ -125,38 +133,96 @@ def to_xlsx(rep: dict[str, Any], path: Path) -> None:
     def f(fig: dict[str, Any]) -> list[Any]:
         return [fig["value"], fig["previous"], fig["change"], fig["change_pct"]]
 
-    summary = [["Articles (incl. reprints)", *f(rep["articles"])], ["Mentions", *f(rep["mentions"])],
-               ["Unique stories", *f(rep["stories"])], ["Reprints", *f(rep["reprints"])],
-               *[[f"Articles {s}", *f(rep["tone"][s])] for s in ("positive", "neutral", "negative")],
-               ["Net tone, %", *f(rep["net_tone"])], [f"Publicity index ({rep['formula']['version']})",
-                                                       *f(rep["publicity_index"])]]
+    summary = [
+        ["Articles (incl. reprints)", *f(rep["articles"])],
+        ["Mentions", *f(rep["mentions"])],
+        ["Unique stories", *f(rep["stories"])],
+        ["Reprints", *f(rep["reprints"])],
+        *[[f"Articles {s}", *f(rep["tone"][s])] for s in ("positive", "neutral", "negative")],
+        ["Net tone, %", *f(rep["net_tone"])],
+        [f"Publicity index ({rep['formula']['version']})", *f(rep["publicity_index"])],
+    ]
     sheet("Summary", ["Figure", rep["period"], rep["previous_period"], "Change", "Change %"], summary)
     ws.append([])
     ws.append(["Formula", rep["formula"]["text"]])
     ws.append(["Net tone", rep["formula"]["net_tone"]])
-    sheet("Daily", ["Day", "Articles", "Unique stories", "Publicity index"],
-          [[d["day"], d["articles"], d["stories"], round(d["publicity"], 4)] for d in rep["daily"]])
-    sheet("Sources", ["Source", "Weight", "Articles", "Articles before", "Publicity index", "Publicity before"],
-          [[s["name"], s["weight"], s["articles"]["value"], s["articles"]["previous"], s["publicity_fig"]["value"],
-            s["publicity_fig"]["previous"]] for s in rep["top_sources"]])
-    sheet("Stories", ["Title", "Source", "Articles", "Reprints", "Outlets", "Tone", "URL"],
-          [[s["title"], s["source"], s["articles"], s["reprints"], s["outlets"], s["tone"], s["url"]]
-           for s in rep["top_stories"]])
-    sheet("Share of voice", ["Brand", "Articles", "Articles before", "Share %", "Share before %", "Mentions",
-                             "Mention share %"],
-          [[r["brand"], r["articles"]["value"], r["articles"]["previous"], r["share"]["value"], r["share"]["previous"],
-            r["mentions"]["value"], r["mention_share"]["value"]] for r in rep["share_of_voice"]])
-    sheet("Negative", ["Published", "Source", "Weight", "Title", "URL", "Snippet"],
-          [[n["published_at"], n["source"], n["weight"], n["title"], n["url"], n["snippet"]] for n in rep["negatives"]])
-    sheet("Promo codes", ["Code", "Mentions", "Mentions before", "Redemptions", "Redemptions before", "Amount",
-                          "Amount before"],
-          [[p["code"], p["mentions"]["value"], p["mentions"]["previous"], p["redemptions"]["value"],
-            p["redemptions"]["previous"], p["amount"]["value"], p["amount"]["previous"]] for p in rep["promo_codes"]])
+    sheet(
+        "Daily",
+        ["Day", "Articles", "Unique stories", "Publicity index"],
+        [[d["day"], d["articles"], d["stories"], round(d["publicity"], 4)] for d in rep["daily"]],
+    )
+    sheet(
+        "Sources",
+        ["Source", "Weight", "Articles", "Articles before", "Publicity index", "Publicity before"],
+        [
+            [
+                s["name"],
+                s["weight"],
+                s["articles"]["value"],
+                s["articles"]["previous"],
+                s["publicity_fig"]["value"],
+                s["publicity_fig"]["previous"],
+            ]
+            for s in rep["top_sources"]
+        ],
+    )
+    sheet(
+        "Stories",
+        ["Title", "Source", "Articles", "Reprints", "Outlets", "Tone", "URL"],
+        [
+            [s["title"], s["source"], s["articles"], s["reprints"], s["outlets"], s["tone"], s["url"]]
+            for s in rep["top_stories"]
+        ],
+    )
+    sheet(
+        "Share of voice",
+        ["Brand", "Articles", "Articles before", "Share %", "Share before %", "Mentions", "Mention share %"],
+        [
+            [
+                r["brand"],
+                r["articles"]["value"],
+                r["articles"]["previous"],
+                r["share"]["value"],
+                r["share"]["previous"],
+                r["mentions"]["value"],
+                r["mention_share"]["value"],
+            ]
+            for r in rep["share_of_voice"]
+        ],
+    )
+    sheet(
+        "Negative",
+        ["Published", "Source", "Weight", "Title", "URL", "Snippet"],
+        [[n["published_at"], n["source"], n["weight"], n["title"], n["url"], n["snippet"]] for n in rep["negatives"]],
+    )
+    sheet(
+        "Promo codes",
+        ["Code", "Mentions", "Mentions before", "Redemptions", "Redemptions before", "Amount", "Amount before"],
+        [
+            [
+                p["code"],
+                p["mentions"]["value"],
+                p["mentions"]["previous"],
+                p["redemptions"]["value"],
+                p["redemptions"]["previous"],
+                p["amount"]["value"],
+                p["amount"]["previous"],
+            ]
+            for p in rep["promo_codes"]
+        ],
+    )
     if rep.get("smm"):
         smm = rep["smm"]
-        sheet("Own channels", ["Figure", rep["period"], rep["previous_period"], "Change", "Change %"],
-              [["Posts", *f(smm["posts"])], ["Views", *f(smm["views"])], ["Forwards", *f(smm["forwards"])],
-               ["Average views per post", *f(smm["avg_views"])]])
+        sheet(
+            "Own channels",
+            ["Figure", rep["period"], rep["previous_period"], "Change", "Change %"],
+            [
+                ["Posts", *f(smm["posts"])],
+                ["Views", *f(smm["views"])],
+                ["Forwards", *f(smm["forwards"])],
+                ["Average views per post", *f(smm["avg_views"])],
+            ],
+        )
     if rep.get("outcomes"):
         rows = []
         for corr in rep["outcomes"]["correlations"]:

@@ -19,8 +19,20 @@ log = logging.getLogger(__name__)
 
 SortOrder = Literal["date", "relevance"]
 MAX_WINDOW = 10_000
-SOURCE_FIELDS = ["id", "url", "title", "lead", "text", "source", "published_at", "brands", "brand_tone",
-                 "cluster", "is_original", "promo_codes"]
+SOURCE_FIELDS = [
+    "id",
+    "url",
+    "title",
+    "lead",
+    "text",
+    "source",
+    "published_at",
+    "brands",
+    "brand_tone",
+    "cluster",
+    "is_original",
+    "promo_codes",
+]
 
 
 class SearchError(RuntimeError):
@@ -96,7 +108,9 @@ class SearchRequest:
         return ([{"_score": "desc"}] + by_date) if self.sort == "relevance" else by_date
 
 
-def make_snippet(text: str, lemmas: set[str], phrases: list[str], width: int = 220) -> tuple[str, list[tuple[int, int]]]:
+def make_snippet(
+    text: str, lemmas: set[str], phrases: list[str], width: int = 220
+) -> tuple[str, list[tuple[int, int]]]:
     """A window of `text` around the first match, with match offsets (lemma matches found by lemmatising words)."""
     text = " ".join(text.split())
     spans: list[tuple[int, int]] = []
@@ -148,8 +162,12 @@ def story_sizes(client: Elasticsearch, settings: Settings, clusters: list[str]) 
     clusters = sorted({c for c in clusters if c})
     if not clusters:
         return {}
-    resp = client.search(index=articles_alias(settings), size=0, query={"terms": {"cluster": clusters}},
-                         aggs={"c": {"terms": {"field": "cluster", "size": len(clusters)}}})
+    resp = client.search(
+        index=articles_alias(settings),
+        size=0,
+        query={"terms": {"cluster": clusters}},
+        aggs={"c": {"terms": {"field": "cluster", "size": len(clusters)}}},
+    )
     return {b["key"]: b["doc_count"] for b in resp["aggregations"]["c"]["buckets"]}
 
 
@@ -162,11 +180,19 @@ def _to_hit(raw: dict[str, Any], lemmas: set[str], phrases: list[str], sizes: di
     size = sizes.get(cluster, 1) if cluster else 1
     source = src.get("source") or {}
     return Hit(
-        id=src.get("id") or raw["_id"], url=src.get("url", ""), title=src.get("title", ""),
-        published_at=src.get("published_at"), source=source.get("name", ""), source_type=source.get("type", ""),
+        id=src.get("id") or raw["_id"],
+        url=src.get("url", ""),
+        title=src.get("title", ""),
+        published_at=src.get("published_at"),
+        source=source.get("name", ""),
+        source_type=source.get("type", ""),
         brands=list(src.get("brands") or []),
         tone={t["brand"]: t["sentiment"] for t in src.get("brand_tone") or []},
-        cluster=cluster, story_size=size, reprints=max(0, size - 1), snippet=snippet, highlights=spans,
+        cluster=cluster,
+        story_size=size,
+        reprints=max(0, size - 1),
+        snippet=snippet,
+        highlights=spans,
         score=raw.get("_score"),
     )
 
@@ -176,13 +202,17 @@ def _call(func: Any, **kwargs: Any) -> dict[str, Any]:
     try:
         return func(**kwargs)
     except NotFoundError as exc:
-        raise SearchError("no article index yet: crawl and index something first (or check REZONANS_INDEX_PREFIX)") from exc
+        raise SearchError(
+            "no article index yet: crawl and index something first (or check REZONANS_INDEX_PREFIX)"
+        ) from exc
     except ApiError as exc:
         reason = _reason(exc)
         raise SearchError(f"Elasticsearch refused the search: {reason}") from exc
     except (TransportError, ConnectionError) as exc:
-        raise SearchError(f"Elasticsearch is not reachable ({exc.__class__.__name__}): start it with "
-                          "`rezonans es start` or set REZONANS_ES_URL") from exc
+        raise SearchError(
+            f"Elasticsearch is not reachable ({exc.__class__.__name__}): start it with "
+            "`rezonans es start` or set REZONANS_ES_URL"
+        ) from exc
 
 
 def _reason(exc: ApiError) -> str:
@@ -194,8 +224,9 @@ def _reason(exc: ApiError) -> str:
     return str(first.get("reason") or exc.message)[:300]
 
 
-def search(client: Elasticsearch, settings: Settings, request: SearchRequest, page: int = 1,
-           size: int = 20) -> SearchPage:
+def search(
+    client: Elasticsearch, settings: Settings, request: SearchRequest, page: int = 1, size: int = 20
+) -> SearchPage:
     """One page of results (page × size must stay within 10,000; use `export` beyond)."""
     if page < 1 or size < 1:
         raise SearchError("--page and --size must be at least 1")
@@ -204,13 +235,22 @@ def search(client: Elasticsearch, settings: Settings, request: SearchRequest, pa
     query = request.body_query()
     node = parse(request.query)
     lemmas, phrases = highlight_terms(node)
-    resp = _call(client.search, index=articles_alias(settings), query=query, sort=request.sort_clause(),
-                 from_=(page - 1) * size, size=size, track_total_hits=True, source=SOURCE_FIELDS)
+    resp = _call(
+        client.search,
+        index=articles_alias(settings),
+        query=query,
+        sort=request.sort_clause(),
+        from_=(page - 1) * size,
+        size=size,
+        track_total_hits=True,
+        source=SOURCE_FIELDS,
+    )
     raw_hits = resp["hits"]["hits"]
     sizes = story_sizes(client, settings, [h["_source"].get("cluster") for h in raw_hits])
     hits = [_to_hit(h, lemmas, phrases, sizes) for h in raw_hits]
-    return SearchPage(total=resp["hits"]["total"]["value"], page=page, size=size, hits=hits,
-                      took_ms=int(resp.get("took", 0)))
+    return SearchPage(
+        total=resp["hits"]["total"]["value"], page=page, size=size, hits=hits, took_ms=int(resp.get("took", 0))
+    )
 
 
 def export(client: Elasticsearch, settings: Settings, request: SearchRequest, batch: int = 1000) -> Iterator[Hit]:
@@ -219,8 +259,14 @@ def export(client: Elasticsearch, settings: Settings, request: SearchRequest, ba
     lemmas, phrases = highlight_terms(parse(request.query))
     after: list[Any] | None = None
     while True:
-        kwargs: dict[str, Any] = dict(index=articles_alias(settings), query=query, sort=request.sort_clause(),
-                                      size=batch, source=SOURCE_FIELDS, track_total_hits=False)
+        kwargs: dict[str, Any] = dict(
+            index=articles_alias(settings),
+            query=query,
+            sort=request.sort_clause(),
+            size=batch,
+            source=SOURCE_FIELDS,
+            track_total_hits=False,
+        )
         if after is not None:
             kwargs["search_after"] = after
         resp = _call(client.search, **kwargs)

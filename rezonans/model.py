@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,7 +28,9 @@ def canonicalize_url(url: str) -> str:
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/")
     query = "&".join(
-        sorted(q for q in parts.query.split("&") if q and not q.lower().startswith(("utm_", "yclid", "gclid", "fbclid")))
+        sorted(
+            q for q in parts.query.split("&") if q and not q.lower().startswith(("utm_", "yclid", "gclid", "fbclid"))
+        )
     )
     return urlunsplit((scheme, host, path, query, ""))
 
@@ -131,11 +133,11 @@ class Article(BaseModel):
     def _aware(cls, value: datetime | None) -> datetime | None:
         """Dates without a zone are taken as UTC so that every stage compares like with like."""
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
+            return value.replace(tzinfo=UTC)
         return value
 
     @model_validator(mode="after")
-    def _derive(self) -> "Article":
+    def _derive(self) -> Article:
         """Fill canonical URL, id, domain and content hash when a stage left them empty."""
         if not self.canonical_url:
             self.canonical_url = canonicalize_url(self.url)

@@ -22,9 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crawl-delay", type=float, default=0.0)
     parser.add_argument("--sources-out", type=Path, default=None, help="write a sources file for this site here")
     args = parser.parse_args(argv)
-    site = DevSite(articles=args.articles, seed=args.seed, days=args.days,
-                   now=datetime.fromisoformat(args.now) if args.now else None,
-                   brands=[b.strip() for b in args.brands.split(",") if b.strip()], crawl_delay=args.crawl_delay)
+    site = DevSite(
+        articles=args.articles,
+        seed=args.seed,
+        days=args.days,
+        now=datetime.fromisoformat(args.now) if args.now else None,
+        brands=[b.strip() for b in args.brands.split(",") if b.strip()],
+        crawl_delay=args.crawl_delay,
+    )
     server = DevServer(site, port=args.port)
     if args.sources_out:
         args.sources_out.write_text(site.sources_yaml(server.url), encoding="utf-8")

@@ -18,13 +18,13 @@ log = logging.getLogger(__name__)
 class _Handler(BaseHTTPRequestHandler):
     """Routes every GET to the DevSite; feeds and listings answer conditional requests with 304."""
 
-    server: "_Server"
+    server: _Server
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, fmt: str, *args: object) -> None:  # noqa: D102 - silence the default stderr log
+    def log_message(self, fmt: str, *args: object) -> None:
         log.debug("devsite %s", fmt % args)
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:
         """Answer one request."""
         dev = self.server.dev
         parts = urlsplit(self.path)
@@ -60,7 +60,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
-    dev: "DevServer"
+    dev: DevServer
 
     def handle_error(self, request: object, client_address: object) -> None:
         """Clients that hang up (timeouts, size limits) are normal here: log quietly."""
@@ -86,7 +86,7 @@ class DevServer:
         """Base URL, e.g. http://127.0.0.1:34567."""
         return self.base
 
-    def start(self) -> "DevServer":
+    def start(self) -> DevServer:
         """Serve in a daemon thread."""
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="devsite", daemon=True)
         self._thread.start()
@@ -106,7 +106,7 @@ class DevServer:
         if self._thread:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "DevServer":
+    def __enter__(self) -> DevServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -6,14 +6,27 @@ import hashlib
 import html
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from urllib.parse import parse_qs
 
 from crawler.devsite import templates
 from crawler.devsite.text import (
-    COMMENTS, FILLER, HOMONYMS, NEGATIVE, NEUTRAL, PEOPLE, POSITIVE, PROMO, TITLE_NEGATIVE, TITLE_NEUTRAL,
-    TITLE_PLAIN, TITLE_POSITIVE, BrandForms, fill, inflect,
+    COMMENTS,
+    FILLER,
+    HOMONYMS,
+    NEGATIVE,
+    NEUTRAL,
+    PEOPLE,
+    POSITIVE,
+    PROMO,
+    TITLE_NEGATIVE,
+    TITLE_NEUTRAL,
+    TITLE_PLAIN,
+    TITLE_POSITIVE,
+    BrandForms,
+    fill,
+    inflect,
 )
 
 MSK = timezone(timedelta(hours=3))
@@ -147,7 +160,9 @@ class DevSite:
     def _brand_paragraphs(self, rng: random.Random, forms: BrandForms, tone: str) -> list[str]:
         """Two or three sentences about a brand in the wanted tone."""
         bank = {"positive": POSITIVE, "negative": NEGATIVE, "neutral": NEUTRAL}[tone]
-        return [fill(t, rng, **forms.slots()) for t in rng.sample(bank, 2)] + [fill(rng.choice(NEUTRAL), rng, **forms.slots())]
+        return [fill(t, rng, **forms.slots()) for t in rng.sample(bank, 2)] + [
+            fill(rng.choice(NEUTRAL), rng, **forms.slots())
+        ]
 
     def _paragraph(self, rng: random.Random, extra: list[str] | None = None) -> str:
         """A paragraph of two to four filler sentences, with extra sentences mixed in."""
@@ -214,8 +229,21 @@ class DevSite:
             paragraphs[rng.randint(0, len(paragraphs) - 1)] += " " + " ".join(extra)
         slug = f"{num + 1000}-{hashlib.sha1(f'{self.seed}-{num}'.encode()).hexdigest()[:8]}"
         comments = rng.sample(COMMENTS, 2)
-        return DevArticle(num, outlet, section, slug, title, paragraphs, rng.choice(PEOPLE), published, brands, promo,
-                          homonyms, None, comments)
+        return DevArticle(
+            num,
+            outlet,
+            section,
+            slug,
+            title,
+            paragraphs,
+            rng.choice(PEOPLE),
+            published,
+            brands,
+            promo,
+            homonyms,
+            None,
+            comments,
+        )
 
     def _reprint(self, num: int, rng: random.Random, outlet: Outlet, published: datetime) -> DevArticle:
         """The same story republished by another outlet, a few hours later, lightly edited."""
@@ -229,9 +257,21 @@ class DevSite:
         paragraphs[-1] += f" Редакция «{outlet.name}» следит за развитием событий. " + fill(rng.choice(FILLER), rng)
         when = min(source.published + timedelta(hours=rng.randint(1, 20)), self.now - timedelta(minutes=5))
         slug = f"{num + 1000}-{hashlib.sha1(f'{self.seed}-{num}'.encode()).hexdigest()[:8]}"
-        return DevArticle(num, outlet, source.section, slug, source.title + ": подробности", paragraphs,
-                          rng.choice(PEOPLE), when, dict(source.brands), list(source.promo_codes),
-                          list(source.homonyms), source.num, rng.sample(COMMENTS, 2))
+        return DevArticle(
+            num,
+            outlet,
+            source.section,
+            slug,
+            source.title + ": подробности",
+            paragraphs,
+            rng.choice(PEOPLE),
+            when,
+            dict(source.brands),
+            list(source.promo_codes),
+            list(source.homonyms),
+            source.num,
+            rng.sample(COMMENTS, 2),
+        )
 
     def _telegram(self, count: int) -> list[TelegramPost]:
         """Posts of the dev Telegram channel, oldest first, ids 1..count."""
@@ -266,17 +306,19 @@ class DevSite:
     def sources_yaml(self, base: str) -> str:
         """A sources file that crawls every part of this site."""
         base = base.rstrip("/")
-        return "\n".join([
-            "sources:",
-            f"  - {{name: Деловой вестник, type: rss, url: '{base}/vestnik/rss.xml', weight: 1.0, tags: [federal, business]}}",
-            f"  - {{name: Финансовый пульс, type: rss, url: '{base}/pulse/atom.xml', weight: 0.8, tags: [business]}}",
-            f"  - {{name: Регион-Лента, type: rss, url: '{base}/lenta/yandex.xml', weight: 0.6, tags: [regional]}}",
-            f"  - {{name: Новости24, type: sitemap, url: '{base}/sitemap.xml', weight: 0.9, tags: [federal]}}",
-            f"  - {{name: Старая газета, type: site, url: '{base}/starye/', weight: 0.5, tags: [regional], depth: 1}}",
-            f"  - {{name: Финпульс, type: telegram, url: '{base}/s/{self.channel}', weight: 0.7, tags: [telegram]}}",
-            f"  - {{name: Сломанная лента, type: rss, url: '{base}/broken/rss.xml', weight: 0.3}}",
-            "",
-        ])
+        return "\n".join(
+            [
+                "sources:",
+                f"  - {{name: Деловой вестник, type: rss, url: '{base}/vestnik/rss.xml', weight: 1.0, tags: [federal, business]}}",
+                f"  - {{name: Финансовый пульс, type: rss, url: '{base}/pulse/atom.xml', weight: 0.8, tags: [business]}}",
+                f"  - {{name: Регион-Лента, type: rss, url: '{base}/lenta/yandex.xml', weight: 0.6, tags: [regional]}}",
+                f"  - {{name: Новости24, type: sitemap, url: '{base}/sitemap.xml', weight: 0.9, tags: [federal]}}",
+                f"  - {{name: Старая газета, type: site, url: '{base}/starye/', weight: 0.5, tags: [regional], depth: 1}}",
+                f"  - {{name: Финпульс, type: telegram, url: '{base}/s/{self.channel}', weight: 0.7, tags: [telegram]}}",
+                f"  - {{name: Сломанная лента, type: rss, url: '{base}/broken/rss.xml', weight: 0.3}}",
+                "",
+            ]
+        )
 
     # ----- rendering -------------------------------------------------------------------------
     def respond(self, path: str, query: str, base: str) -> tuple[int, dict[str, str], bytes]:
@@ -295,8 +337,11 @@ class DevSite:
         if path == "/vestnik/rss.xml":
             return 200, xml, templates.rss(self, base, self.outlet_articles("vestnik"), OUTLETS[0]).encode()
         if path == "/pulse/atom.xml":
-            return 200, {"Content-Type": "application/atom+xml; charset=utf-8"}, templates.atom(
-                self, base, self.outlet_articles("pulse"), OUTLETS[1]).encode()
+            return (
+                200,
+                {"Content-Type": "application/atom+xml; charset=utf-8"},
+                templates.atom(self, base, self.outlet_articles("pulse"), OUTLETS[1]).encode(),
+            )
         if path == "/lenta/yandex.xml":
             return 200, xml, templates.yandex(self, base, self.outlet_articles("lenta"), OUTLETS[2]).encode()
         if path == "/sitemap.xml":
@@ -329,7 +374,7 @@ class DevSite:
 
     def http_date(self) -> str:
         """The site's 'now' as an HTTP date (Last-Modified of feeds)."""
-        return format_datetime(self.now.astimezone(timezone.utc), usegmt=True)
+        return format_datetime(self.now.astimezone(UTC), usegmt=True)
 
 
 def esc(value: str) -> str:

@@ -29,7 +29,7 @@ def http_recorder() -> Iterator[Recorder]:
     rec = Recorder()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if rec.fail > 0:
                 rec.fail -= 1
@@ -76,9 +76,14 @@ def smtp_server() -> Iterator[Mailbox]:
     box = Mailbox("127.0.0.1", port)
 
     class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
-            box.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
-                                 "data": envelope.content.decode("utf-8", "replace")})
+        async def handle_DATA(self, server, session, envelope):
+            box.messages.append(
+                {
+                    "from": envelope.mail_from,
+                    "to": list(envelope.rcpt_tos),
+                    "data": envelope.content.decode("utf-8", "replace"),
+                }
+            )
             return "250 OK"
 
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)

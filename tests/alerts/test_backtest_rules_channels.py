@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,13 +29,13 @@ def _write_csv(path: Path, rows: list[tuple[str, str]]) -> Path:
 
 
 def _iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_backtest_cli_matches_live_detector_and_reports_problems(tmp_path: Path) -> None:
     inj = Injection("spike", 11 * 288 + 144, 1, 8.0)  # Friday noon, week 2
     series = make_series(4, bucket=300, weeks=2, base=30.0, injections=[inj])
-    rows = [(_iso(t), str(v)) for t, v in zip(series.ts, series.values)]
+    rows = [(_iso(t), str(v)) for t, v in zip(series.ts, series.values, strict=False)]
     del rows[2500:2506]  # a gap of six buckets
     rows.insert(10, ("not-a-date", "3"))
     rows.insert(20, (rows[19][0], "5"))  # duplicate timestamp
@@ -51,7 +51,7 @@ def test_backtest_cli_matches_live_detector_and_reports_problems(tmp_path: Path)
     assert "line 12" in result.stderr and "duplicate" in result.stderr and "not on the 5m grid" in result.stderr
     # Exactly what the live (streaming) detector computes on the same buckets:
     det = CountDetector(300, DetectorSettings())
-    values = {t: v for t, v in zip(series.ts, series.values)}
+    values = {t: v for t, v in zip(series.ts, series.values, strict=False)}
     for t in series.ts[2500:2506]:
         values[t] = 0
     live = [det.update(t, values[t]) for t in series.ts]
@@ -82,8 +82,13 @@ def test_rules_errors_name_the_rule_and_the_fix() -> None:
     with pytest.raises(ConfigError, match="rule 'q': query"):
         parse_config({"rules": [{"name": "q", "query": "(ставка"}]})
     with pytest.raises(ConfigError, match="Europe/Moscow"):
-        parse_config({"rules": [{"name": "t", "brand": "x",
-                                 "quiet_hours": {"start": "23:00", "end": "07:00", "timezone": "Moscow"}}]})
+        parse_config(
+            {
+                "rules": [
+                    {"name": "t", "brand": "x", "quiet_hours": {"start": "23:00", "end": "07:00", "timezone": "Moscow"}}
+                ]
+            }
+        )
     with pytest.raises(ConfigError, match="rule 'k': colour: unknown key"):
         parse_config({"rules": [{"name": "k", "brand": "x", "colour": "red"}]})
 
@@ -98,32 +103,53 @@ def test_example_rules_file_is_valid() -> None:
 
 def test_quiet_hours_cross_midnight_in_local_time() -> None:
     q = QuietHours(start="23:00", end="08:00", timezone="Europe/Moscow")  # UTC+3
-    assert q.active(datetime(2026, 3, 1, 21, 30, tzinfo=timezone.utc))  # 00:30 in Moscow
-    assert q.active(datetime(2026, 3, 1, 4, 59, tzinfo=timezone.utc))  # 07:59
-    assert not q.active(datetime(2026, 3, 1, 5, 0, tzinfo=timezone.utc))  # 08:00
-    assert not q.active(datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc))
+    assert q.active(datetime(2026, 3, 1, 21, 30, tzinfo=UTC))  # 00:30 in Moscow
+    assert q.active(datetime(2026, 3, 1, 4, 59, tzinfo=UTC))  # 07:59
+    assert not q.active(datetime(2026, 3, 1, 5, 0, tzinfo=UTC))  # 08:00
+    assert not q.active(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
 
 
 def _alert() -> Alert:
-    return Alert("sber-volume", "volume", "spike", "sberbank", 1780000000, 1780003600, 1780000000, 57, 12.3,
-                 0.71, 1e-9, 3600, [{"title": "Сбербанк снизил ставки", "url": "http://news.test/a", "source": "rbc"}])
+    return Alert(
+        "sber-volume",
+        "volume",
+        "spike",
+        "sberbank",
+        1780000000,
+        1780003600,
+        1780000000,
+        57,
+        12.3,
+        0.71,
+        1e-9,
+        3600,
+        [{"title": "Сбербанк снизил ставки", "url": "http://news.test/a", "source": "rbc"}],
+    )
 
 
 def test_channels_deliver_and_retry(http_recorder, smtp_server, monkeypatch) -> None:
     monkeypatch.setenv("TEST_TG_TOKEN", "123:abc")
-    config = parse_config({
-        "rules": [{"name": "sber-volume", "brand": "sberbank"}],
-        "channels": {
-            "hook": {"type": "webhook", "url": f"{http_recorder.url}/hook", "headers": {"X-Token": "t"}},
-            "mail": {"type": "email", "host": smtp_server.host, "port": smtp_server.port, "to": ["pr@test.local"]},
-            "tg": {"type": "telegram", "chat_id": 42, "token_env": "TEST_TG_TOKEN", "api_url": http_recorder.url},
-            "dead": {"type": "webhook", "url": "http://127.0.0.1:9/nothing", "timeout": 1},
-        },
-    })
+    config = parse_config(
+        {
+            "rules": [{"name": "sber-volume", "brand": "sberbank"}],
+            "channels": {
+                "hook": {"type": "webhook", "url": f"{http_recorder.url}/hook", "headers": {"X-Token": "t"}},
+                "mail": {"type": "email", "host": smtp_server.host, "port": smtp_server.port, "to": ["pr@test.local"]},
+                "tg": {"type": "telegram", "chat_id": 42, "token_env": "TEST_TG_TOKEN", "api_url": http_recorder.url},
+                "dead": {"type": "webhook", "url": "http://127.0.0.1:9/nothing", "timeout": 1},
+            },
+        }
+    )
     http_recorder.fail = 1  # the first POST fails: it must be retried
     sleeps: list[float] = []
-    outcome = deliver(_alert(), config.channels, ["dead", "hook", "mail", "tg"], Retry(attempts=3, backoff=0.5),
-                      "Europe/Moscow", sleep=sleeps.append)
+    outcome = deliver(
+        _alert(),
+        config.channels,
+        ["dead", "hook", "mail", "tg"],
+        Retry(attempts=3, backoff=0.5),
+        "Europe/Moscow",
+        sleep=sleeps.append,
+    )
     assert outcome["hook"] == outcome["mail"] == outcome["tg"] == "ok"
     assert outcome["dead"].startswith("error:")
     assert sleeps[:2] == [0.5, 1.0]  # back-off doubles (dead channel), then the hook's one retry
@@ -146,24 +172,35 @@ def test_alert_text_explains_itself() -> None:
 
 
 def test_rules_file_timezone_drives_seasonality_and_quiet_hours() -> None:
-    config = parse_config({
-        "timezone": "Europe/Moscow",
-        "rules": [
-            {"name": "inherit", "brand": "x", "quiet_hours": {"start": "23:00", "end": "08:00"}},
-            {"name": "own", "brand": "x", "timezone": "Asia/Vladivostok",
-             "quiet_hours": {"start": "23:00", "end": "08:00"}},
-            {"name": "explicit", "brand": "x", "quiet_hours": {"start": "23:00", "end": "08:00", "timezone": "UTC"}},
-        ],
-    })
+    config = parse_config(
+        {
+            "timezone": "Europe/Moscow",
+            "rules": [
+                {"name": "inherit", "brand": "x", "quiet_hours": {"start": "23:00", "end": "08:00"}},
+                {
+                    "name": "own",
+                    "brand": "x",
+                    "timezone": "Asia/Vladivostok",
+                    "quiet_hours": {"start": "23:00", "end": "08:00"},
+                },
+                {
+                    "name": "explicit",
+                    "brand": "x",
+                    "quiet_hours": {"start": "23:00", "end": "08:00", "timezone": "UTC"},
+                },
+            ],
+        }
+    )
     rules = {r.name: r for r in config.rules}
-    night_in_moscow = datetime(2026, 3, 1, 21, 30, tzinfo=timezone.utc)  # 00:30 in Moscow, 07:30 in Vladivostok
-    morning_in_moscow = datetime(2026, 3, 1, 5, 30, tzinfo=timezone.utc)  # 08:30 in Moscow, 05:30 UTC
+    night_in_moscow = datetime(2026, 3, 1, 21, 30, tzinfo=UTC)  # 00:30 in Moscow, 07:30 in Vladivostok
+    morning_in_moscow = datetime(2026, 3, 1, 5, 30, tzinfo=UTC)  # 08:30 in Moscow, 05:30 UTC
     assert rules["inherit"].quiet_hours.active(night_in_moscow)
     assert not rules["inherit"].quiet_hours.active(morning_in_moscow)
     assert rules["own"].quiet_hours.active(night_in_moscow)
-    assert not rules["own"].quiet_hours.active(datetime(2026, 3, 1, 22, 30, tzinfo=timezone.utc))  # 08:30 there
+    assert not rules["own"].quiet_hours.active(datetime(2026, 3, 1, 22, 30, tzinfo=UTC))  # 08:30 there
     assert not rules["explicit"].quiet_hours.active(night_in_moscow) and rules["explicit"].quiet_hours.active(
-        morning_in_moscow)
+        morning_in_moscow
+    )
     assert rules["inherit"].detector_settings().timezone == "Europe/Moscow"
     assert rules["own"].detector_settings().timezone == "Asia/Vladivostok"
     # A zone change restarts the detector; UTC rules keep the fingerprint they had before zones existed.
@@ -189,8 +226,9 @@ def test_backtest_with_rules_uses_the_rule_timezone(tmp_path: Path) -> None:
     path = _write_csv(tmp_path / "digest.csv", rows)
     rules = tmp_path / "rules.yaml"
     rules.write_text("timezone: Europe/Berlin\nrules:\n  - {name: digest, brand: x, bucket: 1h}\n", encoding="utf-8")
-    local = CliRunner().invoke(app, ["alerts", "backtest", "--csv", str(path), "--rules", str(rules),
-                                     "--rule", "digest"])
+    local = CliRunner().invoke(
+        app, ["alerts", "backtest", "--csv", str(path), "--rules", str(rules), "--rule", "digest"]
+    )
     plain = CliRunner().invoke(app, ["alerts", "backtest", "--csv", str(path)])
     assert local.exit_code == plain.exit_code == 0
     assert "alerts: 0 " in local.stderr

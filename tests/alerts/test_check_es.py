@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,22 +22,35 @@ pytestmark = pytest.mark.es
 HOUR = 3600
 
 
-def _article(brand: str, i: int, when: datetime, negative: bool = False, cluster: str | None = None,
-             source: str = "lenta") -> Article:
+def _article(
+    brand: str, i: int, when: datetime, negative: bool = False, cluster: str | None = None, source: str = "lenta"
+) -> Article:
     text = f"{brand.title()} сообщил о новостях номер {i}."
     return Article(
-        url=f"http://news{i % 5}.test/{brand}/{i}", source=SourceRef(name=f"{source}{i % 3}", weight=1 + i % 3),
-        title=f"{brand.title()}: новость {i}", text=text, published_at=when, cluster=cluster,
-        mentions=[Mention(brand=brand, start=0, end=len(brand), text=brand.title(),
-                          sentiment="negative" if negative else "neutral"),
-                  Mention(brand=brand, start=20, end=20 + len(brand), text=brand.title())])
+        url=f"http://news{i % 5}.test/{brand}/{i}",
+        source=SourceRef(name=f"{source}{i % 3}", weight=1 + i % 3),
+        title=f"{brand.title()}: новость {i}",
+        text=text,
+        published_at=when,
+        cluster=cluster,
+        mentions=[
+            Mention(
+                brand=brand,
+                start=0,
+                end=len(brand),
+                text=brand.title(),
+                sentiment="negative" if negative else "neutral",
+            ),
+            Mention(brand=brand, start=20, end=20 + len(brand), text=brand.title()),
+        ],
+    )
 
 
 @pytest.fixture(scope="module")
 def corpus(es_settings):
     """72 quiet hours (2 articles/hour) and then a burst hour: 14 articles, 8 negative, one story of 6 reprints."""
     brand = f"acme{uuid.uuid4().hex[:6]}"
-    now = datetime.now(timezone.utc).replace(minute=10, second=0, microsecond=0)
+    now = datetime.now(UTC).replace(minute=10, second=0, microsecond=0)
     burst_start = now.replace(minute=0) - timedelta(hours=1)
     with BulkWriter(es_settings, refresh=True) as writer:
         i = 0
@@ -46,8 +59,15 @@ def corpus(es_settings):
                 writer.add(_article(brand, i, burst_start - timedelta(hours=h - 1, minutes=-(7 + 25 * k))))
                 i += 1
         for k in range(14):
-            writer.add(_article(brand, 1000 + k, burst_start + timedelta(minutes=2 + 4 * k), negative=k < 8,
-                                cluster="story-burst" if k < 6 else None))
+            writer.add(
+                _article(
+                    brand,
+                    1000 + k,
+                    burst_start + timedelta(minutes=2 + 4 * k),
+                    negative=k < 8,
+                    cluster="story-burst" if k < 6 else None,
+                )
+            )
     return {"brand": brand, "now": now, "burst_start": int(burst_start.timestamp())}
 
 
@@ -71,11 +91,23 @@ def _rules(path: Path, brand: str, hook: str, smtp=None, **extra) -> Path:
         "channels": channels,
         "retry": {"attempts": 2, "backoff": 0.1},
         "rules": [
-            {"name": "volume", "brand": brand, "metric": "volume", **detector,
-             "channels": ["hook", "mail"] if smtp is not None else ["hook"]},
+            {
+                "name": "volume",
+                "brand": brand,
+                "metric": "volume",
+                **detector,
+                "channels": ["hook", "mail"] if smtp is not None else ["hook"],
+            },
             {"name": "negative", "brand": brand, "metric": "negative", **detector, "channels": ["hook"]},
-            {"name": "story", "brand": brand, "metric": "new_story", "bucket": "2h", "min_articles": 5,
-             "min_sources": 3, "channels": ["hook"]},
+            {
+                "name": "story",
+                "brand": brand,
+                "metric": "new_story",
+                "bucket": "2h",
+                "min_articles": 5,
+                "min_sources": 3,
+                "channels": ["hook"],
+            },
         ],
         **extra,
     }
@@ -118,14 +150,12 @@ def test_check_delivers_explained_alerts_and_resumes(env, corpus, http_recorder,
     assert len(smtp_server.messages) == 1 and "spike in volume" in smtp_server.messages[0]["data"]
 
     # Same time again: the state file says these buckets are done and the story was announced.
-    again = json.loads(runner.invoke(app, ["alerts", "check", "--rules", str(rules), "--now", now,
-                                           "--json"]).stdout)
+    again = json.loads(runner.invoke(app, ["alerts", "check", "--rules", str(rules), "--now", now, "--json"]).stdout)
     assert again["alerts"] == [] and again["scored"]["volume"] == 0
     assert len(http_recorder.requests) == 3
     # An hour later exactly one more bucket is scored (empty: not anomalous at this level).
     later = (corpus["now"] + timedelta(hours=1)).isoformat()
-    third = json.loads(runner.invoke(app, ["alerts", "check", "--rules", str(rules), "--now", later,
-                                           "--json"]).stdout)
+    third = json.loads(runner.invoke(app, ["alerts", "check", "--rules", str(rules), "--now", later, "--json"]).stdout)
     assert third["scored"]["volume"] == 1 and third["alerts"] == []
     state = json.loads((env / "home" / "alerts" / f"state-{env_prefix()}.json").read_text())
     assert state["rules"]["volume"]["next"] == corpus["burst_start"] + 2 * HOUR
@@ -142,14 +172,23 @@ def test_quiet_hours_hold_then_deliver(env, corpus, http_recorder) -> None:
     now = corpus["now"]
     start = (now - timedelta(minutes=30)).strftime("%H:%M")
     end = (now + timedelta(minutes=30)).strftime("%H:%M")
-    rules = _rules(env / "rules.yaml", corpus["brand"], http_recorder.url,
-                   defaults={"quiet_hours": {"start": start, "end": end, "timezone": "UTC", "mode": "hold"}})
+    rules = _rules(
+        env / "rules.yaml",
+        corpus["brand"],
+        http_recorder.url,
+        defaults={"quiet_hours": {"start": start, "end": end, "timezone": "UTC", "mode": "hold"}},
+    )
     runner = CliRunner()
-    held = json.loads(runner.invoke(app, ["alerts", "check", "--rules", str(rules), "--now", now.isoformat(),
-                                          "--json"]).stdout)
+    held = json.loads(
+        runner.invoke(app, ["alerts", "check", "--rules", str(rules), "--now", now.isoformat(), "--json"]).stdout
+    )
     assert held["held"] == 3 and held["delivered"] == [] and http_recorder.requests == []
-    after = json.loads(runner.invoke(app, ["alerts", "check", "--rules", str(rules), "--now",
-                                           (now + timedelta(minutes=40)).isoformat(), "--json"]).stdout)
+    after = json.loads(
+        runner.invoke(
+            app,
+            ["alerts", "check", "--rules", str(rules), "--now", (now + timedelta(minutes=40)).isoformat(), "--json"],
+        ).stdout
+    )
     assert len(after["delivered"]) == 3
     assert {p["json"]["rule"] for p in http_recorder.requests} == {"volume", "negative", "story"}
     assert all(p["json"]["held"] and "(held during quiet hours)" in p["json"]["text"] for p in http_recorder.requests)
@@ -158,8 +197,12 @@ def test_quiet_hours_hold_then_deliver(env, corpus, http_recorder) -> None:
 def test_watch_loop_checks_and_starts_crawls(env, corpus, http_recorder) -> None:
     marker = env / "crawled.txt"
     crawl = [sys.executable, "-c", f"open({str(marker)!r}, 'a').write('crawl\\n')"]
-    rules = _rules(env / "rules.yaml", corpus["brand"], http_recorder.url,
-                   watch={"check_every": 1, "crawl_every": 1, "crawl_command": crawl})
+    rules = _rules(
+        env / "rules.yaml",
+        corpus["brand"],
+        http_recorder.url,
+        watch={"check_every": 1, "crawl_every": 1, "crawl_command": crawl},
+    )
     result = CliRunner().invoke(app, ["alerts", "watch", "--rules", str(rules), "--max-iterations", "2"])
     assert result.exit_code == 0, result.output
     assert "checks: 2" in result.stderr
@@ -230,8 +273,9 @@ def _closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_one_working_channel_is_enough_and_a_fixed_url_gets_the_rest(env, corpus, http_recorder, smtp_server,
-                                                                       caplog) -> None:
+def test_one_working_channel_is_enough_and_a_fixed_url_gets_the_rest(
+    env, corpus, http_recorder, smtp_server, caplog
+) -> None:
     caplog.set_level("INFO", logger="alerts")
     dead = f"http://127.0.0.1:{_closed_port()}"
     rules = _rules(env / "rules.yaml", corpus["brand"], dead, smtp_server)  # volume → [hook, mail]; others → [hook]
@@ -250,8 +294,7 @@ def test_one_working_channel_is_enough_and_a_fixed_url_gets_the_rest(env, corpus
     assert len(http_recorder.requests) == 2 and len(smtp_server.messages) == 1  # the volume alert was not resent
 
 
-def test_undelivered_alerts_are_given_up_after_max_age_and_beyond_max_size(env, corpus, http_recorder,
-                                                                           caplog) -> None:
+def test_undelivered_alerts_are_given_up_after_max_age_and_beyond_max_size(env, corpus, http_recorder, caplog) -> None:
     rules = _rules(env / "rules.yaml", corpus["brand"], http_recorder.url, outbox={"max_age": "1h", "max_size": 2})
     http_recorder.fail = 10_000
     first = _check(rules, corpus["now"])
@@ -269,8 +312,9 @@ def test_watch_retries_undelivered_alerts_on_its_next_tick(es_settings, corpus, 
     from alerts.check import watch
 
     settings = es_settings.model_copy(update={"home": tmp_path / "home"})
-    config = parse_config(yaml.safe_load(_rules(tmp_path / "rules.yaml", corpus["brand"], http_recorder.url)
-                                         .read_text(encoding="utf-8")))
+    config = parse_config(
+        yaml.safe_load(_rules(tmp_path / "rules.yaml", corpus["brand"], http_recorder.url).read_text(encoding="utf-8"))
+    )
     results = []
 
     def on_result(result) -> None:
@@ -291,10 +335,18 @@ def test_rules_file_timezone_reaches_quiet_hours_detectors_and_texts(env, corpus
 
     now = corpus["now"]
     moscow = now.astimezone(ZoneInfo("Europe/Moscow"))
-    window = {"start": (moscow - timedelta(minutes=30)).strftime("%H:%M"),
-              "end": (moscow + timedelta(minutes=30)).strftime("%H:%M"), "mode": "hold"}  # no zone: the file's
-    rules = _rules(env / "rules.yaml", corpus["brand"], http_recorder.url, timezone="Europe/Moscow",
-                   defaults={"quiet_hours": window})
+    window = {
+        "start": (moscow - timedelta(minutes=30)).strftime("%H:%M"),
+        "end": (moscow + timedelta(minutes=30)).strftime("%H:%M"),
+        "mode": "hold",
+    }  # no zone: the file's
+    rules = _rules(
+        env / "rules.yaml",
+        corpus["brand"],
+        http_recorder.url,
+        timezone="Europe/Moscow",
+        defaults={"quiet_hours": window},
+    )
     held = _check(rules, now)
     assert held["held"] == 3 and http_recorder.requests == []  # quiet in Moscow time (it would not be in UTC)
     assert _state(env)["rules"]["volume"]["detector"]["settings"]["timezone"] == "Europe/Moscow"

@@ -86,13 +86,17 @@ def test_no_alert_storm_on_zero_inflated_low_counts() -> None:
         assert false_alarms_per_week(points, 300, int(WEEK / 300)) <= 1.0
 
 
-@pytest.mark.parametrize("kind,factor,length,max_delay", [
-    ("spike", 4.0, 1, 0),
-    ("shift", 2.0, 0, 6),
-    ("drop", 0.2, 12, 6),
-])
-def test_injected_anomalies_are_detected_within_a_few_buckets(kind: str, factor: float, length: int,
-                                                              max_delay: int) -> None:
+@pytest.mark.parametrize(
+    "kind,factor,length,max_delay",
+    [
+        ("spike", 4.0, 1, 0),
+        ("shift", 2.0, 0, 6),
+        ("drop", 0.2, 12, 6),
+    ],
+)
+def test_injected_anomalies_are_detected_within_a_few_buckets(
+    kind: str, factor: float, length: int, max_delay: int
+) -> None:
     for seed in range(4):
         start = 4 * 168 + 24 * seed + 12  # a weekday noon in week 5
         inj = Injection(kind, start, length, factor)
@@ -110,9 +114,9 @@ def test_one_event_is_one_alert() -> None:
     inj = Injection("drop", start, 8, 0.0)  # eight silent hours at midday
     series = make_series(7, bucket=HOUR, weeks=5, base=10.0, injections=[inj])
     points = detect(series)
-    in_event = [p for p in points[start:start + 8] if p.kind is not None]
+    in_event = [p for p in points[start : start + 8] if p.kind is not None]
     assert len(in_event) >= 3  # several anomalous buckets ...
-    assert sum(p.alert for p in points[start:start + 10]) == 1  # ... but a single alert
+    assert sum(p.alert for p in points[start : start + 10]) == 1  # ... but a single alert
     assert all(p.event_start == points[start + detection_delay(points, inj)].ts for p in in_event)
 
 
@@ -128,10 +132,10 @@ def test_streaming_with_json_state_equals_batch() -> None:
     inj = Injection("spike", 300, 1, 5.0)
     series = make_series(11, bucket=HOUR, weeks=3, base=4.0, injections=[inj])
     settings = DetectorSettings(sensitivity="high", warmup=48)
-    batch = run(CountDetector(HOUR, settings), list(zip(series.ts, series.values)))
+    batch = run(CountDetector(HOUR, settings), list(zip(series.ts, series.values, strict=False)))
     det = CountDetector(HOUR, settings)
     streamed = []
-    for ts, value in zip(series.ts, series.values):
+    for ts, value in zip(series.ts, series.values, strict=False):
         streamed.append(det.update(ts, value))
         det = from_state(json.loads(json.dumps(det.state())))  # as `check` does between runs
     assert [p.as_dict() for p in streamed] == [p.as_dict() for p in batch]
@@ -141,7 +145,7 @@ def test_streaming_with_json_state_equals_batch() -> None:
 def test_scores_are_causal() -> None:
     """Changing a future point never changes an earlier score."""
     series = make_series(5, bucket=HOUR, weeks=3, base=6.0)
-    rows = list(zip(series.ts, series.values))
+    rows = list(zip(series.ts, series.values, strict=False))
     a = run(CountDetector(HOUR), rows)
     rows[400] = (rows[400][0], rows[400][1] + 200)
     b = run(CountDetector(HOUR), rows)
@@ -191,8 +195,9 @@ def _local_series(zone: str, start: tuple[int, int, int], hours: int, rate, seed
     tz = ZoneInfo(zone)
     rng = np.random.default_rng(seed)
     first = int(datetime(*start, tzinfo=tz).timestamp())
-    return [(first + i * HOUR, int(rng.poisson(rate(datetime.fromtimestamp(first + i * HOUR, tz)))))
-            for i in range(hours)]
+    return [
+        (first + i * HOUR, int(rng.poisson(rate(datetime.fromtimestamp(first + i * HOUR, tz))))) for i in range(hours)
+    ]
 
 
 def _moscow_rhythm(local) -> float:

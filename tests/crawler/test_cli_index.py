@@ -29,10 +29,25 @@ def test_crawl_into_the_index_in_process(tmp_path: Path, es_settings: Settings, 
         sources.write_text(site.sources_yaml(server.url), encoding="utf-8")
         expected = {article_id(canonicalize_url(server.url + a.path)) for a in site.public_articles()}
         expected |= {article_id(f"{server.url}/{site.channel}/{p.id}") for p in site.posts}
-        res = CliRunner().invoke(app, ["crawl", "--sources", str(sources), "--brands", str(BRANDS), "--fast",
-                                       "--analysis-workers", "0", "--max-size", "2000000", "--no-progress", "--json"])
+        res = CliRunner().invoke(
+            app,
+            [
+                "crawl",
+                "--sources",
+                str(sources),
+                "--brands",
+                str(BRANDS),
+                "--fast",
+                "--analysis-workers",
+                "0",
+                "--max-size",
+                "2000000",
+                "--no-progress",
+                "--json",
+            ],
+        )
     assert res.exit_code == 0, res.output
-    summary = json.loads(res.stdout[res.stdout.index("{"):])
+    summary = json.loads(res.stdout[res.stdout.index("{") :])
     assert summary["analysis_workers"] == 0
     assert summary["index"]["indexed"] == len(expected) and summary["index"]["spooled"] == 0
     client = connect(es_settings)

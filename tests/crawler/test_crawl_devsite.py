@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from crawler.devsite.site import LEGACY_ENCODINGS
 from crawler.options import CrawlOptions
 from crawler.run import crawl
-from crawler.devsite.site import LEGACY_ENCODINGS
 from rezonans.model import canonicalize_url
 
 from .conftest import NOW, TEST_OPTIONS
@@ -140,8 +140,13 @@ def test_since_skips_older_items(served, tmp_path):
 
     since = NOW - timedelta(days=3)
     out: list = []
-    crawl(parse_sources(site.sources_yaml(server.url)), out.append, CrawlOptions.fast(**TEST_OPTIONS),
-          state_path=tmp_path / "s.sqlite3", since=since)
+    crawl(
+        parse_sources(site.sources_yaml(server.url)),
+        out.append,
+        CrawlOptions.fast(**TEST_OPTIONS),
+        state_path=tmp_path / "s.sqlite3",
+        since=since,
+    )
     assert out
     assert all(a.published_at >= since for a in out)
     recent = [a for a in site.public_articles() if a.published >= since and a.outlet.slug != "starye"]

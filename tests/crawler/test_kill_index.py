@@ -28,8 +28,23 @@ CHUNK = 500  # BulkWriter's default chunk: the first kill point lies past one fl
 
 def _cli(sources: Path) -> list[str]:
     """The index path as a user runs it (no --out); the size limit lets the 0.5 MB full-text feed through."""
-    return [sys.executable, "-c", "from cli.main import app; app()", "crawl", "--sources", str(sources),
-            "--brands", str(BRANDS), "--fast", "--workers", "1", "--max-size", "2000000", "--no-progress", "--json"]
+    return [
+        sys.executable,
+        "-c",
+        "from cli.main import app; app()",
+        "crawl",
+        "--sources",
+        str(sources),
+        "--brands",
+        str(BRANDS),
+        "--fast",
+        "--workers",
+        "1",
+        "--max-size",
+        "2000000",
+        "--no-progress",
+        "--json",
+    ]
 
 
 def _seen_urls(state: Path) -> list[str]:
@@ -63,16 +78,24 @@ def _indexed_ids(client, prefix: str) -> list[str]:
     if not client.indices.exists_alias(name=f"{prefix}-articles"):
         return []
     client.indices.refresh(index=f"{prefix}-articles")
-    return [hit["_id"] for hit in helpers.scan(client, index=f"{prefix}-articles", query={"query": {"match_all": {}}},
-                                               _source=False, size=1000)]
+    return [
+        hit["_id"]
+        for hit in helpers.scan(
+            client, index=f"{prefix}-articles", query={"query": {"match_all": {}}}, _source=False, size=1000
+        )
+    ]
 
 
 def test_kill_dash_nine_on_index_path_then_resume(tmp_path: Path, es_settings: Settings) -> None:
     site = make_site(articles=600, seed=13, slow_seconds=1.5, huge_bytes=3_000_000, telegram_posts=45)
     prefix = f"{es_settings.index_prefix}-kill"
     home = tmp_path / "home"
-    env = {**os.environ, "REZONANS_HOME": str(home), "REZONANS_INDEX_PREFIX": prefix,
-           "REZONANS_ES_URL": es_settings.es_url}
+    env = {
+        **os.environ,
+        "REZONANS_HOME": str(home),
+        "REZONANS_INDEX_PREFIX": prefix,
+        "REZONANS_ES_URL": es_settings.es_url,
+    }
     state, spool = home / "crawl" / "state.sqlite3", home / "spool"
     client = connect(es_settings)
     with DevServer(site) as server:
@@ -102,7 +125,7 @@ def test_kill_dash_nine_on_index_path_then_resume(tmp_path: Path, es_settings: S
         assert emitted_ids <= indexed_before | journalled, f"{len(emitted_ids - indexed_before - journalled)} lost"
         assert len(emitted_ids) < len(expected), "killed too late to prove anything"
 
-        done = subprocess.run(_cli(sources), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=240)
+        done = subprocess.run(_cli(sources), capture_output=True, env=env, timeout=240)
         assert done.returncode == 0, done.stderr.decode()[-3000:]
     summary = json.loads(done.stdout)
     assert summary["replayed"] >= len(journalled)

@@ -17,9 +17,29 @@ from .conftest import make_site
 
 def _cli(sources, out, state):
     """The crawl command as a user would run it (polite-ish: sequential with a small delay, so it can be killed midway)."""
-    return [sys.executable, "-c", "from cli.main import app; app()", "crawl", "--sources", str(sources), "--out", str(out),
-            "--state", str(state), "--delay", "0.02", "--concurrency", "2", "--timeout", "1", "--workers", "1", "--max-size", "400000",
-            "--no-progress"]
+    return [
+        sys.executable,
+        "-c",
+        "from cli.main import app; app()",
+        "crawl",
+        "--sources",
+        str(sources),
+        "--out",
+        str(out),
+        "--state",
+        str(state),
+        "--delay",
+        "0.02",
+        "--concurrency",
+        "2",
+        "--timeout",
+        "1",
+        "--workers",
+        "1",
+        "--max-size",
+        "400000",
+        "--no-progress",
+    ]
 
 
 def _lines(path):
@@ -32,8 +52,12 @@ def test_kill_dash_nine_then_resume(tmp_path):
         sources = tmp_path / "sources.yaml"
         sources.write_text(site.sources_yaml(server.url), encoding="utf-8")
         out, state = tmp_path / "out.jsonl", tmp_path / "state.sqlite3"
-        proc = subprocess.Popen(_cli(sources, out, state), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                env={**os.environ, "REZONANS_HOME": str(tmp_path / "home")})
+        proc = subprocess.Popen(
+            _cli(sources, out, state),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "REZONANS_HOME": str(tmp_path / "home")},
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if out.exists() and len(out.read_text(encoding="utf-8").splitlines()) >= 25:
@@ -45,8 +69,13 @@ def test_kill_dash_nine_then_resume(tmp_path):
         first = len(_lines(out))
         total = len(site.public_articles()) + len(site.posts)
         assert 25 <= first < total, "killed too late to prove anything"
-        done = subprocess.run(_cli(sources, out, state), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              env={**os.environ, "REZONANS_HOME": str(tmp_path / "home")}, timeout=120)
+        done = subprocess.run(
+            _cli(sources, out, state),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "REZONANS_HOME": str(tmp_path / "home")},
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr.decode()[-2000:]
     urls = [canonicalize_url(item["canonical_url"]) for item in _lines(out)]
     assert len(urls) == len(set(urls)), "an article was emitted twice"

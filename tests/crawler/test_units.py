@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from typer.testing import CliRunner
@@ -45,7 +45,9 @@ def test_telegram_urls_normalised_and_defaults():
     assert src.weight == 1.0 and src.ref.type == "telegram"
 
 
-@pytest.mark.parametrize("codec,declared", [("cp1251", "meta"), ("cp1251", "header"), ("cp1251", "none"), ("koi8-r", "header")])
+@pytest.mark.parametrize(
+    "codec,declared", [("cp1251", "meta"), ("cp1251", "header"), ("cp1251", "none"), ("koi8-r", "header")]
+)
 def test_extract_decodes_legacy_encodings(codec, declared):
     site = DevSite(articles=40, seed=5)
     article = next(a for a in site.articles if a.outlet.layout == "legacy")
@@ -60,7 +62,7 @@ def test_extract_decodes_legacy_encodings(codec, declared):
 def test_choose_date_prefers_precise_feed_time_on_same_day():
     feed = datetime(2025, 3, 4, 12, 31, tzinfo=timezone(timedelta(hours=3)))
     assert choose_date("2025-03-04", feed) == feed
-    assert choose_date("2025-03-04T09:00:00+0000", feed) == datetime(2025, 3, 4, 9, tzinfo=timezone.utc)
+    assert choose_date("2025-03-04T09:00:00+0000", feed) == datetime(2025, 3, 4, 9, tzinfo=UTC)
     assert choose_date(None, feed) == feed
     assert choose_date("2025-03-01", None).tzinfo is not None
 
@@ -78,11 +80,29 @@ def test_cli_crawl_to_jsonl_and_json_summary(tmp_path):
         sources = tmp_path / "s.yaml"
         sources.write_text(site.sources_yaml(server.url), encoding="utf-8")
         out = tmp_path / "out.jsonl"
-        result = runner.invoke(app, ["crawl", "--sources", str(sources), "--out", str(out), "--state",
-                                     str(tmp_path / "st.sqlite3"), "--fast", "--timeout", "1", "--max-size", "400000",
-                                     "--workers", "1", "--json", "--no-progress"])
+        result = runner.invoke(
+            app,
+            [
+                "crawl",
+                "--sources",
+                str(sources),
+                "--out",
+                str(out),
+                "--state",
+                str(tmp_path / "st.sqlite3"),
+                "--fast",
+                "--timeout",
+                "1",
+                "--max-size",
+                "400000",
+                "--workers",
+                "1",
+                "--json",
+                "--no-progress",
+            ],
+        )
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    summary = json.loads(result.stdout[result.stdout.index("{") :])
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert summary["articles"] == len(lines) == len(site.public_articles()) + len(site.posts)
     assert summary["sources"]["Сломанная лента"]["errors"] == 1
@@ -95,6 +115,8 @@ def test_cli_crawl_to_jsonl_and_json_summary(tmp_path):
 def test_cli_bad_sources_file_exits_2_with_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("sources:\n  - name: A\n    type: rss\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["crawl", "--sources", str(bad), "--out", str(tmp_path / "o.jsonl"), "--no-progress"])
+    result = CliRunner().invoke(
+        app, ["crawl", "--sources", str(bad), "--out", str(tmp_path / "o.jsonl"), "--no-progress"]
+    )
     assert result.exit_code == 2
     assert "bad.yaml:2" in result.output and "url" in result.output

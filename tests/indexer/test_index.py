@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
@@ -26,7 +26,7 @@ def make_article(n: int, month: int = 11, brand: str = "sberbank", sentiment: st
         title=f"Сбербанк открыл отделение {n}",
         text=text,
         lemmas="сбербанк открыть новый отделение номер казань клиент довольный обслуживание",
-        published_at=datetime(2026, month, 10 + n % 10, 9, 0, tzinfo=timezone.utc),
+        published_at=datetime(2026, month, 10 + n % 10, 9, 0, tzinfo=UTC),
         mentions=[Mention(brand=brand, start=0, end=8, text="Сбербанк", sentiment=sentiment, sentiment_score=0.7)],
         cluster=f"c{n % 3}",
     )
@@ -55,9 +55,23 @@ def test_bulk_index_search_and_idempotency(es, es_settings):
     hits = es.search(index=articles_alias(settings), query={"match": {"lemmas": "отделение"}})
     assert hits["hits"]["total"]["value"] == 30
     # Nested mention aggregation with the copied date works on the minimal server.
-    res = es.search(index=articles_alias(settings), size=0, aggs={
-        "m": {"nested": {"path": "mentions"}, "aggs": {"brand": {"terms": {"field": "mentions.brand"}, "aggs": {
-            "days": {"date_histogram": {"field": "mentions.published_at", "calendar_interval": "day"}}}}}}})
+    res = es.search(
+        index=articles_alias(settings),
+        size=0,
+        aggs={
+            "m": {
+                "nested": {"path": "mentions"},
+                "aggs": {
+                    "brand": {
+                        "terms": {"field": "mentions.brand"},
+                        "aggs": {
+                            "days": {"date_histogram": {"field": "mentions.published_at", "calendar_interval": "day"}}
+                        },
+                    }
+                },
+            }
+        },
+    )
     bucket = res["aggregations"]["m"]["brand"]["buckets"][0]
     assert bucket["key"] == "sberbank" and bucket["doc_count"] == 30
     assert sum(d["doc_count"] for d in bucket["days"]["buckets"]) == 30
@@ -80,7 +94,7 @@ def test_time_based_indices_and_retention(es, es_settings):
     rows = article_indices(es, settings)
     assert [r["month"] for r in rows] == ["2026-08", "2026-09", "2026-10", "2026-11"]
     assert all(r["docs"] == 3 for r in rows)
-    now = datetime(2026, 11, 28, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 28, tzinfo=UTC)
     assert drop_older_than(es, settings, 2, now=now, dry_run=True) == [rows[0]["index"], rows[1]["index"]]
     dropped = drop_older_than(es, settings, 2, now=now)
     assert len(dropped) == 2
@@ -118,8 +132,12 @@ def test_rejected_documents_are_kept(es, es_settings, tmp_path):
     good = make_article(1)
     writer = BulkWriter(settings, refresh=True)
     writer.add(good)
-    bad = {"_op_type": "index", "_index": index_for(good, settings), "_id": "bad",
-           "_source": {"published_at": "not a date", "url": "x"}}
+    bad = {
+        "_op_type": "index",
+        "_index": index_for(good, settings),
+        "_id": "bad",
+        "_source": {"published_at": "not a date", "url": "x"},
+    }
     writer.add_action(bad)
     stats = writer.close()
     assert stats.indexed == 1 and stats.rejected == 1
@@ -218,7 +236,7 @@ def test_durable_writer_spools_its_journal_when_down(tmp_path):
     assert not list(down.spool_dir.glob("journal-*"))
 
 
-def down_settings(tmp_path):  # noqa: N802 - helper returning settings for an unreachable server
+def down_settings(tmp_path):
     """Settings pointing at a closed port."""
     from rezonans.config import Settings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,16 +12,22 @@ from indexer.ingest import ParallelAnalysis
 from nlp.analyzer import Analyzer
 from rezonans.model import Article, SourceRef
 
-BODY = ("Сбербанк снизил ставки по ипотеке для семей с детьми. Клиенты банка смогут оформить кредит онлайн, "
-        "а ВТБ пока сохраняет прежние условия. Аналитики ожидают, что решение поддержит спрос на жильё "
-        "в крупных городах и усилит конкуренцию между банками в ближайшие месяцы.")
+BODY = (
+    "Сбербанк снизил ставки по ипотеке для семей с детьми. Клиенты банка смогут оформить кредит онлайн, "
+    "а ВТБ пока сохраняет прежние условия. Аналитики ожидают, что решение поддержит спрос на жильё "
+    "в крупных городах и усилит конкуренцию между банками в ближайшие месяцы."
+)
 
 
 def article(n: int, text: str = BODY, source: str = "Пример") -> Article:
     """An article published n hours after a fixed start."""
-    return Article(url=f"http://news.test/{source}/{n}", source=SourceRef(name=source), title=f"Новость {n}",
-                   text=text + f" Материал номер {n}." if text is not BODY else text,
-                   published_at=datetime(2026, 11, 20, tzinfo=timezone.utc) + timedelta(hours=n))
+    return Article(
+        url=f"http://news.test/{source}/{n}",
+        source=SourceRef(name=source),
+        title=f"Новость {n}",
+        text=text + f" Материал номер {n}." if text is not BODY else text,
+        published_at=datetime(2026, 11, 20, tzinfo=UTC) + timedelta(hours=n),
+    )
 
 
 class ListWriter:
@@ -43,8 +49,12 @@ def analyzer() -> Analyzer:
 
 
 def test_worker_results_in_order_with_clusters_and_isolated_errors(analyzer):
-    arts = [article(1, source="A"), article(2, text="Совсем другой текст про погоду в Казани и выходные дни."),
-            article(3, source="B"), article(4, text="ВТБ открыл новый офис в Самаре для клиентов малого бизнеса.")]
+    arts = [
+        article(1, source="A"),
+        article(2, text="Совсем другой текст про погоду в Казани и выходные дни."),
+        article(3, source="B"),
+        article(4, text="ВТБ открыл новый офис в Самаре для клиентов малого бизнеса."),
+    ]
     writer = ListWriter(refuse=arts[3].url)
     sink = ParallelAnalysis(analyzer, writer, None, workers=1, depth=2)
     try:
@@ -60,8 +70,9 @@ def test_worker_results_in_order_with_clusters_and_isolated_errors(analyzer):
     assert other.cluster != first.cluster
     # The worker's analysis equals the in-process one.
     local = analyzer.analyze(article(1, source="A").model_copy(deep=True), reprints=False)
-    assert [(m.brand, m.start, m.sentiment) for m in local.mentions] == \
-        [(m.brand, m.start, m.sentiment) for m in first.mentions]
+    assert [(m.brand, m.start, m.sentiment) for m in local.mentions] == [
+        (m.brand, m.start, m.sentiment) for m in first.mentions
+    ]
 
 
 def test_a_dead_worker_falls_back_to_the_crawl_process(analyzer):
@@ -69,7 +80,7 @@ def test_a_dead_worker_falls_back_to_the_crawl_process(analyzer):
     sink = ParallelAnalysis(analyzer, writer, None, workers=1)
     try:
         assert sink.submit(article(10, source="C")) + sink.drain()
-        for pid in list(sink.pool._processes):  # noqa: SLF001 - the test kills the worker on purpose
+        for pid in list(sink.pool._processes):
             os.kill(pid, signal.SIGKILL)
         outcomes = sink.submit(article(11, source="D")) + sink.drain()
     finally:

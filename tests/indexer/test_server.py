@@ -65,13 +65,20 @@ def test_bad_config_file_names_the_field(tmp_path):
 @pytest.mark.slow
 def test_authenticated_path_on_a_secured_server(es_server, tmp_path):
     """A second local node with security on: the password works, a wrong one is refused with a hint."""
-    secured = LocalServer(es_server, name="secured", port=9251, security=True, user="rezonans_admin",
-                          password="s3cret-pass", heap="256m")
+    secured = LocalServer(
+        es_server, name="secured", port=9251, security=True, user="rezonans_admin", password="s3cret-pass", heap="256m"
+    )
     secured.start()
     try:
-        good = es_server.model_copy(update={"es_url": secured.url, "es_user": "rezonans_admin",
-                                            "es_password": "s3cret-pass", "index_prefix": "rzauth",
-                                            "home": tmp_path})
+        good = es_server.model_copy(
+            update={
+                "es_url": secured.url,
+                "es_user": "rezonans_admin",
+                "es_password": "s3cret-pass",
+                "index_prefix": "rzauth",
+                "home": tmp_path,
+            }
+        )
         client = connect(good)
         assert wait_for_health(client)["status"] in ("green", "yellow")
         with BulkWriter(good, refresh=True) as writer:

@@ -22,8 +22,13 @@ TEXT = (
 
 
 def make(**kw) -> Article:
-    data = {"url": "https://news.example.ru/a/1", "source": "Пример", "title": "Сбербанк снизил ставки",
-            "text": TEXT, "published_at": "2025-03-01T10:00:00+03:00"}
+    data = {
+        "url": "https://news.example.ru/a/1",
+        "source": "Пример",
+        "title": "Сбербанк снизил ставки",
+        "text": TEXT,
+        "published_at": "2025-03-01T10:00:00+03:00",
+    }
     data.update(kw)
     return parse_line(data)
 
@@ -54,8 +59,11 @@ def test_targets_and_reprints(analyzer):
     art = analyzer.analyze(make(url="https://b.example.ru/2", targets=[[0, 4], [500, 600]]))
     assert art.targets[0].sentiment in {"positive", "neutral", "negative"}
     assert art.targets[1].sentiment is None  # outside the text: left unjudged
-    copy = analyzer.analyze(make(url="https://c.example.ru/3", published_at="2025-03-02T10:00:00+03:00",
-                                 text=text + " Источник: агентство."))
+    copy = analyzer.analyze(
+        make(
+            url="https://c.example.ru/3", published_at="2025-03-02T10:00:00+03:00", text=text + " Источник: агентство."
+        )
+    )
     assert copy.cluster == art.cluster and not copy.is_original
 
 
@@ -65,13 +73,19 @@ def test_article_without_brands(analyzer):
 
 
 def test_cli_reads_jsonl_and_skips_bad_lines(tmp_path):
-    good = {"url": "https://a.example.ru/1", "source": "РБК", "title": "МегаФон запустил 5G",
-            "text": "Абоненты МегаФона довольны. Полицейский кричал в мегафон.", "published_at": "2025-03-01T10:00:00",
-            "targets": [[0, 8]]}
+    good = {
+        "url": "https://a.example.ru/1",
+        "source": "РБК",
+        "title": "МегаФон запустил 5G",
+        "text": "Абоненты МегаФона довольны. Полицейский кричал в мегафон.",
+        "published_at": "2025-03-01T10:00:00",
+        "targets": [[0, 8]],
+    }
     lines = json.dumps(good, ensure_ascii=False) + "\nnot json\n" + json.dumps({"url": 5}) + "\n[1]\n"
     state = tmp_path / "reprints.pkl"
-    result = CliRunner().invoke(app, ["analyze", "--brands", str(ROOT / "examples" / "brands.yaml"),
-                                      "--reprint-state", str(state)], input=lines)
+    result = CliRunner().invoke(
+        app, ["analyze", "--brands", str(ROOT / "examples" / "brands.yaml"), "--reprint-state", str(state)], input=lines
+    )
     assert result.exit_code == 0, result.output
     out = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
     assert len(out) == 1
@@ -80,7 +94,9 @@ def test_cli_reads_jsonl_and_skips_bad_lines(tmp_path):
     assert rec["source"]["name"] == "РБК" and rec["targets"][0]["start"] == 0 and rec["targets"][0]["sentiment"]
     for key in ("brand_sentiment", "topics", "promo_codes", "lemmas", "cluster"):
         assert key in rec
-    assert "line 2: skipped" in result.stderr and "line 3: skipped" in result.stderr and "line 4: skipped" in result.stderr
+    assert (
+        "line 2: skipped" in result.stderr and "line 3: skipped" in result.stderr and "line 4: skipped" in result.stderr
+    )
     assert state.is_file()
 
 

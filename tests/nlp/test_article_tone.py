@@ -9,8 +9,9 @@ pytestmark = pytest.mark.unit
 
 
 def m(sentiment: str, score: float, prominence: float = 0.2) -> Mention:
-    return Mention(brand="b", start=0, end=1, text="B", sentiment=sentiment, sentiment_score=score,
-                   prominence=prominence)
+    return Mention(
+        brand="b", start=0, end=1, text="B", sentiment=sentiment, sentiment_score=score, prominence=prominence
+    )
 
 
 def test_single_mention_keeps_its_label():

@@ -19,7 +19,9 @@ def test_example_cards_are_valid_and_cross_reference(brands):
 
 
 def test_packaged_copy_matches_example():
-    assert (ROOT / "nlp" / "data" / "brands.yaml").read_text(encoding="utf-8") == (ROOT / "examples" / "brands.yaml").read_text(encoding="utf-8")
+    assert (ROOT / "nlp" / "data" / "brands.yaml").read_text(encoding="utf-8") == (
+        ROOT / "examples" / "brands.yaml"
+    ).read_text(encoding="utf-8")
 
 
 def test_errors_name_line_and_fix():
@@ -55,8 +57,11 @@ def test_own_channels_reach_the_report_scope(tmp_path):
     from report.build import scope_for
 
     path = tmp_path / "brands.yaml"
-    path.write_text("brands:\n  - id: sberbank\n    name: Сбербанк\n    competitors: [vtb]\n"
-                    "    own_channels: [СберБанк]\n  - id: vtb\n    name: ВТБ\n", encoding="utf-8")
+    path.write_text(
+        "brands:\n  - id: sberbank\n    name: Сбербанк\n    competitors: [vtb]\n"
+        "    own_channels: [СберБанк]\n  - id: vtb\n    name: ВТБ\n",
+        encoding="utf-8",
+    )
     cards = load_cards(path)
     assert cards["sberbank"]["own_channels"] == ["СберБанк"] and cards["vtb"]["own_channels"] == []
     scope = scope_for("sberbank", path)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from nlp.context import promo_codes, prominence, topics_of
+from nlp.context import prominence, promo_codes, topics_of
 from nlp.reprints import ReprintDetector
 from rezonans.model import Article
 
@@ -21,8 +21,12 @@ BASE = (
 
 
 def art(n: int, text: str, day: int) -> Article:
-    return Article(url=f"https://site{n}.ru/a", source={"name": f"s{n}"}, text=text,
-                   published_at=datetime(2025, 3, day, 9, tzinfo=timezone.utc))
+    return Article(
+        url=f"https://site{n}.ru/a",
+        source={"name": f"s{n}"},
+        text=text,
+        published_at=datetime(2025, 3, day, 9, tzinfo=UTC),
+    )
 
 
 def test_topics():
@@ -39,7 +43,11 @@ def test_promo_codes(brands):
 
 
 def test_prominence_orders_placements():
-    assert prominence("title", 0, 1, True, True) > prominence("lead", 0.1, 1, False, True) > prominence("body", 0.9, 1, False, True)
+    assert (
+        prominence("title", 0, 1, True, True)
+        > prominence("lead", 0.1, 1, False, True)
+        > prominence("body", 0.9, 1, False, True)
+    )
     assert prominence("body", 0.5, 4, False, False) > prominence("body", 0.5, 1, False, False)
 
 
@@ -89,8 +97,13 @@ def test_reprint_clusters_match_the_dev_site_ground_truth():
     site = DevSite(articles=300, seed=3)
     articles, truth = [], {}
     for a in site.articles:
-        art = Article(url=f"http://dev.test/{a.num}", source=SourceRef(name=str(a.outlet)), title=a.title,
-                      text="\n".join(a.paragraphs), published_at=a.published)
+        art = Article(
+            url=f"http://dev.test/{a.num}",
+            source=SourceRef(name=str(a.outlet)),
+            title=a.title,
+            text="\n".join(a.paragraphs),
+            published_at=a.published,
+        )
         articles.append(art)
         truth[art.id] = a.reprint_of if a.reprint_of is not None else a.num
     ReprintDetector().assign(articles)

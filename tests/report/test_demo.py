@@ -13,8 +13,15 @@ pytestmark = [pytest.mark.es, pytest.mark.slow]
 
 
 def test_demo_report_matches_the_index(es_settings, tmp_path):
-    result = run_demo(brand="sberbank", out_html=tmp_path / "r.html", out_xlsx=tmp_path / "r.xlsx", articles=90,
-                      prefix=f"{es_settings.index_prefix}-demo", settings=es_settings, start_server=False)
+    result = run_demo(
+        brand="sberbank",
+        out_html=tmp_path / "r.html",
+        out_xlsx=tmp_path / "r.xlsx",
+        articles=90,
+        prefix=f"{es_settings.index_prefix}-demo",
+        settings=es_settings,
+        start_server=False,
+    )
     settings = result.settings
     client = connect(settings)
     alias = articles_alias(settings)
@@ -32,8 +39,19 @@ def test_demo_report_matches_the_index(es_settings, tmp_path):
     assert 0 < rep["stories"]["value"] <= rep["articles"]["value"]
     assert rep["reprints"]["value"] == rep["articles"]["value"] - rep["stories"]["value"]
     for sentiment in ("positive", "neutral", "negative"):
-        tone = {"nested": {"path": "brand_tone", "query": {"bool": {"filter": [
-            {"term": {"brand_tone.brand": "sberbank"}}, {"term": {"brand_tone.sentiment": sentiment}}]}}}}
+        tone = {
+            "nested": {
+                "path": "brand_tone",
+                "query": {
+                    "bool": {
+                        "filter": [
+                            {"term": {"brand_tone.brand": "sberbank"}},
+                            {"term": {"brand_tone.sentiment": sentiment}},
+                        ]
+                    }
+                },
+            }
+        }
         assert rep["tone"][sentiment]["value"] == count(brand, tone)
     for row in rep["share_of_voice"]:
         assert row["articles"]["value"] == count({"term": {"brands": row["brand"]}})
@@ -42,11 +60,14 @@ def test_demo_report_matches_the_index(es_settings, tmp_path):
     # the publicity index recomputed from the stored mentions, one by one
     factors = {"positive": 1.0, "neutral": 0.5, "negative": -1.0}
     hits = client.search(index=alias, query={"bool": {"filter": [rng, brand]}}, size=1000)["hits"]["hits"]
-    by_hand = sum(h["_source"]["source"]["weight"] * m["prominence"] * factors[m["sentiment"]]
-                  for h in hits for m in h["_source"]["mentions"] if m["brand"] == "sberbank")
+    by_hand = sum(
+        h["_source"]["source"]["weight"] * m["prominence"] * factors[m["sentiment"]]
+        for h in hits
+        for m in h["_source"]["mentions"]
+        if m["brand"] == "sberbank"
+    )
     assert rep["publicity_index"]["value"] == pytest.approx(by_hand, abs=1e-3)
-    assert rep["smm"] is not None and rep["smm"]["posts"]["value"] == count(
-        {"term": {"source.type": "telegram"}})
+    assert rep["smm"] is not None and rep["smm"]["posts"]["value"] == count({"term": {"source.type": "telegram"}})
     assert result.redemptions > 0 and rep["outcomes"]["correlations"]
     assert result.markdown.startswith("# Publicity report: sberbank, 2026-W47")
     assert "data:image/png;base64," in (tmp_path / "r.html").read_text(encoding="utf-8")

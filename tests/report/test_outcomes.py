@@ -17,7 +17,10 @@ def test_redemptions_detected_and_bad_rows_listed():
     parsed = parse_csv(REDEMPTIONS_CSV)
     assert parsed.kind == "redemptions" and len(parsed.rows) == 5
     assert [(b.line, b.reason.split(":")[0]) for b in parsed.bad] == [
-        (7, "bad date 'not-a-date'"), (8, "empty code"), (9, "negative amount '-5'")]
+        (7, "bad date 'not-a-date'"),
+        (8, "empty code"),
+        (9, "negative amount '-5'"),
+    ]
     assert parsed.rows[2]["amount"] == 500.0 and parsed.rows[2]["day"] == "2026-11-18"
     # The two identical rows get different, stable ids.
     assert parsed.rows[0]["_id"] != parsed.rows[1]["_id"]
@@ -29,7 +32,9 @@ def test_surveys_semicolons_decimal_comma():
     parsed = parse_csv(SURVEY_CSV, brand="Sberbank")
     assert parsed.kind == "surveys"
     assert [(r["metric"], r["value"], r["brand"]) for r in parsed.rows] == [
-        ("awareness", 41.5, "sberbank"), ("awareness", 40.0, "sberbank")]
+        ("awareness", 41.5, "sberbank"),
+        ("awareness", 40.0, "sberbank"),
+    ]
     assert [b.line for b in parsed.bad] == [4]
 
 

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.unit
 
 
 def test_precedence_and_implicit_and():
-    node = parse('a b OR c AND NOT d')
+    node = parse("a b OR c AND NOT d")
     assert node == Or([And([Term("a", 0), Term("b", 2)]), And([Term("c", 7), Not(Term("d", 17))])])
 
 
@@ -27,19 +27,22 @@ def test_russian_operators_and_aliases():
     assert node == Or([Term("Сбер", 0), And([Term("ВТБ", 9), Not(FieldTerm("sentiment", "negative", False, 18))])])
 
 
-@pytest.mark.parametrize("query, position, fragment", [
-    ("ставки AND", 10, "expected a word"),
-    ("(a OR b", 7, "expected ')' to close the '(' at character 1"),
-    ("a )", 2, "unbalanced ')'"),
-    ('"ключевая ставка', 0, "unclosed quote"),
-    ("foo:bar", 0, "unknown field 'foo'"),
-    ("sentiment:awful", 10, "unknown sentiment"),
-    ("type:blog", 5, "unknown source type"),
-    ("brand:", 6, "expected a value after brand:"),
-    ("a OR OR b", 5, "got 'OR'"),
-    ("", 0, "empty query"),
-    ("()", 1, "inside the parentheses"),
-])
+@pytest.mark.parametrize(
+    "query, position, fragment",
+    [
+        ("ставки AND", 10, "expected a word"),
+        ("(a OR b", 7, "expected ')' to close the '(' at character 1"),
+        ("a )", 2, "unbalanced ')'"),
+        ('"ключевая ставка', 0, "unclosed quote"),
+        ("foo:bar", 0, "unknown field 'foo'"),
+        ("sentiment:awful", 10, "unknown sentiment"),
+        ("type:blog", 5, "unknown source type"),
+        ("brand:", 6, "expected a value after brand:"),
+        ("a OR OR b", 5, "got 'OR'"),
+        ("", 0, "empty query"),
+        ("()", 1, "inside the parentheses"),
+    ],
+)
 def test_errors_say_where_and_what(query, position, fragment):
     with pytest.raises(QuerySyntaxError) as info:
         parse(query)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
@@ -39,8 +39,13 @@ def test_new_brand_gets_history(es_settings, tmp_path, monkeypatch):
     src = SourceRef(name="Деловой вестник", weight=1.0, domain="vestnik.test")
     with BulkWriter(settings, refresh=True) as writer:
         for i, text in enumerate(TEXTS):
-            art = Article(url=f"https://vestnik.test/{i}", source=src, title=text.split(",")[0], text=text,
-                          published_at=datetime(2026, 10 + i % 2, 5, 9, tzinfo=timezone.utc))
+            art = Article(
+                url=f"https://vestnik.test/{i}",
+                source=src,
+                title=text.split(",")[0],
+                text=text,
+                published_at=datetime(2026, 10 + i % 2, 5, 9, tzinfo=UTC),
+            )
             old.analyze(art)
             art.cluster = f"story-{i}"
             writer.add(art)
@@ -62,8 +67,9 @@ def test_new_brand_gets_history(es_settings, tmp_path, monkeypatch):
     cards = tmp_path / "brands.yaml"
     cards.write_text(NEW, encoding="utf-8")
     monkeypatch.setenv("REZONANS_INDEX_PREFIX", settings.index_prefix)
-    res = CliRunner().invoke(app, ["reanalyze", "--brand", "vtb", "--brands", str(cards), "--from", "2026-10-01",
-                                   "--to", "2026-10-31"])
+    res = CliRunner().invoke(
+        app, ["reanalyze", "--brand", "vtb", "--brands", str(cards), "--from", "2026-10-01", "--to", "2026-10-31"]
+    )
     assert res.exit_code == 0, res.output
     assert "scanned 1, written 1" in res.stdout and "vtb: 1 articles before, 1 after" in res.stdout
     res = CliRunner().invoke(app, ["reanalyze", "--brand", "nosuch", "--brands", str(cards)])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy
 import pytest
@@ -19,8 +19,9 @@ SCOPE = ReportScope(brand="sberbank", competitors=["vtb", "tbank"], own_channels
 
 @pytest.fixture(scope="module")
 def rep(seeded):
-    return build_report(connect(seeded), seeded, SCOPE, week_period("2026-W47"),
-                        generated_at=datetime(2026, 11, 23, 9, tzinfo=timezone.utc))
+    return build_report(
+        connect(seeded), seeded, SCOPE, week_period("2026-W47"), generated_at=datetime(2026, 11, 23, 9, tzinfo=UTC)
+    )
 
 
 def test_volume_stories_and_reprints(rep):
@@ -61,10 +62,16 @@ def test_publicity_index_formula(rep):
 
 
 def test_top_sources(rep):
-    rows = [(s["name"], s["articles"]["value"], s["articles"]["previous"], round(s["publicity"], 4))
-            for s in rep["top_sources"]]
-    assert rows == [("Региональные вести", 4, 1, 0.475), ("Коммерсантъ", 2, 1, 1.6), ("РБК", 2, 1, 0.0),
-                    ("sberbank_official", 1, 0, 0.6)]
+    rows = [
+        (s["name"], s["articles"]["value"], s["articles"]["previous"], round(s["publicity"], 4))
+        for s in rep["top_sources"]
+    ]
+    assert rows == [
+        ("Региональные вести", 4, 1, 0.475),
+        ("Коммерсантъ", 2, 1, 1.6),
+        ("РБК", 2, 1, 0.0),
+        ("sberbank_official", 1, 0, 0.6),
+    ]
     assert rep["top_sources"][0]["weight"] == 0.5
 
 
@@ -127,7 +134,7 @@ def test_outcomes_and_correlation(rep):
     red_days = [1, 0, 0, 0, 0, 0, 2, 1, 0, 0, 1]
     series = pub_before + pub
     for lag in (0, 1, 3):
-        xs = series[7 - lag:7 - lag + 11]
+        xs = series[7 - lag : 7 - lag + 11]
         assert red["lags"][lag]["r"] == pytest.approx(float(numpy.corrcoef(xs, red_days)[0, 1]), abs=1e-6)
     survey = next(c for c in out["correlations"] if c["outcome"] == "survey: awareness")
     assert survey["lags"][0]["n"] == 2 and survey["lags"][0]["r"] is None
@@ -142,8 +149,19 @@ def test_cli_report_formats(seeded, tmp_path, monkeypatch):
 
     monkeypatch.setenv("REZONANS_INDEX_PREFIX", seeded.index_prefix)
     runner = CliRunner()
-    base = ["report", "--brand", "sberbank", "--week", "2026-W47", "-c", "vtb", "-c", "tbank",
-            "--own-channel", "sberbank_official"]
+    base = [
+        "report",
+        "--brand",
+        "sberbank",
+        "--week",
+        "2026-W47",
+        "-c",
+        "vtb",
+        "-c",
+        "tbank",
+        "--own-channel",
+        "sberbank_official",
+    ]
     res = runner.invoke(app, base)
     assert res.exit_code == 0, res.output
     assert "| Articles, reprints included | 9 (+6, +200%) |" in res.stdout
@@ -172,4 +190,4 @@ def test_periods():
     assert len(m.days) == 31 and m.previous().label == "2026-02" and len(m.previous().days) == 28
     r = resolve(date_from="2026-11-01", date_to="2026-11-10")
     assert len(r.days) == 10 and r.previous().end == r.start and len(r.previous().days) == 10
-    assert resolve(now=datetime(2026, 11, 25, tzinfo=timezone.utc)).label == "2026-W47"
+    assert resolve(now=datetime(2026, 11, 25, tzinfo=UTC)).label == "2026-W47"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
@@ -46,8 +46,8 @@ def test_operators_and_fields(seeded):
 
 
 def test_date_range_and_brand_filter(seeded):
-    start = datetime(2026, 11, 16, tzinfo=timezone.utc)
-    end = datetime(2026, 11, 19, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 16, tzinfo=UTC)
+    end = datetime(2026, 11, 19, tzinfo=UTC)
     assert ids(seeded, "сбербанк", date_from=start, date_to=end) == ["a1", "a10", "a2", "a3", "a4", "a5"]
     assert ids(seeded, "банк*", brands=["tbank"]) == ["a9"]
 
@@ -67,8 +67,9 @@ def test_reprints_snippet_and_sorting(seeded):
 
 
 def test_client_side_highlight_of_other_forms():
-    snippet, spans = make_snippet("Клиенты Сбербанка получат скидку. Ключевая ставка выросла.",
-                                  {"сбербанк", "ставка"}, ["ключевая ставка"])
+    snippet, spans = make_snippet(
+        "Клиенты Сбербанка получат скидку. Ключевая ставка выросла.", {"сбербанк", "ставка"}, ["ключевая ставка"]
+    )
     assert [snippet[s:e] for s, e in spans] == ["Сбербанка", "Ключевая ставка"]
 
 
