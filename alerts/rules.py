@@ -210,7 +210,7 @@ class Rule(_Strict):
         if self.bucket < 60:
             raise ValueError("bucket must be at least 1m")
         if self.query:
-            from report.query import QuerySyntaxError, parse
+            from search.query import QuerySyntaxError, parse
 
             try:
                 parse(self.query)

@@ -44,7 +44,7 @@ def rule_query(
     if rule.brand:
         filters.append({"term": {"brands": rule.brand}})
     if rule.query:
-        from report.query import parse, to_dsl
+        from search.query import parse, to_dsl
 
         node = parse(rule.query)
         filters.append(to_dsl(node, [rule.brand] if rule.brand else None))

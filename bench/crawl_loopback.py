@@ -141,7 +141,7 @@ def main() -> int:
             extra: dict = {}
             started = time.monotonic()
             if args.full:
-                from indexer.ingest import crawl_to_index
+                from pipeline.ingest import crawl_to_index
                 from rezonans.config import load_settings
 
                 # The CLI's own wiring (analyser + durable bulk writer) into a private index prefix, dropped after.

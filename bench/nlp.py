@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import random
 import resource
 import sys
@@ -131,8 +130,12 @@ _ANALYZER = None
 
 def _init() -> None:
     global _ANALYZER
-    os.environ.setdefault("REZONANS_E5_THREADS", "1")  # one engine thread per worker, as indexer.ingest does
+    from nlp import encoder
     from nlp.analyzer import Analyzer
+    from rezonans.config import load_settings
+
+    settings = load_settings()
+    encoder.configure(settings.e5, settings.e5_threads or 1)  # one engine thread per worker, as the pipeline does
 
     _ANALYZER = Analyzer.from_file()
 

@@ -3,7 +3,7 @@
 Usage: python bench/search_report.py [--articles 250000] [--mentions 4] [--keep] [--reuse] [--prefix rzbench-search]
 Generates news-like Russian articles (several brand mentions each, tones, sources with weights, reprint clusters,
 promo codes) over twelve months, bulk-indexes them under their own prefix (indexing time is printed), then times
-typical searches through `report.search.search` and weekly reports through `report.build.build_report`.
+typical searches through `search.engine.search` and weekly reports through `report.build.build_report`.
 Needs the local server (`rezonans es start`) or REZONANS_ES_URL. The prefix's indices are deleted at the end
 unless --keep; --reuse skips generation when the prefix already holds the data.
 """
@@ -28,9 +28,9 @@ from indexer.store import action_for, ensure_templates
 from report.aggs import ReportScope
 from report.build import build_report
 from report.periods import week_period
-from report.search import SearchRequest, export, search
 from rezonans.config import load_settings
 from rezonans.model import Article, BrandTone, Mention, SourceRef
+from search.engine import SearchRequest, export, search
 
 BRANDS = {
     "sberbank": ["Сбербанк", "Сбербанка", "Сбербанку", "Сбер"],

@@ -10,7 +10,7 @@ from typing import IO
 import typer
 from pydantic import ValidationError
 
-from nlp.brands import BrandError, default_brands_path
+from rezonans.brands import BrandError, default_brands_path
 from rezonans.model import Article
 
 
@@ -84,8 +84,9 @@ def register(app: typer.Typer) -> None:
         """
         from nlp.analyzer import Analyzer
         from nlp.reprints import ReprintDetector
+        from rezonans.config import load_settings
 
-        path = brands or default_brands_path()
+        path = brands or default_brands_path(load_settings().brands)
         try:
             reprints = ReprintDetector.load(state) if state else None
             analyzer = Analyzer.from_file(path, use_ner=not no_ner, reprints=reprints)

@@ -17,7 +17,7 @@ from crawler.options import CrawlOptions
 from crawler.run import CrawlError, CrawlStats, JsonlSink, crawl
 from crawler.sources import SourcesError, load_sources
 from crawler.state import default_state_path
-from indexer.ingest import crawl_to_index
+from pipeline.ingest import crawl_to_index
 from rezonans.config import ConfigError, load_settings
 
 err = Console(stderr=True, soft_wrap=True)

@@ -9,8 +9,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from report import quiet_transport
-from report.demo import DEMO_PREFIX, run_demo
+from pipeline.demo import DEMO_NOW, DEMO_PREFIX, DEMO_WEEK, run_demo_pipeline
+from report.aggs import ReportScope
+from report.demo import report_demo
 
 err = Console(stderr=True)
 
@@ -25,19 +26,14 @@ def demo_command(
 ) -> None:
     """Start Elasticsearch, serve a realistic Russian news site on 127.0.0.1, crawl, analyse, index and print
     the weekly report for 2026-W47 (Markdown here, HTML and XLSX in files)."""
-    quiet_transport()
-    try:
-        result = run_demo(
-            brand=brand.lower(),
-            out_html=out,
-            out_xlsx=xlsx,
-            articles=articles,
-            prefix=prefix,
-            say=lambda s: err.print(escape(s), highlight=False),
-        )
-    except Exception as exc:
-        err.print(f"[red]demo failed:[/red] {escape(str(exc).splitlines()[0] if str(exc) else repr(exc))}")
-        raise typer.Exit(1) from exc
+    say = lambda s: err.print(escape(s), highlight=False)  # noqa: E731
+    data = run_demo_pipeline(brand=brand.lower(), articles=articles, prefix=prefix, say=say)
+    scope = ReportScope(
+        brand=data.card.id,
+        competitors=list(data.card.competitors),
+        own_channels=[data.channel] if data.channel else [],
+    )
+    result = report_demo(data.settings, scope, data.promo_days, DEMO_WEEK, DEMO_NOW, out_html=out, out_xlsx=xlsx)
     if as_json:
         typer.echo(json.dumps(result.report, ensure_ascii=False, indent=2))
     else:

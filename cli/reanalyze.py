@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from indexer.client import connect
+from pipeline.reanalyze import ReanalyzeStats, reanalyze
 from report import quiet_transport
 from report.periods import PeriodError, day_bound
-from report.reanalyze import ReanalyzeStats, reanalyze
 from rezonans.config import ConfigError, load_settings
 
 err = Console(stderr=True)
@@ -33,11 +33,11 @@ def reanalyze_command(
         raise typer.Exit(2)
     try:
         from nlp.analyzer import Analyzer
-        from nlp.brands import BrandError
+        from rezonans.brands import BrandError
 
         settings = load_settings()
         start, end = day_bound(date_from, "--from"), day_bound(date_to, "--to", end=True)
-        analyzer = Analyzer.from_file(brands_file)
+        analyzer = Analyzer.from_file(brands_file or settings.brands)
     except (PeriodError, ConfigError, BrandError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc

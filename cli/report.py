@@ -62,7 +62,7 @@ def report_command(
     try:
         settings = load_settings()
         period = resolve(week, month, date_from, date_to, tz)
-        cards = brands_file or default_cards_path()
+        cards = brands_file or default_cards_path(settings.brands)
         try:
             scope = scope_for(brand.lower(), cards, competitor or None, own_channel or None)
         except ReportError:

@@ -15,9 +15,9 @@ from rich.table import Table
 from indexer.client import connect
 from report import quiet_transport
 from report.periods import PeriodError, day_bound
-from report.query import QuerySyntaxError
-from report.search import SearchError, SearchRequest, export, search
 from rezonans.config import ConfigError, load_settings
+from search.engine import SearchError, SearchRequest, export, search
+from search.query import QuerySyntaxError
 
 err = Console(stderr=True)
 CSV_FIELDS = [

@@ -3,14 +3,66 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import (
+    ApiError,
+    AuthenticationException,
+    AuthorizationException,
+    Elasticsearch,
+    NotFoundError,
+    TransportError,
+)
+from elasticsearch import ConnectionError as ESConnectionError
 
 from rezonans.config import Settings
+from rezonans.errors import ServiceError
 
 
-class ESUnavailable(RuntimeError):
+class ESUnavailable(ServiceError):
     """Elasticsearch cannot be reached or refuses us; the message says how to fix it."""
+
+
+class ESRefused(ServiceError):
+    """Elasticsearch answered but refused a request (bad request, missing index, credentials)."""
+
+
+def reason(exc: ApiError) -> str:
+    """The root cause of an Elasticsearch error in one line."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    err = body.get("error") if isinstance(body.get("error"), dict) else {}
+    causes = err.get("root_cause") or [err]
+    first = causes[0] if causes else {}
+    return str(first.get("reason") or exc.message)[:300]
+
+
+def translate(exc: Exception, what: str = "the request") -> ServiceError:
+    """The library error for an Elasticsearch client exception, with a message that says how to fix it."""
+    if isinstance(exc, AuthenticationException | AuthorizationException):
+        return ESRefused(
+            f"Elasticsearch refused our credentials for {what} ({exc.meta.status}): set "
+            "REZONANS_ES_API_KEY or REZONANS_ES_USER/REZONANS_ES_PASSWORD"
+        )
+    if isinstance(exc, NotFoundError):
+        return ESRefused("no article index yet: crawl and index something first (or check REZONANS_INDEX_PREFIX)")
+    if isinstance(exc, ApiError):
+        return ESRefused(f"Elasticsearch refused {what}: {reason(exc)}")
+    if isinstance(exc, ESConnectionError | TransportError | ConnectionError):
+        return ESUnavailable(
+            f"Elasticsearch is not reachable ({exc.__class__.__name__}): start it with `rezonans es start` "
+            "or set REZONANS_ES_URL"
+        )
+    return ServiceError(f"{what} failed: {exc}")
+
+
+@contextmanager
+def es_errors(what: str = "the request") -> Iterator[None]:
+    """Run a block of client calls, turning the client's exceptions into ESUnavailable / ESRefused."""
+    try:
+        yield
+    except (ApiError, TransportError, ConnectionError) as exc:
+        raise translate(exc, what) from exc
 
 
 def connect(settings: Settings, **kwargs: object) -> Elasticsearch:

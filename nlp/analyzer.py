@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nlp.brands import BrandSet, default_brands_path, load_brands
 from nlp.context import is_main_subject, prominence, promo_codes, topics_of
 from nlp.lemmas import _WORD, Token, tokenize, word_info
 from nlp.matcher import BrandMatcher
@@ -16,6 +15,7 @@ from nlp.mentions import TextMentions, find_mentions
 from nlp.ner import sentences
 from nlp.reprints import ReprintDetector
 from nlp.tone import ToneModel, default_model
+from rezonans.brands import BrandSet, default_brands_path, load_brands
 from rezonans.model import Article, BrandTone, Mention
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from nlp.brands import BrandCard
 from nlp.lemmas import word_info
+from rezonans.brands import BrandCard
 
 TOPICS: dict[str, str] = {
     "products": "products and service",

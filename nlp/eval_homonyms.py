@@ -13,9 +13,9 @@ import re
 import sys
 from pathlib import Path
 
-from nlp.brands import BrandSet, load_brands
 from nlp.matcher import BrandMatcher
 from nlp.mentions import find_mentions
+from rezonans.brands import BrandSet, load_brands
 
 DATA = Path(__file__).parent / "data" / "homonyms.tsv"
 _MARK = re.compile(r"\[\[(.+?)\]\]")

@@ -6,9 +6,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from nlp.brands import BrandCard
 from nlp.lemmas import Token, word_info
 from nlp.ner import Entity
+from rezonans.brands import BrandCard
 
 # Words before a name that announce an organisation.
 _ORG_BEFORE = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from nlp.brands import BrandCard, BrandSet
 from nlp.lemmas import Token, tokenize, word_info
+from rezonans.brands import BrandCard, BrandSet
 
 _DASHES = {"-", "–", "—", "‐", "‑"}
 _WORDCHAR = re.compile(r"\w")

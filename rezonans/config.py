@@ -11,16 +11,15 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rezonans.errors import UserError, pydantic_problems
 
-class ConfigError(ValueError):
+
+class ConfigError(UserError):
     """A configuration file or value is wrong; the message says how to fix it."""
 
 
 def default_home() -> Path:
-    """Per-user data folder (Elasticsearch install, spool, crawl state): $REZONANS_HOME or ~/.local/share/rezonans."""
-    env = os.environ.get("REZONANS_HOME")
-    if env:
-        return Path(env).expanduser()
+    """Per-user data folder (Elasticsearch install, spool, crawl state): $XDG_DATA_HOME/rezonans or ~/.local/share/rezonans."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "rezonans"
 
@@ -30,22 +29,28 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="REZONANS_", extra="forbid")
 
-    home: Path = Field(default_factory=default_home)
-    es_url: str = "http://127.0.0.1:9200"
-    es_api_key: str | None = None
-    es_user: str | None = None
-    es_password: str | None = None
-    es_ca_certs: str | None = None
-    es_verify_certs: bool = True
-    es_timeout: float = 30.0
-    index_prefix: str = "rezonans"
+    home: Path = Field(default_factory=default_home, description="spool, crawl state, alert state, local server")
+    es_url: str = Field("http://127.0.0.1:9200", description="any Elasticsearch 8.x cluster (local, Docker or hosted)")
+    es_api_key: str | None = Field(None, description="API key for an external or secured cluster")
+    es_user: str | None = Field(None, description="user name for an external or secured cluster")
+    es_password: str | None = Field(None, description="password for `es_user`")
+    es_ca_certs: str | None = Field(None, description="CA bundle for an `https://` cluster")
+    es_verify_certs: bool = Field(True, description="verify the cluster's TLS certificate")
+    es_timeout: float = Field(30.0, description="seconds before a request to Elasticsearch gives up")
+    index_prefix: str = Field("rezonans", description="all index and template names start with it")
     # Local server managed by `rezonans es ...`.
-    es_version: str = "8.19"
-    es_port: int = 9200
-    es_heap: str = "512m"
-    es_max_heap: str = "1g"
-    es_user_name: str = "rezonans-es"
-    es_security: bool = False
+    es_version: str = Field("8.19", description="local server: newest 8.19.x Maven resolves, or an exact 8.19.21")
+    es_port: int = Field(9200, description="local server port")
+    es_heap: str = Field("512m", description="local server initial JVM heap")
+    es_max_heap: str = Field("1g", description="local server maximum JVM heap")
+    es_user_name: str = Field("rezonans-es", description="system user that runs the local server (it refuses root)")
+    es_security: bool = Field(False, description="start the local server with security on")
+    # Analysis.
+    brands: Path | None = Field(None, description="brand-card file used when a command gets no `--brands`")
+    e5: bool = Field(False, description="add multilingual-e5-small embeddings to the tone model (~4x slower)")
+    e5_threads: int | None = Field(None, description="threads of the e5 engine (default: the engine's choice)")
+    # Faces.
+    log: str = Field("WARNING", description="log level on stderr: DEBUG, INFO, WARNING or ERROR")
 
     @field_validator("index_prefix")
     @classmethod
@@ -54,6 +59,14 @@ class Settings(BaseSettings):
         if not value or value != value.lower() or any(c in value for c in ' "*,#/\\|?<>'):
             raise ValueError(f"index_prefix {value!r} must be lower case and contain no spaces or * , # / \\ | ? < >")
         return value
+
+    @field_validator("log")
+    @classmethod
+    def _log(cls, value: str) -> str:
+        """One of the standard logging levels."""
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"log level {value!r} must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
 
     @property
     def spool_dir(self) -> Path:
@@ -97,7 +110,7 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     try:
         return Settings(**merged)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        problems = pydantic_problems(exc)
         where = f" in {path}" if path else ""
         raise ConfigError(f"bad setting{where}: {problems} (environment variables are REZONANS_<NAME>)") from exc
 
@@ -106,3 +119,16 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
 def get_settings() -> Settings:
     """Settings for this process, read once."""
     return load_settings()
+
+
+def settings_table() -> str:
+    """The Markdown table of every setting (docs/settings.md is generated from it)."""
+    rows = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = "~/.local/share/rezonans" if name == "home" else field.default
+        shown = "none" if default is None else f"`{default}`"
+        rows.append(f"| `{name}` | `REZONANS_{name.upper()}` | {shown} | {field.description or ''} |")
+    rows.append(
+        "| (file) | `REZONANS_CONFIG` | `./rezonans.yaml`, `~/.config/rezonans/config.yaml` | YAML file of these settings |"
+    )
+    return "\n".join(rows) + "\n"

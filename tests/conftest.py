@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from indexer.bulk import BulkWriter
 from indexer.client import connect, wait_for_health
 from indexer.server import LocalServer, ServerError
+from report.outcomes import import_file
 from rezonans.config import Settings
+from tests.report.corpus import REDEMPTIONS_CSV, SURVEY_CSV, corpus
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +60,21 @@ def es_settings(es_server: Settings, tmp_path_factory: pytest.TempPathFactory) -
 def es(es_settings: Settings):
     """A client for the session's server."""
     return connect(es_settings)
+
+
+@pytest.fixture(scope="session")
+def seeded(es_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose prefix holds exactly the corpus of tests/report/corpus.py plus its outcome CSVs."""
+    settings = es_settings.model_copy(update={"index_prefix": f"{es_settings.index_prefix}-rep"})
+    with BulkWriter(settings, refresh=True) as writer:
+        for article in corpus():
+            writer.add(article)
+    assert writer.stats.indexed == len(corpus())
+    folder: Path = tmp_path_factory.mktemp("outcomes")
+    client = connect(settings)
+    for name, text in (("red.csv", REDEMPTIONS_CSV), ("survey.csv", SURVEY_CSV)):
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        import_file(client, settings, path, brand=None)
+    client.indices.refresh(index=f"{settings.index_prefix}-*")
+    return settings

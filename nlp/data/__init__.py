@@ -1,1 +1,1 @@
-"""Shipped data: example brand cards and the labelled homonym set."""
+"""Shipped data: the labelled homonym set."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from nlp.analyzer import Analyzer
-from nlp.brands import BrandSet, load_brands
+from rezonans.brands import BrandSet, load_brands
 
 ROOT = Path(__file__).resolve().parents[2]
 

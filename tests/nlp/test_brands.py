@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.brands import BrandError, default_brands_path, load_brands, parse_brands
+from rezonans.brands import BrandError, default_brands_path, load_brands, parse_brands
 from tests.nlp.conftest import ROOT
 
 pytestmark = pytest.mark.unit
@@ -19,7 +19,7 @@ def test_example_cards_are_valid_and_cross_reference(brands):
 
 
 def test_packaged_copy_matches_example():
-    assert (ROOT / "nlp" / "data" / "brands.yaml").read_text(encoding="utf-8") == (
+    assert (ROOT / "rezonans" / "data" / "brands.yaml").read_text(encoding="utf-8") == (
         ROOT / "examples" / "brands.yaml"
     ).read_text(encoding="utf-8")
 
@@ -45,11 +45,13 @@ def test_bad_yaml_and_bad_regex_and_duplicates():
         load_brands(ROOT / "no-such.yaml")
 
 
-def test_default_path_follows_environment(monkeypatch, tmp_path):
+def test_default_path_follows_the_setting(monkeypatch, tmp_path):
+    from rezonans.config import load_settings
+
     monkeypatch.delenv("REZONANS_BRANDS", raising=False)
-    assert default_brands_path().name == "brands.yaml"
+    assert default_brands_path(load_settings().brands).name == "brands.yaml"
     monkeypatch.setenv("REZONANS_BRANDS", str(tmp_path / "b.yaml"))
-    assert default_brands_path() == tmp_path / "b.yaml"
+    assert default_brands_path(load_settings().brands) == tmp_path / "b.yaml"
 
 
 def test_own_channels_reach_the_report_scope(tmp_path):

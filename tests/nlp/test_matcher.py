@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.brands import parse_brands
 from nlp.lemmas import lemma_string, lemmatize_query
 from nlp.matcher import BrandMatcher
+from rezonans.brands import parse_brands
 
 pytestmark = pytest.mark.unit
 

@@ -95,23 +95,22 @@ def test_inference_needs_no_sklearn():
 
 @pytest.fixture
 def fresh_encoder():
-    """Forget the process-wide encoder before and after a test that changes REZONANS_E5."""
+    """Switch the process-wide encoder off before and after a test that switches it on."""
     from nlp import encoder
 
-    encoder._load.cache_clear()
+    encoder.configure(False)
     yield encoder
-    encoder._load.cache_clear()
+    encoder.configure(False)
 
 
 @pytest.fixture
 def e5_on(monkeypatch, fresh_encoder):
     """Switch the opt-in sentence encoder on for one test."""
-    monkeypatch.setenv("REZONANS_E5", "1")
+    fresh_encoder.configure(True)
     return fresh_encoder
 
 
 def test_encoder_is_off_unless_asked(monkeypatch, fresh_encoder):
-    monkeypatch.delenv("REZONANS_E5", raising=False)
     assert not fresh_encoder.available()
 
 
@@ -139,8 +138,7 @@ def test_shipped_model_uses_the_encoder_and_falls_back_without_it(monkeypatch, e
     s = "Клиенты массово жалуются на Сбербанк: приложение не работает третий день."
     a = s.index("Сбербанк")
     with_e5 = m.log_probs(s, a, a + 8)
-    monkeypatch.setenv("REZONANS_E5", "0")
-    encoder._load.cache_clear()
+    encoder.configure(False)
     assert not encoder.available()
     without = m.log_probs(s, a, a + 8)
     assert not np.allclose(with_e5, without)

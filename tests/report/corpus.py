@@ -93,7 +93,7 @@ def _a(
 
 def _lemmas(text: str) -> list[str]:
     from nlp.lemmas import word_info
-    from report.lemmas import words
+    from search.lemmas import words
 
     return [word_info(w.lower()).lemma for _, _, w in words(text)]
 

@@ -36,14 +36,15 @@ log = logging.getLogger(__name__)
 _worker_analyzer: Analyzer | None = None  # one per worker process, loaded by _init_worker
 
 
-def _init_worker(brands: str | None, parent: int) -> None:
+def _init_worker(brands: str | None, parent: int, e5: bool = False, e5_threads: int | None = None) -> None:
     """Load the analyser once per worker process; exit when the parent process dies (kill -9 leaves no orphan)."""
     global _worker_analyzer
+    from nlp import encoder
     from nlp.analyzer import Analyzer
 
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
     _single_threaded_blas()
-    os.environ.setdefault("REZONANS_E5_THREADS", "1")  # one engine thread per analysis process
+    encoder.configure(e5, e5_threads or 1)  # one engine thread per analysis process
     _worker_analyzer = Analyzer.from_file(brands)
 
 
@@ -79,9 +80,18 @@ class ParallelAnalysis:
     """
 
     def __init__(
-        self, analyzer: Analyzer, writer: BulkWriter, brands: Path | None, workers: int, depth: int = 8
+        self,
+        analyzer: Analyzer,
+        writer: BulkWriter,
+        brands: Path | None,
+        workers: int,
+        depth: int = 8,
+        e5: bool = False,
+        e5_threads: int | None = None,
+        on_indexed: Callable[[Article], None] | None = None,
     ) -> None:
         self.analyzer = analyzer
+        self.on_indexed = on_indexed
         self.writer = writer
         self.depth = max(1, depth * workers)  # articles in flight before submit waits for the oldest
         self.inflight: deque[tuple[Article, Future[Article] | None]] = deque()
@@ -92,7 +102,7 @@ class ParallelAnalysis:
                 workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
-                initargs=(str(brands) if brands else None, os.getpid()),
+                initargs=(str(brands) if brands else None, os.getpid(), e5, e5_threads),
             )
             for _ in range(workers):  # start the workers (and load their models) while the crawl starts up
                 self.pool.submit(int)
@@ -134,6 +144,8 @@ class ParallelAnalysis:
             self.writer.add(analysed)
         except Exception as exc:
             return article, exc
+        if self.on_indexed is not None:
+            self.on_indexed(analysed)
         return article, None
 
     def _analysed(self, article: Article, future: Future[Article] | None) -> Article:
@@ -167,26 +179,40 @@ def crawl_to_index(
     since: datetime | None = None,
     on_progress: Callable[[dict[str, dict[str, Any]]], None] | None = None,
     analysis_workers: int | None = None,
+    on_indexed: Callable[[Article], None] | None = None,
+    refresh: bool = False,
 ) -> tuple[CrawlStats, dict[str, Any]]:
     """Replay the spool, then crawl with each article analysed (nlp) and journalled into a durable bulk writer.
 
     analysis_workers: processes for analysis (default: one per core beyond the first; 0 = in this process).
+    on_indexed: called in this process with each analysed article once it is journalled (the demo counts
+    promo codes with it). refresh: make everything searchable before returning.
     Raises ImportError when the analysis or index stage is missing. Returns the crawl stats and
     {"index": bulk stats, "replayed": documents sent from the spool (only when there was one)}.
     """
     from indexer.bulk import BulkWriter, Spool, replay
+    from nlp import encoder
     from nlp.analyzer import Analyzer
 
+    encoder.configure(settings.e5, settings.e5_threads)
     analyzer = Analyzer.from_file(brands)  # also checks the brand cards before anything starts
     workers = default_analysis_workers() if analysis_workers is None else max(0, analysis_workers)
     pending = replay(settings) if Spool(settings.spool_dir).files() else None
     # durable: each article is journalled before the crawl marks its URL seen, so kill -9 loses nothing.
-    writer = BulkWriter(settings, durable=True)
-    analysis = ParallelAnalysis(analyzer, writer, brands, workers)
+    writer = BulkWriter(settings, durable=True, refresh=refresh)
+    analysis = ParallelAnalysis(
+        analyzer, writer, brands, workers, e5=settings.e5, e5_threads=settings.e5_threads, on_indexed=on_indexed
+    )
     blas = _single_threaded_blas()
     try:
         stats = crawl(
-            list(sources), analysis, options=options, state_path=state_path, since=since, on_progress=on_progress
+            list(sources),
+            analysis,
+            options=options,
+            state_path=state_path,
+            since=since,
+            on_progress=on_progress,
+            home=settings.home,
         )
     finally:
         blas.restore_original_limits()

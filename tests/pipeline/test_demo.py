@@ -6,26 +6,36 @@ import pytest
 
 from indexer.client import connect
 from indexer.mappings import articles_alias
-from report.demo import run_demo
+from pipeline.demo import DEMO_NOW, DEMO_WEEK, run_demo_pipeline
+from report.aggs import ReportScope
+from report.demo import report_demo
 from report.periods import week_period
 
 pytestmark = [pytest.mark.es, pytest.mark.slow]
 
 
 def test_demo_report_matches_the_index(es_settings, tmp_path):
-    result = run_demo(
+    data = run_demo_pipeline(
         brand="sberbank",
-        out_html=tmp_path / "r.html",
-        out_xlsx=tmp_path / "r.xlsx",
         articles=90,
         prefix=f"{es_settings.index_prefix}-demo",
         settings=es_settings,
         start_server=False,
     )
-    settings = result.settings
+    settings = data.settings
     client = connect(settings)
     alias = articles_alias(settings)
-    assert result.indexed == result.articles == client.count(index=alias)["count"] > 80
+    assert data.indexed == data.articles == client.count(index=alias)["count"] > 80
+    scope = ReportScope(brand="sberbank", competitors=list(data.card.competitors), own_channels=[data.channel])
+    result = report_demo(
+        settings,
+        scope,
+        data.promo_days,
+        DEMO_WEEK,
+        DEMO_NOW,
+        out_html=tmp_path / "r.html",
+        out_xlsx=tmp_path / "r.xlsx",
+    )
     rep = result.report
     period = week_period("2026-W47")
     rng = {"range": {"published_at": {"gte": period.start.isoformat(), "lt": period.end.isoformat()}}}

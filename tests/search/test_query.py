@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from report.query import And, FieldTerm, Not, Or, Phrase, QuerySyntaxError, Term, parse, to_dsl
+from search.query import And, FieldTerm, Not, Or, Phrase, QuerySyntaxError, Term, parse, to_dsl
 
 pytestmark = pytest.mark.unit
 

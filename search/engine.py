@@ -8,12 +8,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
+from elasticsearch import Elasticsearch
 
+from indexer.client import es_errors
 from indexer.mappings import articles_alias
-from report.lemmas import normal_forms, words
-from report.query import context_brands, highlight_terms, parse, to_dsl
 from rezonans.config import Settings
+from rezonans.errors import UserError
+from search.lemmas import normal_forms, words
+from search.query import context_brands, highlight_terms, parse, to_dsl
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +37,8 @@ SOURCE_FIELDS = [
 ]
 
 
-class SearchError(RuntimeError):
-    """A search that could not run (server down, bad paging); the message says how to fix it."""
+class SearchError(UserError):
+    """A search that cannot be asked that way (bad paging); the message says how to fix it."""
 
 
 @dataclass
@@ -198,30 +200,9 @@ def _to_hit(raw: dict[str, Any], lemmas: set[str], phrases: list[str], sizes: di
 
 
 def _call(func: Any, **kwargs: Any) -> dict[str, Any]:
-    """Call the server, turning transport and API failures into SearchError with a hint."""
-    try:
+    """Call the server; its failures become ESUnavailable / ESRefused with a hint."""
+    with es_errors("the search"):
         return func(**kwargs)
-    except NotFoundError as exc:
-        raise SearchError(
-            "no article index yet: crawl and index something first (or check REZONANS_INDEX_PREFIX)"
-        ) from exc
-    except ApiError as exc:
-        reason = _reason(exc)
-        raise SearchError(f"Elasticsearch refused the search: {reason}") from exc
-    except (TransportError, ConnectionError) as exc:
-        raise SearchError(
-            f"Elasticsearch is not reachable ({exc.__class__.__name__}): start it with "
-            "`rezonans es start` or set REZONANS_ES_URL"
-        ) from exc
-
-
-def _reason(exc: ApiError) -> str:
-    """The root cause of an ES error in one line."""
-    body = exc.body if isinstance(exc.body, dict) else {}
-    err = body.get("error") if isinstance(body.get("error"), dict) else {}
-    causes = err.get("root_cause") or [err]
-    first = causes[0] if causes else {}
-    return str(first.get("reason") or exc.message)[:300]
 
 
 def search(

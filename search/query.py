@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from report.lemmas import normal_forms, words
+from search.lemmas import normal_forms, words
 
 FIELDS = {
     "brand": "brand id, e.g. brand:sberbank",

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from indexer.ingest import ParallelAnalysis
 from nlp.analyzer import Analyzer
+from pipeline.ingest import ParallelAnalysis
 from rezonans.model import Article, SourceRef
 
 BODY = (

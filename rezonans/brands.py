@@ -1,4 +1,7 @@
-"""Brand cards: a YAML list of brands with aliases, competitors, exclusions and promo-code patterns."""
+"""Brand cards: a YAML list of brands with aliases, competitors, exclusions and promo-code patterns.
+
+Every stage shows brands by the names on these cards; the NLP stage compiles its matchers from them.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +11,13 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from rezonans.errors import UserError, read_text_file
 from rezonans.yamldoc import load_with_nodes, node_line
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 
 
-class BrandError(ValueError):
+class BrandError(UserError):
     """A brand-card file is wrong; the message names the file, the line and the fix."""
 
 
@@ -126,16 +130,15 @@ def parse_brands(text: str, source: str = "<brands>") -> BrandSet:
 def load_brands(path: str | Path) -> BrandSet:
     """Read and validate a brand-card YAML file."""
     path = Path(path)
-    if not path.is_file():
+    if not path.is_file() and not path.exists():
         raise BrandError(f"brand file {path} does not exist: pass --brands FILE or set REZONANS_BRANDS")
-    return parse_brands(path.read_text(encoding="utf-8"), str(path))
+    return parse_brands(read_text_file(path, "brand file"), str(path))
 
 
-def default_brands_path() -> Path:
-    """Brand file in use: $REZONANS_BRANDS, else the example shipped with the package (nlp/data/brands.yaml)."""
-    import os
+EXAMPLE_BRANDS = Path(__file__).parent / "data" / "brands.yaml"
+"""The example cards shipped with the package (three banks, two retailers, two telecoms)."""
 
-    env = os.environ.get("REZONANS_BRANDS")
-    if env:
-        return Path(env)
-    return Path(__file__).parent / "data" / "brands.yaml"
+
+def default_brands_path(configured: Path | None = None) -> Path:
+    """Brand file in use: the configured one (`brands` setting, $REZONANS_BRANDS), else the shipped example."""
+    return Path(configured) if configured else EXAMPLE_BRANDS

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from indexer.client import connect
-from report.search import SearchError, SearchRequest, export, make_snippet, search
+from search.engine import SearchError, SearchRequest, export, make_snippet, search
 
 pytestmark = pytest.mark.es
 

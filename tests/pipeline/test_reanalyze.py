@@ -12,8 +12,8 @@ from indexer.bulk import BulkWriter
 from indexer.client import connect
 from indexer.mappings import articles_alias
 from nlp.analyzer import Analyzer
-from nlp.brands import parse_brands
-from report.reanalyze import reanalyze
+from pipeline.reanalyze import reanalyze
+from rezonans.brands import parse_brands
 from rezonans.model import Article, SourceRef
 
 pytestmark = pytest.mark.es
