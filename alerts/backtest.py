@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from typing import IO, Literal
 
 from alerts.detector import CountDetector, DetectorSettings, Point, ShareDetector
-from alerts.rules import format_duration
+from rezonans.errors import UserError
+from rezonans.timeutil import format_duration
 
 log = logging.getLogger(__name__)
 
 
-class BacktestError(ValueError):
+class BacktestError(UserError):
     """The CSV cannot be backtested; the message says how to fix it."""
 
 

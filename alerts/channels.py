@@ -16,11 +16,12 @@ from typing import Any
 
 from alerts.message import Alert
 from alerts.rules import ConsoleChannel, EmailChannel, Retry, TelegramChannel, WebhookChannel
+from rezonans.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
 
-class DeliveryError(RuntimeError):
+class DeliveryError(ServiceError):
     """A channel did not accept the alert."""
 
 

@@ -19,9 +19,10 @@ from alerts import source
 from alerts.channels import deliver
 from alerts.detector import CountDetector, ShareDetector, from_state
 from alerts.message import Alert
-from alerts.rules import AlertsConfig, Rule, format_duration, utcnow
+from alerts.rules import AlertsConfig, Rule, utcnow
 from indexer.client import connect
 from rezonans.config import Settings
+from rezonans.timeutil import format_duration
 
 log = logging.getLogger(__name__)
 

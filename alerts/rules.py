@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -12,33 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from alerts.detector import DetectorSettings, threshold_for, zone
 from rezonans.config import ConfigError
+from rezonans.errors import read_text_file
+from rezonans.timeutil import parse_duration
 
 Metric = Literal["volume", "negative", "negative_share", "new_story"]
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|sec|m|min|h|d|w)\s*$", re.I)
-_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(value: str | int | float) -> int:
-    """'5m', '1h', '1d', '2w' or a number of seconds → seconds."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value <= 0:
-            raise ValueError(f"duration {value} must be positive")
-        return int(value)
-    m = _DURATION.match(str(value))
-    if not m:
-        raise ValueError(f"duration {value!r} is not understood: write e.g. 5m, 1h, 1d or 1w")
-    seconds = int(m.group(1)) * _UNITS[m.group(2).lower()]
-    if seconds <= 0:
-        raise ValueError(f"duration {value!r} must be positive")
-    return seconds
-
-
-def format_duration(seconds: int) -> str:
-    """Seconds → the shortest of 1w/1d/1h/1m/1s that divides them."""
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 class _Strict(BaseModel):
@@ -360,7 +336,7 @@ def load_config(path: Path) -> AlertsConfig:
     if not path.is_file():
         raise ConfigError(f"rules file {path} does not exist: copy examples/alerts.yaml and edit it")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(read_text_file(path, "rules file"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"rules file {path} is not valid YAML: {exc}") from exc
     return parse_config(data, str(path))

@@ -9,30 +9,30 @@ from pathlib import Path
 
 import typer
 
-from alerts.backtest import BacktestError, backtest, read_series, write_points
+from alerts.backtest import backtest, read_series, write_points
 from alerts.check import run_check, state_path, watch
 from alerts.detector import DetectorSettings
-from alerts.rules import load_config, parse_duration
-from indexer.client import ESUnavailable
-from rezonans.config import ConfigError, load_settings
+from alerts.rules import AlertsConfig, load_config
+from rezonans.config import load_settings
+from rezonans.errors import UserError
+from rezonans.timeutil import parse_duration
 
 alerts_app = typer.Typer(help="Alerts on sudden changes in mention volume and tone.", no_args_is_help=True)
 
 RULES_HELP = "Rules file (YAML); see examples/alerts.yaml."
 
 
-def _fail(message: str, code: int = 2) -> None:
-    """Print an error to stderr and exit."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+def _config(rules: Path) -> AlertsConfig:
+    """Load the rules file (a ConfigError says what to fix)."""
+    return load_config(rules)
 
 
-def _config(rules: Path):
-    """Load the rules file or exit with its error."""
+def _duration(value: str, option: str) -> int:
+    """A duration option in seconds, or a UserError naming the option."""
     try:
-        return load_config(rules)
-    except ConfigError as exc:
-        _fail(str(exc))
+        return parse_duration(value)
+    except ValueError as exc:
+        raise UserError(f"{option}: {exc}") from None
 
 
 @alerts_app.command("backtest")
@@ -52,33 +52,34 @@ def backtest_cmd(
 ) -> None:
     """Score a past series exactly as the live check would: CSV on stdout, summary on stderr."""
     if gaps not in ("zero", "skip"):
-        _fail("--gaps must be zero or skip")
-    try:
-        if rules is not None:
-            config = _config(rules)
-            chosen = next((r for r in config.rules if r.name == rule), None) if rule else config.rules[0]
-            if chosen is None:
-                _fail(f"no rule {rule!r} in {rules}: known rules are {', '.join(r.name for r in config.rules)}")
-            det_settings = chosen.detector_settings()
-            interval = chosen.bucket if bucket is None else parse_duration(bucket)
-        else:
+        raise UserError("--gaps must be zero or skip")
+    if rules is not None:
+        config = _config(rules)
+        chosen = next((r for r in config.rules if r.name == rule), None) if rule else config.rules[0]
+        if chosen is None:
+            known = ", ".join(r.name for r in config.rules)
+            raise UserError(f"no rule {rule!r} in {rules}: known rules are {known}")
+        det_settings = chosen.detector_settings()
+        interval: int | None = chosen.bucket if bucket is None else _duration(bucket, "--bucket")
+    else:
+        try:
             sens: str | float = sensitivity if sensitivity in ("low", "medium", "high") else float(sensitivity)
             det_settings = DetectorSettings(
                 sensitivity=sens, warmup=warmup, cooldown=cooldown, min_delta=min_delta, daily=daily, weekly=weekly
             )
-            interval = parse_duration(bucket) if bucket else None
-    except ValueError as exc:
-        _fail(str(exc).splitlines()[0] if "validation error" not in str(exc) else str(exc))
-    try:
-        if str(csv_file) == "-":
-            series = read_series(sys.stdin, interval, gaps)  # type: ignore[arg-type]
-        else:
-            if not csv_file.is_file():
-                _fail(f"{csv_file} does not exist")
+        except ValueError as exc:
+            raise UserError(f"--sensitivity: {str(exc).splitlines()[0]}") from None
+        interval = _duration(bucket, "--bucket") if bucket else None
+    if str(csv_file) == "-":
+        series = read_series(sys.stdin, interval, gaps)  # type: ignore[arg-type]
+    else:
+        if not csv_file.is_file():
+            raise UserError(f"{csv_file} does not exist: check the path")
+        try:
             with csv_file.open(encoding="utf-8-sig", newline="") as fh:
                 series = read_series(fh, interval, gaps)  # type: ignore[arg-type]
-    except BacktestError as exc:
-        _fail(str(exc))
+        except UnicodeDecodeError:
+            raise UserError(f"{csv_file} is not UTF-8 text: save the CSV as UTF-8") from None
     result = backtest(series, det_settings)
     write_points(result, sys.stdout)
     summary = result.summary()
@@ -114,17 +115,17 @@ def check_cmd(
 ) -> None:
     """One pass: score the buckets completed since the last check and deliver alerts."""
     config = _config(rules)
-    try:
-        settings = load_settings()
-        when = None
-        if now:
-            from datetime import datetime
+    settings = load_settings()
+    when = None
+    if now:
+        from datetime import datetime
 
+        try:
             when = datetime.fromisoformat(now)
-            when = when if when.tzinfo else when.replace(tzinfo=UTC)
-        result = run_check(settings, config, now=when)
-    except (ConfigError, ESUnavailable, ValueError) as exc:
-        _fail(str(exc), 1)
+        except ValueError:
+            raise UserError(f"--now {now!r}: write an ISO 8601 time such as 2026-12-03T10:00+03:00") from None
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    result = run_check(settings, config, now=when)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -148,12 +149,9 @@ def watch_cmd(
 ) -> None:
     """Check in a loop, and run crawls on a schedule in a separate process."""
     config = _config(rules)
-    try:
-        settings = load_settings()
-        every = parse_duration(check_every) if check_every else None
-        crawl = None if crawl_every is None else (0 if crawl_every == "0" else parse_duration(crawl_every))
-    except (ConfigError, ValueError) as exc:
-        _fail(str(exc))
+    settings = load_settings()
+    every = _duration(check_every, "--check-every") if check_every else None
+    crawl = None if crawl_every is None else (0 if crawl_every == "0" else _duration(crawl_every, "--crawl-every"))
     stats = watch(settings, config, max_iterations=max_iterations, check_every=every, crawl_every=crawl)
     typer.echo(
         f"checks: {stats.iterations}  alerts: {stats.alerts}  crawls: {stats.crawls_started}  "

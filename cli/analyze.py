@@ -2,64 +2,43 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import typer
-from pydantic import ValidationError
 
-from rezonans.brands import BrandError, default_brands_path
+from rezonans.brands import default_brands_path
+from rezonans.config import load_settings
+from rezonans.jsonl import BadLine, article_from_record, read_articles
 from rezonans.model import Article
+
+if TYPE_CHECKING:
+    from nlp.analyzer import Analyzer
 
 
 def parse_line(data: object) -> Article:
-    """An input record as an Article: `source` may be a plain name, `targets` may be [[start, end], ...]."""
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
-    data = dict(data)
-    if isinstance(data.get("source"), str):
-        data["source"] = {"name": data["source"]}
-    data.setdefault("source", {"name": "unknown"})
-    targets = data.get("targets")
-    if isinstance(targets, list):
-        fixed = []
-        for t in targets:
-            if isinstance(t, (list, tuple)) and len(t) == 2:
-                fixed.append({"start": t[0], "end": t[1]})
-            else:
-                fixed.append(t)
-        data["targets"] = fixed
-    return Article.model_validate(data)
+    """An input record as an Article (see `rezonans.jsonl.article_from_record`)."""
+    return article_from_record(data, shorthand=True)
 
 
-def run(stream: IO[str], out: IO[str], analyzer, err: IO[str]) -> tuple[int, int]:
+def run(stream: IO[str], out: IO[str], analyzer: Analyzer, err: IO[str]) -> tuple[int, int]:
     """Analyse every good line; bad lines are reported on `err` with their number and skipped."""
-    done = bad = 0
-    for lineno, raw in enumerate(stream, 1):
-        line = raw.strip()
-        if not line:
-            continue
-        try:
-            article = parse_line(json.loads(line))
-        except (ValueError, ValidationError) as exc:
-            bad += 1
-            reason = (
-                "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
-                if isinstance(exc, ValidationError)
-                else str(exc)
-            )
-            err.write(f"line {lineno}: skipped: {reason}\n")
-            continue
+    done = 0
+    bad: list[BadLine] = []
+
+    def skipped(b: BadLine) -> None:
+        err.write(f"line {b.lineno}: skipped: {b.reason}\n")
+
+    for article in read_articles(stream, errors=bad, on_bad=skipped, shorthand=True):
         try:
             analyzer.analyze(article)
         except Exception as exc:  # keep going: the article is written unanalysed
-            err.write(f"line {lineno}: analysis failed ({exc}); written unanalysed\n")
+            err.write(f"article {article.url or article.id}: analysis failed ({exc}); written unanalysed\n")
         out.write(article.to_json() + "\n")
         done += 1
     out.flush()
-    return done, bad
+    return done, len(bad)
 
 
 def register(app: typer.Typer) -> None:
@@ -84,15 +63,10 @@ def register(app: typer.Typer) -> None:
         """
         from nlp.analyzer import Analyzer
         from nlp.reprints import ReprintDetector
-        from rezonans.config import load_settings
 
         path = brands or default_brands_path(load_settings().brands)
-        try:
-            reprints = ReprintDetector.load(state) if state else None
-            analyzer = Analyzer.from_file(path, use_ner=not no_ner, reprints=reprints)
-        except BrandError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        reprints = ReprintDetector.load(state) if state else None
+        analyzer = Analyzer.from_file(path, use_ner=not no_ner, reprints=reprints)
         src = input.open(encoding="utf-8") if input else sys.stdin
         dst = output.open("w", encoding="utf-8") if output else sys.stdout
         try:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import UTC, datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,31 +14,24 @@ from rich.live import Live
 from rich.table import Table
 
 from crawler.options import CrawlOptions
-from crawler.run import CrawlError, CrawlStats, JsonlSink, crawl
-from crawler.sources import SourcesError, load_sources
+from crawler.run import CrawlStats, JsonlSink, crawl
+from crawler.sources import Source, load_sources
 from crawler.state import default_state_path
 from pipeline.ingest import crawl_to_index
-from rezonans.config import ConfigError, load_settings
+from rezonans.config import Settings, load_settings
+from rezonans.errors import ServiceError, UserError
+from rezonans.timeutil import parse_since as since_time
 
 err = Console(stderr=True, soft_wrap=True)
 devsite_app = typer.Typer(help="Loopback Russian news site for trying the crawler and the demo.", no_args_is_help=True)
 
-_RELATIVE = re.compile(r"^(\d+)\s*([dhw])$")
-
 
 def parse_since(value: str | None) -> datetime | None:
-    """'2025-03-01', '2025-03-01T12:00+03:00', or relative '7d' / '12h' / '2w' → aware datetime."""
-    if not value:
-        return None
-    match = _RELATIVE.match(value.strip().lower())
-    if match:
-        unit = {"d": "days", "h": "hours", "w": "weeks"}[match.group(2)]
-        return datetime.now(UTC) - timedelta(**{unit: int(match.group(1))})
+    """--since as an aware datetime (a UserError says what is accepted)."""
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        return since_time(value)
     except ValueError as exc:
-        raise typer.BadParameter(f"{value!r}: use a date such as 2025-03-01, an ISO date-time, or 7d / 12h") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone(timedelta(hours=3)))
+        raise UserError(f"--since {exc}") from None
 
 
 def _table(sources: dict[str, dict[str, Any]]) -> Table:
@@ -111,12 +104,8 @@ def crawl_command(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Live per-source table on stderr."),
 ) -> None:
     """Crawl feeds, sitemaps, site sections and Telegram channels; new articles go to --out or to the index."""
-    try:
-        source_list = load_sources(sources)
-        settings = load_settings()
-    except (SourcesError, ConfigError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    source_list = load_sources(sources)
+    settings = load_settings()
     since_dt = parse_since(since)
     state_path = state or default_state_path(settings.home)
     base = CrawlOptions.fast() if fast else CrawlOptions()
@@ -154,9 +143,6 @@ def crawl_command(
             stats, extra = _crawl_to_index(
                 source_list, brands, settings, options, state_path, since_dt, on_progress, analysis_workers
             )
-    except CrawlError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
     finally:
         if live is not None:
             live.stop()
@@ -164,27 +150,32 @@ def crawl_command(
     if as_json:
         typer.echo(json.dumps({**stats.to_dict(), **extra}, ensure_ascii=False, indent=2, default=str))
     if stats.sink_errors:
-        err.print(
-            f"[red]error:[/red] {stats.sink_errors} articles failed in the sink (analysis, indexing or --out; "
+        raise ServiceError(
+            f"{stats.sink_errors} articles failed in the sink (analysis, indexing or --out; "
             "see the log above); they are not marked seen and will be fetched again next run"
         )
-        raise typer.Exit(1)
 
 
-def _crawl_to_index(source_list, brands, settings, options, state_path, since_dt, on_progress, analysis_workers=None):  # type: ignore[no-untyped-def]
-    """No --out: analyse each article (nlp.analyzer) and index it (durable indexer.bulk.BulkWriter)."""
+def _crawl_to_index(
+    source_list: list[Source],
+    brands: Path | None,
+    settings: Settings,
+    options: CrawlOptions,
+    state_path: Path,
+    since_dt: datetime | None,
+    on_progress: Callable[[dict[str, dict[str, Any]]], None],
+    analysis_workers: int | None = None,
+) -> tuple[CrawlStats, dict[str, Any]]:
+    """No --out: analyse each article and index it (pipeline.ingest); brand cards from --brands or the setting."""
+    brands = brands or settings.brands
     if brands is None:
-        err.print(
-            "[red]error:[/red] pass --brands FILE (brand cards) to analyse and index, or --out FILE.jsonl to only crawl"
+        raise UserError(
+            "pass --brands FILE (brand cards) or set REZONANS_BRANDS to analyse and index, "
+            "or --out FILE.jsonl to only crawl"
         )
-        raise typer.Exit(2)
-    try:
-        return crawl_to_index(
-            source_list, brands, settings, options, state_path, since_dt, on_progress, analysis_workers=analysis_workers
-        )
-    except ImportError as exc:
-        err.print(f"[red]error:[/red] the analysis or index stage is not available ({exc}); use --out FILE.jsonl")
-        raise typer.Exit(2) from exc
+    return crawl_to_index(
+        source_list, brands, settings, options, state_path, since_dt, on_progress, analysis_workers=analysis_workers
+    )
 
 
 @devsite_app.command("serve")

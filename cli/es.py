@@ -8,10 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from indexer.client import ESUnavailable
-from indexer.server import LocalServer, ServerError
+from indexer.server import LocalServer
 from indexer.status import cluster_status
-from rezonans.config import ConfigError, load_settings
+from rezonans.config import load_settings
 
 es_app = typer.Typer(help="Manage the local Elasticsearch server (or check an external one).", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -19,22 +18,14 @@ err = Console(stderr=True, soft_wrap=True)
 
 def _server(port: int | None = None) -> LocalServer:
     """The local server for the current settings."""
-    try:
-        return LocalServer(load_settings(), port=port)
-    except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    return LocalServer(load_settings(), port=port)
 
 
 @es_app.command()
 def install() -> None:
     """Fetch Elasticsearch with mvn (cached) and unpack it for the local server."""
     server = _server()
-    try:
-        home = server.install()
-    except ServerError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+    home = server.install()
     typer.echo(f"installed {home.name} in {home}")
 
 
@@ -42,11 +33,7 @@ def install() -> None:
 def start(wait: float = typer.Option(180.0, help="Seconds to wait for the server to become healthy.")) -> None:
     """Start the local server on 127.0.0.1 (installing it first if needed) and wait until it is healthy."""
     server = _server()
-    try:
-        seconds = server.start(wait=wait)
-    except ServerError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+    seconds = server.start(wait=wait)
     if seconds:
         typer.echo(f"Elasticsearch is up at {server.url} (started in {seconds:.1f}s)")
     else:
@@ -63,11 +50,7 @@ def stop() -> None:
 @es_app.command()
 def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show version, health and the Rezonans indices with document counts."""
-    try:
-        info = cluster_status(load_settings())
-    except (ESUnavailable, ConfigError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+    info = cluster_status(load_settings())
     if as_json:
         typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return

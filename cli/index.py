@@ -7,15 +7,16 @@ import sys
 from pathlib import Path
 
 import typer
+from elasticsearch import Elasticsearch
 from rich.console import Console
 from rich.table import Table
 
 from indexer.bulk import BulkWriter
 from indexer.bulk import replay as replay_spool
-from indexer.client import ESUnavailable, connect, wait_for_health
+from indexer.client import connect, wait_for_health
 from indexer.store import article_indices, drop_older_than, ensure_templates, scan_articles
 from indexer.store import migrate as migrate_indices
-from rezonans.config import ConfigError, Settings, load_settings
+from rezonans.config import Settings, load_settings
 from rezonans.jsonl import BadLine, read_articles, write_articles
 
 index_app = typer.Typer(help="Store articles in Elasticsearch and look after the indices.", no_args_is_help=True)
@@ -23,22 +24,14 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def _settings() -> Settings:
-    """Settings, or a clean exit with the reason."""
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    """The settings in use."""
+    return load_settings()
 
 
-def _client(settings: Settings):
-    """A connected client, or a clean exit saying how to start the server."""
+def _client(settings: Settings) -> Elasticsearch:
+    """A connected client (ESUnavailable says how to start the server)."""
     client = connect(settings)
-    try:
-        wait_for_health(client, timeout=10)
-    except ESUnavailable as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+    wait_for_health(client, timeout=10)
     return client
 
 

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from indexer.client import connect
 from pipeline.reanalyze import ReanalyzeStats, reanalyze
-from report import quiet_transport
-from report.periods import PeriodError, day_bound
-from rezonans.config import ConfigError, load_settings
+from report.periods import day_bound
+from rezonans.config import load_settings
+from rezonans.errors import UserError
 
 err = Console(stderr=True)
 
@@ -27,20 +26,13 @@ def reanalyze_command(
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
     """Re-run mention finding, tone and context over stored articles and write them back in place."""
-    quiet_transport()
     if not brand and not everything:
-        err.print("[red]error:[/red] give --brand ID (articles that may name it) or --all")
-        raise typer.Exit(2)
-    try:
-        from nlp.analyzer import Analyzer
-        from rezonans.brands import BrandError
+        raise UserError("give --brand ID (articles that may name it) or --all")
+    from nlp.analyzer import Analyzer
 
-        settings = load_settings()
-        start, end = day_bound(date_from, "--from"), day_bound(date_to, "--to", end=True)
-        analyzer = Analyzer.from_file(brands_file or settings.brands)
-    except (PeriodError, ConfigError, BrandError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
+    settings = load_settings()
+    start, end = day_bound(date_from, "--from"), day_bound(date_to, "--to", end=True)
+    analyzer = Analyzer.from_file(brands_file or settings.brands)
 
     def show(stats: ReanalyzeStats) -> None:
         err.print(
@@ -48,26 +40,16 @@ def reanalyze_command(
             highlight=False,
         )
 
-    try:
-        stats = reanalyze(
-            connect(settings),
-            settings,
-            analyzer,
-            brand=brand.lower() if brand else None,
-            date_from=start,
-            date_to=end,
-            everything=everything,
-            progress=None if as_json else show,
-        )
-    except ValueError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
-    except Exception as exc:
-        err.print(
-            f"[red]error:[/red] re-analysis stopped: {escape(str(exc).splitlines()[0][:300])} "
-            "(is Elasticsearch running? `rezonans es start`)"
-        )
-        raise typer.Exit(1) from exc
+    stats = reanalyze(
+        connect(settings),
+        settings,
+        analyzer,
+        brand=brand.lower() if brand else None,
+        date_from=start,
+        date_to=end,
+        everything=everything,
+        progress=None if as_json else show,
+    )
     if as_json:
         typer.echo(json.dumps(stats.as_dict(), ensure_ascii=False))
         return

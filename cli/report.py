@@ -7,15 +7,14 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from indexer.client import connect
-from report import quiet_transport
-from report.brands import BrandCardError, default_cards_path
+from report.brands import default_cards_path
 from report.build import ReportError, build_report, scope_for
-from report.periods import DEFAULT_TZ, PeriodError, resolve
+from report.periods import DEFAULT_TZ, resolve
 from report.render import to_html, to_markdown, to_xlsx
-from rezonans.config import ConfigError, load_settings
+from rezonans.config import load_settings
+from rezonans.errors import UserError
 
 err = Console(stderr=True)
 
@@ -55,28 +54,19 @@ def report_command(
 ) -> None:
     """Weekly (or monthly) publicity report: volume, stories, tone, publicity index, sources, stories, share of
     voice, negatives, promo codes, own channels and outcomes, each against the previous period."""
-    quiet_transport()
     if fmt not in ("md", "html", "xlsx", "json"):
-        err.print("[red]error:[/red] --format must be md, html, xlsx or json")
-        raise typer.Exit(2)
+        raise UserError("--format must be md, html, xlsx or json")
+    settings = load_settings()
+    period = resolve(week, month, date_from, date_to, tz)
+    cards = brands_file or default_cards_path(settings.brands)
     try:
-        settings = load_settings()
-        period = resolve(week, month, date_from, date_to, tz)
-        cards = brands_file or default_cards_path(settings.brands)
-        try:
-            scope = scope_for(brand.lower(), cards, competitor or None, own_channel or None)
-        except ReportError:
-            if brands_file:
-                raise
-            scope = scope_for(brand.lower(), None, competitor or None, own_channel or None)
-        rep = build_report(connect(settings), settings, scope, period)
-        text = write_report(rep, fmt, out)
-    except (PeriodError, ConfigError, BrandCardError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
-    except ReportError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from exc
+        scope = scope_for(brand.lower(), cards, competitor or None, own_channel or None)
+    except ReportError:
+        if brands_file:
+            raise
+        scope = scope_for(brand.lower(), None, competitor or None, own_channel or None)
+    rep = build_report(connect(settings), settings, scope, period)
+    text = write_report(rep, fmt, out)
     if text is not None:
         typer.echo(text)
     else:

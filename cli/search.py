@@ -6,18 +6,19 @@ import csv
 import json
 import sys
 from pathlib import Path
+from typing import IO
 
 import typer
+from elasticsearch import Elasticsearch
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from indexer.client import connect
-from report import quiet_transport
-from report.periods import PeriodError, day_bound
-from rezonans.config import ConfigError, load_settings
-from search.engine import SearchError, SearchRequest, export, search
-from search.query import QuerySyntaxError
+from report.periods import day_bound
+from rezonans.config import Settings, load_settings
+from rezonans.errors import UserError
+from search.engine import SearchRequest, export, search
 
 err = Console(stderr=True)
 CSV_FIELDS = [
@@ -63,38 +64,27 @@ def search_command(
 ) -> None:
     """Search articles. Words match all their forms, "quoted phrases" match exactly; AND OR NOT ( ) and
     fields brand: source: sentiment: type: promo: title: cluster: (see docs/report.md)."""
-    quiet_transport()
     if sort not in ("date", "relevance"):
-        err.print("[red]error:[/red] --sort must be date or relevance")
-        raise typer.Exit(2)
-    try:
-        settings = load_settings()
-        request = SearchRequest(
-            query=query,
-            date_from=day_bound(date_from, "--from"),
-            date_to=day_bound(date_to, "--to", end=True),
-            brands=[b.lower() for b in brand],
-            sort=sort,
-        )  # type: ignore[arg-type]
-        request.body_query()  # syntax errors before any connection
-        client = connect(settings)
-        if as_json or as_csv:
-            stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
-            count = _export(client, settings, request, stream, as_csv)
-            if out:
-                stream.close()
-                err.print(f"exported {count} results to {out}")
-            return
-        result = search(client, settings, request, page=page, size=size)
-    except QuerySyntaxError as exc:
-        err.print(f"[red]bad query:[/red] {escape(exc.pretty())}")
-        raise typer.Exit(2) from exc
-    except (PeriodError, ConfigError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
-    except SearchError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from exc
+        raise UserError("--sort must be date or relevance")
+    settings = load_settings()
+    request = SearchRequest(
+        query=query,
+        date_from=day_bound(date_from, "--from"),
+        date_to=day_bound(date_to, "--to", end=True),
+        brands=[b.lower() for b in brand],
+        sort="date" if sort == "date" else "relevance",
+    )
+    request.body_query()  # syntax errors before any connection
+    client = connect(settings)
+    if as_json or as_csv:
+        if out:
+            with out.open("w", encoding="utf-8", newline="") as stream:
+                count = _export(client, settings, request, stream, as_csv)
+            err.print(f"exported {count} results to {out}")
+        else:
+            _export(client, settings, request, sys.stdout, as_csv)
+        return
+    result = search(client, settings, request, page=page, size=size)
     pages = max(1, -(-result.total // size))
     table = Table(
         title=f"{result.total} results, page {result.page} of {pages} ({result.took_ms} ms)",
@@ -115,7 +105,7 @@ def search_command(
     Console().print(table)
 
 
-def _export(client, settings, request: SearchRequest, stream, as_csv: bool) -> int:  # type: ignore[no-untyped-def]
+def _export(client: Elasticsearch, settings: Settings, request: SearchRequest, stream: IO[str], as_csv: bool) -> int:
     """Stream every hit as CSV or JSON lines; returns the count."""
     count = 0
     writer = csv.DictWriter(stream, fieldnames=CSV_FIELDS, extrasaction="ignore") if as_csv else None

@@ -28,6 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 from crawler.options import CrawlOptions
 from crawler.sources import Source
 from crawler.state import CrawlState, default_state_path
+from rezonans.errors import ServiceError
 from rezonans.model import Article
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class _Immediate:
         return []
 
 
-class CrawlError(RuntimeError):
+class CrawlError(ServiceError):
     """The crawl process failed before finishing; the message carries the end of its log."""
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from rezonans.errors import UserError, read_text_file
 from rezonans.model import SourceRef
 from rezonans.yamldoc import load_with_nodes, node_line
 
@@ -26,7 +27,7 @@ _FIX_HINTS = {
 }
 
 
-class SourcesError(ValueError):
+class SourcesError(UserError):
     """The sources file is wrong; the message names the line and the fix."""
 
 
@@ -152,4 +153,4 @@ def load_sources(path: Path | str | None = None) -> list[Source]:
         raise SourcesError(
             f"sources file {path} does not exist: pass --sources FILE or create it (see docs/crawler.md)"
         )
-    return parse_sources(path.read_text(encoding="utf-8"), str(path))
+    return parse_sources(read_text_file(path, "sources file"), str(path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from elasticsearch import (
     ApiError,
@@ -30,10 +31,11 @@ class ESRefused(ServiceError):
 
 def reason(exc: ApiError) -> str:
     """The root cause of an Elasticsearch error in one line."""
-    body = exc.body if isinstance(exc.body, dict) else {}
-    err = body.get("error") if isinstance(body.get("error"), dict) else {}
+    body: dict[str, Any] = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error")
+    err: dict[str, Any] = error if isinstance(error, dict) else {}
     causes = err.get("root_cause") or [err]
-    first = causes[0] if causes else {}
+    first = causes[0] if causes and isinstance(causes[0], dict) else {}
     return str(first.get("reason") or exc.message)[:300]
 
 

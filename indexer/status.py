@@ -18,7 +18,7 @@ def cluster_status(settings: Settings, timeout: float = 5.0) -> dict[str, Any]:
     versions = sorted({n.get("version", "?") for n in nodes.values()})
     indices = []
     try:
-        rows = client.cat.indices(
+        rows: list[dict[str, Any]] = client.cat.indices(  # type: ignore[assignment]
             index=f"{settings.index_prefix}-*", format="json", h="index,store.size,health", expand_wildcards="open"
         )
     except NotFoundError:

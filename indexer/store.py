@@ -77,7 +77,7 @@ def action_for(article: Article, settings: Settings, index: str | None = None) -
 def article_indices(client: Elasticsearch, settings: Settings) -> list[dict[str, Any]]:
     """Concrete article indices of this prefix with version, month and document count, oldest first."""
     try:
-        rows = client.cat.indices(
+        rows: list[dict[str, Any]] = client.cat.indices(  # type: ignore[assignment]
             index=f"{settings.index_prefix}-articles-v*",
             format="json",
             h="index,docs.count,store.size,health",
@@ -156,7 +156,7 @@ def migrate(client: Elasticsearch, settings: Settings, to_version: int = MAPPING
             for hit in helpers.scan(client, index=old, query={"query": {"match_all": {}}}, size=500)
         )
         ok, errors = helpers.bulk(client, actions, chunk_size=500, raise_on_error=False, max_retries=3)
-        if errors:
+        if isinstance(errors, list) and errors:
             raise RuntimeError(
                 f"migration of {old} left {len(errors)} documents behind; the old index is kept: {errors[:2]}"
             )

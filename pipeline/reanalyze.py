@@ -15,8 +15,10 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from indexer.bulk import BulkWriter
+from indexer.client import es_errors
 from indexer.store import scan_articles
 from rezonans.config import Settings
+from rezonans.errors import UserError
 from rezonans.model import Article
 
 log = logging.getLogger(__name__)
@@ -95,13 +97,13 @@ def reanalyze(
     if brand and not everything:
         card = analyzer.cards.get(brand)
         if card is None:
-            raise ValueError(f"brand {brand!r} is not in the brand cards: add its card or pass --brands FILE")
+            raise UserError(f"brand {brand!r} is not in the brand cards: add its card or pass --brands FILE")
         query = brand_query(card, date_from, date_to)
     else:
         query = candidate_query([], date_from, date_to)
     analyzer.reprints = KeepClusters()
     stats = ReanalyzeStats()
-    with BulkWriter(settings, client=client, refresh=refresh) as writer:
+    with es_errors("re-analysis"), BulkWriter(settings, client=client, refresh=refresh) as writer:
         for index, article in scan_articles(client, settings, query=query):
             stats.scanned += 1
             had = brand in article.brands if brand else False

@@ -35,13 +35,15 @@ def figure(value: float | int | None, previous: float | int | None) -> dict[str,
     change = None if value is None or previous is None else value - previous
     pct = None
     if change is not None and previous not in (None, 0):
-        pct = 100.0 * change / abs(previous)  # type: ignore[arg-type]
+        pct = 100.0 * change / abs(previous)
     return {"value": value, "previous": previous, "change": change, "change_pct": pct}
 
 
 def publicity_from(buckets_parent: dict[str, Any] | None) -> dict[str, Any]:
     """Index, its tone components and mention counts from a by_sentiment → by_weight → prominence sum tree."""
-    out = {"index": 0.0, "components": {s: 0.0 for s in SENTIMENTS}, "mentions": {s: 0 for s in SENTIMENTS}}
+    components: dict[str, float] = {s: 0.0 for s in SENTIMENTS}
+    mentions: dict[str, int] = {s: 0 for s in SENTIMENTS}
+    out: dict[str, Any] = {"index": 0.0, "components": components, "mentions": mentions}
     if not buckets_parent:
         return out
     for sb in buckets_parent.get("by_sentiment", {}).get("buckets", []):
@@ -52,8 +54,8 @@ def publicity_from(buckets_parent: dict[str, Any] | None) -> dict[str, Any]:
                 "more than %d distinct source weights: the publicity index leaves some out", len(by_weight["buckets"])
             )
         value = sum(float(wb["key"]) * wb["prominence"]["value"] for wb in by_weight["buckets"]) * factor
-        out["components"][sb["key"]] = out["components"].get(sb["key"], 0.0) + value
-        out["mentions"][sb["key"]] = out["mentions"].get(sb["key"], 0) + sb["doc_count"]
+        components[sb["key"]] = components.get(sb["key"], 0.0) + value
+        mentions[sb["key"]] = mentions.get(sb["key"], 0) + sb["doc_count"]
         out["index"] += value
     return out
 

@@ -23,8 +23,10 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
+from indexer.client import es_errors
 from report.periods import Period
 from rezonans.config import Settings
+from rezonans.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ REDEMPTION_COLUMNS = ("code", "date", "amount", "channel", "brand")
 SURVEY_COLUMNS = ("date", "metric", "value", "brand")
 
 
-class OutcomesError(ValueError):
+class OutcomesError(UserError):
     """A file that cannot be imported at all (unknown header, unreadable)."""
 
 
@@ -203,13 +205,20 @@ def import_file(client: Elasticsearch, settings: Settings, path: Path, brand: st
         text = raw.decode("cp1251")  # Excel on Russian Windows
     parsed = parse_csv(text, brand=brand, source_file=path.name)
     if parsed.rows:
+        with es_errors("storing outcomes"):
+            _store(client, settings, parsed)
+    return parsed
+
+
+def _store(client: Elasticsearch, settings: Settings, parsed: ParsedFile) -> None:
+    """Index the parsed rows (stable ids: importing a file again changes nothing)."""
+    if parsed.rows:
         ensure_index(client, settings)
         actions = [
             {"_index": outcomes_index(settings), "_id": d["_id"], "_source": {k: v for k, v in d.items() if k != "_id"}}
             for d in parsed.rows
         ]
         helpers.bulk(client, actions, refresh="wait_for")
-    return parsed
 
 
 def _brand_filter(brand: str, codes: list[str]) -> dict[str, Any]:

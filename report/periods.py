@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-DEFAULT_TZ = "Europe/Moscow"
+from rezonans.errors import UserError
+from rezonans.timeutil import DEFAULT_TZ, zone
+
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.I)
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_RU_DATE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}$")
 
 
-class PeriodError(ValueError):
+class PeriodError(UserError):
     """A period option that cannot be understood; the message shows the expected form."""
 
 
@@ -53,9 +56,9 @@ class Period:
 def _zone(tz: str) -> ZoneInfo:
     """A ZoneInfo or a PeriodError with the fix."""
     try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise PeriodError(f"unknown time zone {tz!r}: use an IANA name such as Europe/Moscow or UTC") from exc
+        return zone(tz)
+    except ValueError as exc:
+        raise PeriodError(str(exc)) from None
 
 
 def _local(day: date, tz: str) -> datetime:
@@ -88,11 +91,14 @@ def month_period(month: str, tz: str = DEFAULT_TZ) -> Period:
 
 
 def parse_day(value: str, what: str) -> date:
-    """A YYYY-MM-DD date or a PeriodError naming the option."""
+    """A YYYY-MM-DD or DD.MM.YYYY date, or a PeriodError naming the option."""
+    text = value.strip()
     try:
-        return date.fromisoformat(value.strip()[:10])
-    except ValueError as exc:
-        raise PeriodError(f"bad {what} date {value!r}: write it as YYYY-MM-DD") from exc
+        if _RU_DATE.match(text):
+            return datetime.strptime(text, "%d.%m.%Y").date()
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise PeriodError(f"bad {what} date {value!r}: write it as YYYY-MM-DD or DD.MM.YYYY") from None
 
 
 def day_bound(value: str | None, what: str, end: bool = False, tz: str = DEFAULT_TZ) -> datetime | None:

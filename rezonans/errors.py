@@ -14,6 +14,10 @@ class RezonansError(Exception):
 
     exit_code = 1
 
+    def display(self) -> str:
+        """The text shown to a person (one line, or a short block such as a query with a caret)."""
+        return str(self)
+
 
 class UserError(RezonansError, ValueError):
     """Bad input from the user: arguments, a config, rules, brand or sources file, a query, a date (exit 2)."""

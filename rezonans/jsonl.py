@@ -4,14 +4,34 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO
 
 from pydantic import ValidationError
 
+from rezonans.errors import pydantic_problems
 from rezonans.model import Article
 
 log = logging.getLogger(__name__)
+
+
+def article_from_record(data: object, shorthand: bool = False) -> Article:
+    """A JSON record as an Article; with `shorthand` (the analyse stage's input) `source` may be a plain name or
+    missing, and `targets` may be [[start, end], ...]."""
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    data = dict(data)
+    if not shorthand:
+        return Article.model_validate(data)
+    if isinstance(data.get("source"), str):
+        data["source"] = {"name": data["source"]}
+    data.setdefault("source", {"name": "unknown"})
+    targets = data.get("targets")
+    if isinstance(targets, list):
+        data["targets"] = [
+            {"start": t[0], "end": t[1]} if isinstance(t, list | tuple) and len(t) == 2 else t for t in targets
+        ]
+    return Article.model_validate(data)
 
 
 class BadLine(Exception):
@@ -24,28 +44,29 @@ class BadLine(Exception):
         self.raw = raw
 
 
-def read_articles(stream: IO[str], errors: list[BadLine] | None = None) -> Iterator[Article]:
-    """Yield articles from JSONL; bad lines are logged, collected in `errors` and skipped, never fatal."""
+def read_articles(
+    stream: IO[str],
+    errors: list[BadLine] | None = None,
+    on_bad: Callable[[BadLine], None] | None = None,
+    shorthand: bool = False,
+) -> Iterator[Article]:
+    """Yield articles from JSONL; bad lines are logged, collected in `errors` (and passed to `on_bad`), never fatal."""
     for lineno, raw in enumerate(stream, 1):
         line = raw.strip()
         if not line:
             continue
         try:
-            data = json.loads(line)
-            if not isinstance(data, dict):
-                raise ValueError("expected a JSON object")
-            yield Article.model_validate(data)
+            article = article_from_record(json.loads(line), shorthand)
         except (ValueError, ValidationError) as exc:
-            reason = str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else _short(exc)
+            reason = pydantic_problems(exc, 3) if isinstance(exc, ValidationError) else str(exc).splitlines()[0]
             bad = BadLine(lineno, reason, line)
-            log.warning("skipping JSONL %s", bad)
+            log.debug("skipping JSONL %s", bad)
             if errors is not None:
                 errors.append(bad)
-
-
-def _short(exc: ValidationError) -> str:
-    """One-line summary of a pydantic error."""
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3])
+            if on_bad is not None:
+                on_bad(bad)
+            continue
+        yield article
 
 
 def write_articles(articles: Iterable[Article], stream: IO[str]) -> int:

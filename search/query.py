@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rezonans.errors import UserError
 from search.lemmas import normal_forms, words
 
 FIELDS = {
@@ -44,7 +45,7 @@ OPERATORS = {"AND": "AND", "И": "AND", "OR": "OR", "ИЛИ": "OR", "NOT": "NOT"
 TEXT_FIELDS = ("title", "lead", "text")
 
 
-class QuerySyntaxError(ValueError):
+class QuerySyntaxError(UserError):
     """A query that cannot be parsed; `position` is the 0-based character offset of the problem."""
 
     def __init__(self, message: str, position: int, query: str) -> None:
@@ -56,6 +57,10 @@ class QuerySyntaxError(ValueError):
     def pretty(self) -> str:
         """The message with the query and a caret under the problem."""
         return f"{self.message} (at character {self.position + 1})\n  {self.query}\n  {' ' * self.position}^"
+
+    def display(self) -> str:
+        """What a person sees: 'bad query:' and the caret picture."""
+        return f"bad query: {self.pretty()}"
 
 
 # ---------------------------------------------------------------------------------------------- tokens
