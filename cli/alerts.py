@@ -14,7 +14,7 @@ from alerts.check import run_check, state_path, watch
 from alerts.detector import DetectorSettings
 from alerts.rules import AlertsConfig, load_config
 from rezonans.config import load_settings
-from rezonans.errors import UserError
+from rezonans.errors import ServiceError, UserError
 from rezonans.timeutil import parse_duration
 
 alerts_app = typer.Typer(help="Alerts on sudden changes in mention volume and tone.", no_args_is_help=True)
@@ -137,7 +137,7 @@ def check_cmd(
         for name, error in result.errors.items():
             typer.echo(f"rule {name} failed: {error}", err=True)
     if result.errors and len(result.errors) == len([r for r in config.rules if r.enabled]):
-        raise typer.Exit(1)
+        raise ServiceError(f"every rule failed ({len(result.errors)}); the reasons are above")
 
 
 @alerts_app.command("watch")

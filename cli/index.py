@@ -17,6 +17,7 @@ from indexer.client import connect, wait_for_health
 from indexer.store import article_indices, drop_older_than, ensure_templates, scan_articles
 from indexer.store import migrate as migrate_indices
 from rezonans.config import Settings, load_settings
+from rezonans.errors import ServiceError
 from rezonans.jsonl import BadLine, read_articles, write_articles
 
 index_app = typer.Typer(help="Store articles in Elasticsearch and look after the indices.", no_args_is_help=True)
@@ -84,7 +85,10 @@ def replay(as_json: bool = typer.Option(False, "--json", help="Print the summary
         stats.as_dict(), as_json, f"replayed {stats.indexed}, still waiting {stats.spooled}, rejected {stats.rejected}"
     )
     if stats.spooled:
-        raise typer.Exit(1)
+        raise ServiceError(
+            f"{stats.spooled} documents are still waiting in the spool: run `rezonans index replay` again "
+            "once Elasticsearch takes writes"
+        )
 
 
 @index_app.command("list")

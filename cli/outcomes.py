@@ -12,6 +12,7 @@ from rich.markup import escape
 from indexer.client import connect
 from report.outcomes import import_file, outcomes_index
 from rezonans.config import load_settings
+from rezonans.errors import UserError
 
 outcomes_app = typer.Typer(
     help="Real outcomes (promo-code redemptions, survey figures) beside publicity.", no_args_is_help=True
@@ -50,7 +51,7 @@ def import_command(
         for bad in parsed.bad:
             err.print(f"  line {bad.line}: {escape(bad.reason)}")
     if parsed.bad and not parsed.rows:
-        raise typer.Exit(1)
+        raise UserError(f"{file}: no row could be imported ({len(parsed.bad)} refused, reasons above)")
 
 
 def register(app: typer.Typer) -> None:
