@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from indexer.server import LocalServer
+from indexer.server import LocalCluster, LocalServer
 from indexer.status import cluster_status
 from rezonans.config import load_settings
 
@@ -30,8 +30,18 @@ def install() -> None:
 
 
 @es_app.command()
-def start(wait: float = typer.Option(180.0, help="Seconds to wait for the server to become healthy.")) -> None:
+def start(
+    wait: float = typer.Option(180.0, help="Seconds to wait for the server to become healthy."),
+    nodes: int = typer.Option(1, "--nodes", min=1, help="Start a local cluster of this many nodes (ports es_port…)."),
+) -> None:
     """Start the local server on 127.0.0.1 (installing it first if needed) and wait until it is healthy."""
+    if nodes > 1:
+        cluster = LocalCluster(load_settings(), nodes=nodes)
+        seconds = cluster.start(wait=wait)
+        urls = ",".join(cluster.urls)
+        typer.echo(f"a {nodes}-node Elasticsearch cluster is up at {urls} ({seconds:.1f}s)")
+        typer.echo(f"use it with: export REZONANS_ES_URL={urls} REZONANS_ES_REPLICAS=1")
+        return
     server = _server()
     seconds = server.start(wait=wait)
     if seconds:
@@ -41,8 +51,12 @@ def start(wait: float = typer.Option(180.0, help="Seconds to wait for the server
 
 
 @es_app.command()
-def stop() -> None:
-    """Stop the local server."""
+def stop(nodes: int = typer.Option(1, "--nodes", min=1, help="Stop the local cluster of this many nodes.")) -> None:
+    """Stop the local server (or cluster)."""
+    if nodes > 1:
+        count = LocalCluster(load_settings(), nodes=nodes).stop()
+        typer.echo(f"stopped {count} node(s)" if count else "not running")
+        return
     server = _server()
     typer.echo("stopped" if server.stop() else "not running")
 

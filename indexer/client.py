@@ -84,7 +84,12 @@ def connect(settings: Settings, **kwargs: object) -> Elasticsearch:
         options["verify_certs"] = False
         options["ssl_show_warn"] = False
     options.update(kwargs)
-    return Elasticsearch(settings.es_url, **options)
+    urls = settings.es_urls
+    if len(urls) > 1:
+        # a cluster: a node that stops answering is set aside and the request goes to the next one
+        options.setdefault("retry_on_status", (429, 502, 503, 504))
+        options["max_retries"] = max(int(options["max_retries"]), len(urls) + 1)
+    return Elasticsearch(urls, **options)
 
 
 def wait_for_health(client: Elasticsearch, timeout: float = 30.0, status: str = "yellow") -> dict:

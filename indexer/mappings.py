@@ -101,8 +101,8 @@ def article_template(settings: Settings, version: int = MAPPING_VERSION) -> dict
         "_meta": {"rezonans_mapping_version": version, "managed_by": "rezonans"},
         "template": {
             "settings": {
-                "number_of_shards": 1,
-                "number_of_replicas": 0,
+                "number_of_shards": settings.es_shards,
+                "number_of_replicas": settings.es_replicas,
                 "refresh_interval": "1s",
                 "max_result_window": 10000,
             },

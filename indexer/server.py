@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rezonans.config import Settings
+from rezonans.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
 """
 
 
-class ServerError(RuntimeError):
+class ServerError(ServiceError):
     """The local server could not be fetched, installed, started or stopped; the message says how to fix it."""
 
 
@@ -120,9 +121,19 @@ def _matches(found: tuple[int, ...], version: str) -> bool:
     return found[: len(want)] == want
 
 
+@dataclass(frozen=True)
+class ClusterRole:
+    """A node's place in a local cluster: the cluster's name, every member's transport port, who may be master."""
+
+    cluster: str
+    transport_ports: tuple[int, ...]
+    master_node: str  # the one master-eligible node (a two-node cluster cannot survive losing a voter)
+    master_eligible: bool
+
+
 @dataclass
 class LocalServer:
-    """One local single-node Elasticsearch instance in its own folder."""
+    """One local Elasticsearch instance in its own folder: a single node, or a member of a `LocalCluster`."""
 
     settings: Settings
     name: str = "default"
@@ -131,6 +142,7 @@ class LocalServer:
     user: str | None = None
     password: str | None = None
     heap: str | None = None
+    role: ClusterRole | None = None
     _started_in: float | None = field(default=None, init=False)
 
     @property
@@ -193,7 +205,7 @@ class LocalServer:
         security = self.settings.es_security if self.security is None else self.security
         (self.folder / "data").mkdir(parents=True, exist_ok=True)
         (self.folder / "logs").mkdir(parents=True, exist_ok=True)
-        config = {
+        config: dict[str, object] = {
             "cluster.name": f"rezonans-{self.name}",
             "node.name": f"rezonans-{self.name}",
             "path.data": str(self.folder / "data"),
@@ -201,7 +213,7 @@ class LocalServer:
             "network.host": "127.0.0.1",
             "http.port": self.http_port,
             "transport.port": self.http_port + 100,
-            "discovery.type": "single-node",
+            **self._discovery(),
             "xpack.security.enabled": security,
             "xpack.security.http.ssl.enabled": False,
             "xpack.security.transport.ssl.enabled": False,
@@ -217,6 +229,19 @@ class LocalServer:
         (home / "config" / "jvm.options.d" / "heap.options").write_text(
             f"-Xms{heap_min}\n-Xmx{heap_max}\n", encoding="utf-8"
         )
+
+    def _discovery(self) -> dict[str, object]:
+        """Single-node discovery, or the seed hosts, bootstrap master and roles of a cluster member."""
+        if self.role is None:
+            return {"discovery.type": "single-node"}
+        config: dict[str, object] = {
+            "cluster.name": f"rezonans-{self.role.cluster}",
+            "discovery.seed_hosts": [f"127.0.0.1:{p}" for p in self.role.transport_ports],
+            "node.roles": ["master", "data", "ingest"] if self.role.master_eligible else ["data", "ingest"],
+        }
+        if self.role.master_eligible:
+            config["cluster.initial_master_nodes"] = [f"rezonans-{self.role.master_node}"]
+        return config
 
     def _add_user(self, home: Path) -> None:
         """Create the file-realm superuser of a secured instance (after the folder belongs to the service user)."""
@@ -395,6 +420,68 @@ class LocalServer:
         os.kill(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
         return True
+
+
+@dataclass
+class LocalCluster:
+    """Several local nodes on consecutive loopback ports forming one cluster (for tests and trials of scale-out).
+
+    The first node is the only master-eligible one, so stopping any other node leaves the cluster working
+    (its shards' replicas take over); the others hold data. Node i listens on port + i (transport + 100).
+    """
+
+    settings: Settings
+    nodes: int = 2
+    name: str = "cluster"
+    port: int | None = None
+    heap: str | None = None
+
+    def members(self) -> list[LocalServer]:
+        """The member servers, first (master-eligible) first."""
+        if self.nodes < 2:
+            raise ServerError("a cluster needs at least 2 nodes (use `rezonans es start` for one)")
+        base = self.port or self.settings.es_port
+        names = [f"{self.name}-{i + 1}" for i in range(self.nodes)]
+        transport = tuple(base + i + 100 for i in range(self.nodes))
+        return [
+            LocalServer(
+                self.settings,
+                name=names[i],
+                port=base + i,
+                heap=self.heap,
+                role=ClusterRole(self.name, transport, names[0], i == 0),
+            )
+            for i in range(self.nodes)
+        ]
+
+    @property
+    def urls(self) -> list[str]:
+        """HTTP URLs of every member (what REZONANS_ES_URL takes, comma-separated)."""
+        return [m.url for m in self.members()]
+
+    def start(self, wait: float = 180.0) -> float:
+        """Start every member in order and wait until the cluster has them all; seconds taken."""
+        started = time.monotonic()
+        for member in self.members():
+            member.start(wait=wait)
+        deadline = started + wait
+        first = self.members()[0]
+        while time.monotonic() < deadline:
+            health = first.health()
+            if health and health.get("number_of_nodes", 0) >= self.nodes:
+                return time.monotonic() - started
+            time.sleep(0.5)
+        raise ServerError(f"the cluster did not gather {self.nodes} nodes within {wait:.0f}s.\n{first.log_tail()}")
+
+    def stop(self) -> int:
+        """Stop every member; how many were running."""
+        return sum(1 for member in reversed(self.members()) if member.stop())
+
+    def remove(self) -> None:
+        """Stop the members and delete their folders (data included)."""
+        self.stop()
+        for member in self.members():
+            shutil.rmtree(member.folder, ignore_errors=True)
 
 
 def es_base(settings: Settings) -> Path:

@@ -30,7 +30,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REZONANS_", extra="forbid")
 
     home: Path = Field(default_factory=default_home, description="spool, crawl state, alert state, local server")
-    es_url: str = Field("http://127.0.0.1:9200", description="any Elasticsearch 8.x cluster (local, Docker or hosted)")
+    es_url: str = Field(
+        "http://127.0.0.1:9200",
+        description="any Elasticsearch 8.x cluster (local, Docker or hosted); several nodes comma-separated",
+    )
     es_api_key: str | None = Field(None, description="API key for an external or secured cluster")
     es_user: str | None = Field(None, description="user name for an external or secured cluster")
     es_password: str | None = Field(None, description="password for `es_user`")
@@ -38,6 +41,8 @@ class Settings(BaseSettings):
     es_verify_certs: bool = Field(True, description="verify the cluster's TLS certificate")
     es_timeout: float = Field(30.0, description="seconds before a request to Elasticsearch gives up")
     index_prefix: str = Field("rezonans", description="all index and template names start with it")
+    es_shards: int = Field(1, ge=1, description="primary shards of each monthly article index")
+    es_replicas: int = Field(0, ge=0, description="replicas of each index: 0 on one node, 1 or more on a cluster")
     # Local server managed by `rezonans es ...`.
     es_version: str = Field("8.19", description="local server: newest 8.19.x Maven resolves, or an exact 8.19.21")
     es_port: int = Field(9200, description="local server port")
@@ -68,6 +73,11 @@ class Settings(BaseSettings):
         if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ValueError(f"log level {value!r} must be DEBUG, INFO, WARNING or ERROR")
         return value.upper()
+
+    @property
+    def es_urls(self) -> list[str]:
+        """The node URLs of `es_url` (comma-separated for a cluster)."""
+        return [u.strip() for u in self.es_url.split(",") if u.strip()]
 
     @property
     def spool_dir(self) -> Path:
