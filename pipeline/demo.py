@@ -11,7 +11,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,13 @@ from rezonans.brands import EXAMPLE_BRANDS, BrandCard, load_brands
 from rezonans.config import Settings, load_settings
 from rezonans.errors import RezonansError, UserError
 from rezonans.model import Article
+from rezonans.timeutil import moscow
 
 log = logging.getLogger(__name__)
 
 DEMO_PREFIX = "rezonans-demo"
 #: Wednesday of ISO week 2026-W48: the reported week 2026-W47 and the week before are complete.
-DEMO_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone(timedelta(hours=3)))
+DEMO_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=moscow())
 DEMO_WEEK = "2026-W47"
 
 
