@@ -402,6 +402,8 @@ class SourceSpider(scrapy.Spider):
             kind = f"http {exc.response.status}"
         elif isinstance(exc, IgnoreRequest) and "redirections" in str(exc):
             kind = "too many redirects"
+        elif isinstance(exc, IgnoreRequest) and "DOWNLOAD_MAXSIZE" in str(exc):  # a Content-Encoding bomb
+            kind = "too large"
         elif isinstance(exc, Refused):
             kind, quiet = exc.kind, True
             if request.meta.get("listing"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
 import time
@@ -40,6 +41,7 @@ def rss(items: list[tuple[str, str]], extra: str = "") -> bytes:
 
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
+_SEQUENCE = itertools.count()  # one clock for the hits of every test server, to compare their order
 XML = {"Content-Type": "application/xml; charset=utf-8"}
 
 
@@ -49,7 +51,7 @@ class Site:
     def __init__(self, routes: dict[str, Route] | None = None) -> None:
         self.routes: dict[str, Route] = dict(routes or {})
         self.hits: Counter[str] = Counter()
-        self.order: list[str] = []
+        self.order: list[tuple[int, str]] = []  # (global sequence number, path) of every hit
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,7 +59,7 @@ class Site:
 
             def do_GET(self) -> None:
                 site.hits[self.path] += 1
-                site.order.append(self.path)
+                site.order.append((next(_SEQUENCE), self.path))
                 route = site.routes.get(self.path)
                 if route is None and self.path == "/robots.txt":
                     route = (404, {}, b"")

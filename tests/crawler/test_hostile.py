@@ -6,6 +6,7 @@ Every test runs real servers on 127.0.0.1 (tests/crawler/hostile.py) and a real 
 from __future__ import annotations
 
 import gzip
+import time
 import zlib
 from pathlib import Path
 
@@ -33,13 +34,14 @@ def run(sources: list[dict], tmp_path: Path, **options) -> tuple[list[Article], 
     return out, stats
 
 
-def good_site() -> Site:
-    """An ordinary outlet: a feed of three articles."""
-    routes = {"/rss.xml": (200, XML, b"")}
+def good_site(delay: float = 0.0) -> Site:
+    """An ordinary outlet: a feed of three articles (each answered after `delay` seconds)."""
+    routes: dict = {"/rss.xml": (200, XML, b"")}
     items = []
     for i in range(3):
         path = f"/a/good-{i}.html"
-        routes[path] = (200, HTML, article_html(f"Хорошая новость {i}", f"Новость номер {i}. " + ARTICLE_TEXT))
+        answer = (200, HTML, article_html(f"Хорошая новость {i}", f"Новость номер {i}. " + ARTICLE_TEXT))
+        routes[path] = (lambda _, a=answer: time.sleep(delay) or a) if delay else answer
         items.append((f"Хорошая новость {i}", path))
     site = Site(routes)
     site.routes["/rss.xml"] = (200, XML, rss([(t, site.url + p) for t, p in items]))
@@ -125,21 +127,23 @@ def gzip_bomb() -> bytes:
 
 def test_raw_gzip_bomb_is_bounded_and_counted(tmp_path, gzip_bomb):
     gz = {"Content-Type": "application/octet-stream"}
-    with (
-        good_site() as good,
-        Site({"/feed.xml.gz": (200, gz, gzip_bomb), "/sitemap.xml.gz": (200, gz, gzip_bomb)}) as bomb,
-    ):
+    encoded = {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip"}
+    routes = {"/feed.xml.gz": (200, gz, gzip_bomb), "/sitemap.xml.gz": (200, gz, gzip_bomb)}
+    routes["/encoded.xml"] = (200, encoded, gzip_bomb)  # the HTTP-level bomb: Scrapy's own limit
+    with good_site() as good, Site(routes) as bomb:
         articles, stats = run(
             [
                 good_source(good),
                 {"name": "Bomb feed", "type": "rss", "url": f"{bomb.url}/feed.xml.gz"},
                 {"name": "Bomb sitemap", "type": "sitemap", "url": f"{bomb.url}/sitemap.xml.gz"},
+                {"name": "Bomb encoded", "type": "rss", "url": f"{bomb.url}/encoded.xml"},
             ],
             tmp_path,
             max_size=1_000_000,
         )
     assert stats.sources["Bomb feed"]["error_kinds"] == {"malformed feed": 1}
     assert stats.sources["Bomb sitemap"]["error_kinds"] == {"malformed sitemap": 1}
+    assert stats.sources["Bomb encoded"]["error_kinds"] == {"too large": 1}
     assert stats.maxrss_kib < 400 * 1024, stats.maxrss_kib  # 512 MiB decompressed whole would pass this
     assert len(good_urls(good, articles)) == 3
 
@@ -173,13 +177,35 @@ def test_page_budget_link_cap_and_fair_spread(tmp_path):
             concurrency=2,
             per_domain=2,
         )
-        good_hits = [i for i, path in enumerate(good.order) if path.startswith("/a/")]
+        good_hits = [n for n, path in good.order if path.startswith("/a/")]
+        big_hits = sorted(n for n, path in big.order if path.startswith("/a/"))
     sitemap, section = stats.sources["Big sitemap"], stats.sources["Many links"]
     assert sitemap["pages"] == 40 and sitemap["over_budget"] == n - 40  # its own budget from the sources file
     assert big.article_hits("/a/") - big.article_hits("/a/l") == 40
     assert section["links_capped"] == 1 and section["pages"] + section["errors"] <= 25  # default budget, capped page
     assert big.article_hits("/a/l") <= 25
     assert len(good_urls(good, articles)) == 3 and len(good_hits) == 3
+    assert max(good_hits) < big_hits[-1]
+
+
+def test_work_is_spread_fairly_across_sources(tmp_path):
+    big = Site()
+    sitemap = "".join(f"<url><loc>{big.url}/a/{i}.html</loc></url>" for i in range(60))
+    body = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{sitemap}</urlset>'
+    big.routes["/sitemap.xml"] = lambda _: time.sleep(0.2) or (200, XML, body.encode())  # arrives after the feed
+    big.routes.update({f"/a/{i}.html": (200, HTML, article_html("Страница", ARTICLE_TEXT)) for i in range(60)})
+    with big, good_site(delay=0.5) as good:  # the small source's articles are queued when the big one pushes 60
+        articles, stats = run(
+            [{"name": "Big", "type": "sitemap", "url": f"{big.url}/sitemap.xml"}, good_source(good)],
+            tmp_path,
+            concurrency=2,
+            per_domain=2,
+        )
+        good_hits = [n for n, path in good.order if path.startswith("/a/")]
+        big_hits = sorted(n for n, path in big.order if path.startswith("/a/"))
+    assert len(good_urls(good, articles)) == 3 and stats.sources["Big"]["pages"] == 60
+    # served in turn: the small source's last page comes among the first pages, not after the big source's 60
+    assert max(good_hits) < big_hits[10], (good_hits, big_hits[:12])
 
 
 def test_dead_host_fails_fast_and_is_counted_once(tmp_path):
