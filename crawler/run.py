@@ -181,12 +181,12 @@ def _run(
         read_fd, write_fd = os.pipe()
         with open(log_path, "wb") as log_file:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "crawler.child", str(config_path), str(write_fd)],
+                [sys.executable, "-P", "-m", "crawler.child", str(config_path), str(write_fd)],  # -P: not from the cwd
                 pass_fds=(write_fd,),
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=log_file,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env=_child_env(),
             )
         os.close(write_fd)
         done: dict[str, Any] = {}
@@ -231,6 +231,13 @@ def _run(
             state.save_walks(done.get("walks", {}))
         if on_progress:
             on_progress(stats.sources)
+
+
+def _child_env() -> dict[str, str]:
+    """The crawl process's environment: it imports this very crawler package (never one in its working folder)."""
+    root = str(Path(__file__).resolve().parents[1])
+    paths = [root, *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]]
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(paths)}
 
 
 def _parse(line: str) -> dict[str, Any] | None:

@@ -111,3 +111,14 @@ def test_forged_canonical_does_not_overwrite_another_outlets_document(tmp_path, 
     assert set(docs) == {article_id(original), article_id(f"{b.url}/a/forged.html")}
     assert docs[article_id(original)]["title"] == "Сбербанк снизил ставки"  # site A's article is intact
     assert docs[article_id(f"{b.url}/a/forged.html")]["url"] == f"{b.url}/a/forged.html"
+
+
+def test_crawl_process_never_imports_code_from_the_working_folder(tmp_path, monkeypatch):
+    planted = tmp_path / "crawler"
+    planted.mkdir()
+    marker = tmp_path / "planted-code-ran"
+    (planted / "__init__.py").write_text("", encoding="utf-8")
+    (planted / "child.py").write_text(f"open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    stats = crawl([], lambda a: None, CrawlOptions.fast(extract_workers=1), state_path=tmp_path / "state.sqlite3")
+    assert stats.returncode == 0 and not marker.exists()
