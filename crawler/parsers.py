@@ -227,8 +227,20 @@ def scan_links(body: bytes, limit: int) -> list[str]:
     return hrefs
 
 
-def _post(node: lxml.html.HtmlElement, page_url: str) -> Post | None:
-    """One post of a Telegram preview page (None without a usable data-post); ValueError for broken fields."""
+def _counter(values: list[str], what: str, post: str, problems: list[tuple[str, str]] | None) -> int | None:
+    """A views/forwards counter; an absurd one is dropped (None) and reported, the post is kept."""
+    if not values:
+        return None
+    try:
+        return parse_count(values[0])
+    except (ValueError, OverflowError) as exc:
+        if problems is not None:
+            problems.append(("bad telegram counter", f"{post}: {what}: {exc}"))
+        return None
+
+
+def _post(node: lxml.html.HtmlElement, page_url: str, problems: list[tuple[str, str]] | None = None) -> Post | None:
+    """One post of a Telegram preview page (None without a usable data-post); ValueError for a broken post id."""
     data_post = node.get("data-post", "")
     try:
         post_id = int(data_post.rsplit("/", 1)[1])
@@ -251,8 +263,8 @@ def _post(node: lxml.html.HtmlElement, page_url: str) -> Post | None:
         url=url,
         text=html_to_text(text_html),
         published=parse_date(times[0]) if times else None,
-        views=parse_count(views[0]) if views else None,
-        forwards=parse_count(forwards[0]) if forwards else None,
+        views=_counter(views, "views", data_post[:60], problems),
+        forwards=_counter(forwards, "forwards", data_post[:60], problems),
         links=[link for link in links if is_web_url(link)],
     )
 
@@ -266,8 +278,8 @@ def parse_telegram(
     """Posts of a t.me/s/NAME page and the id to page back from (`?before=ID`), if any.
 
     The page is decoded by its HTTP charset, then BOM or <meta charset>, then as UTF-8. A post with a broken
-    field (id beyond 64 bits, an absurd counter) is skipped and reported in `problems` as (kind, detail);
-    the rest of the page is kept."""
+    id (beyond 64 bits) is skipped, an absurd views/forwards counter is dropped; both are reported in `problems`
+    as (kind, detail), and the rest of the page is kept."""
     text = clean_text(_XML_DECL.sub("", decode_page(body, content_type), count=1))  # whole escape sequences go
     root = lxml.html.fromstring(text or "<html></html>")
     posts: list[Post] = []
@@ -275,7 +287,7 @@ def parse_telegram(
         '//div[contains(concat(" ", normalize-space(@class), " "), " tgme_widget_message ")][@data-post]'
     ):
         try:
-            post = _post(node, page_url)
+            post = _post(node, page_url, problems)
         except (ValueError, OverflowError) as exc:
             if problems is not None:
                 problems.append(("bad telegram post", f"{node.get('data-post', '')[:60]}: {exc}"))

@@ -248,8 +248,10 @@ def test_telegram_bad_ids_and_counters_are_counted_and_the_rest_kept(tmp_path):
         )
     assert stats.returncode == 0 and stats.finish_reason == "finished"
     texts = {a.text for a in articles if "/chan/" in a.url}
-    assert texts == {"Сбербанк снизил ставки по вкладам", "ВТБ открыл новое отделение"}  # HTTP charset honoured
-    assert stats.sources["T"]["error_kinds"] == {"bad telegram post": 2}
+    # HTTP charset honoured; the post with the absurd counter is kept without it
+    assert texts == {"Сбербанк снизил ставки по вкладам", "ВТБ открыл новое отделение", "Пост с огромным счётчиком"}
+    assert {a.views for a in articles if "/chan/" in a.url} == {1200, None}
+    assert stats.sources["T"]["error_kinds"] == {"bad telegram post": 1, "bad telegram counter": 1}
     assert len(good_urls(good, articles)) == 3
 
 
