@@ -167,6 +167,7 @@ class AddressPolicyMiddleware:
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
+        self.resolved: dict[str, tuple[str, ...]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> AddressPolicyMiddleware:
@@ -179,7 +180,9 @@ class AddressPolicyMiddleware:
         if netloc(request.url) in own:
             return
         host = urlparse_cached(request).hostname or ""
-        addresses = await asyncio.to_thread(_resolve, host)
+        addresses = self.resolved.get(host)
+        if addresses is None:
+            addresses = self.resolved[host] = await asyncio.to_thread(_resolve, host)
         if any(internal_address(a) for a in addresses):
             raise RefusedAddress(f"internal address refused: {host} resolves to {', '.join(addresses)}")
 

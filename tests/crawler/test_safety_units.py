@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import gzip
+import socket
 import zlib
 
 import pytest
 
 from crawler.parsers import FeedError, gunzip_bounded, parse_count, parse_telegram
-from crawler.safety import RefusedAddress, RefusedScheme, check_url, clean_text, same_site, site_key
+from crawler.safety import (
+    RefusedAddress,
+    RefusedScheme,
+    check_url,
+    clean_text,
+    internal_address,
+    same_site,
+    site_key,
+)
 
 
 @pytest.mark.parametrize(
@@ -77,3 +86,13 @@ def test_telegram_problems_per_post_and_header_charset():
 def test_clean_text():
     assert clean_text("a\x1b[31mb\x1b[0m\x1b]8;;http://x\x1b\\c\x07d\x00e\x9b2Jf\tg\nh\u202ei") == "abcdef\tg\nhi"
     assert clean_text("Обычный текст — «кавычки», ё") == "Обычный текст — «кавычки», ё"
+
+
+def test_host_names_are_resolved_before_they_are_allowed():
+    name = socket.gethostname()
+    addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
+    if not any(internal_address(a) for a in addresses):
+        pytest.skip(f"{name} resolves to public addresses here")
+    with pytest.raises(RefusedAddress):
+        check_url(f"http://{name}:9200/", frozenset(), resolve=True)
+    check_url(f"http://{name}:9200/", frozenset({f"{name.lower()}:9200"}), resolve=True)  # the source's own host
