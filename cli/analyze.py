@@ -54,7 +54,9 @@ def register(app: typer.Typer) -> None:
         no_ner: bool = typer.Option(
             False, "--no-ner", help="Judge homonyms without natasha NER (faster, less precise)."
         ),
-        state: Path = typer.Option(None, "--reprint-state", help="Pickle file keeping reprint clusters across runs."),
+        state: Path = typer.Option(
+            None, "--reprint-state", help="JSON file keeping reprint clusters across runs (.gz: gzipped)."
+        ),
     ) -> None:
         """Find brand mentions and their tone, prominence, topics, promo codes, lemmas and reprint clusters.
 

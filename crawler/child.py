@@ -30,6 +30,18 @@ def die_with_parent() -> None:
         pass
 
 
+def peak_rss_kib() -> int:
+    """This process's own peak RSS (VmHWM; unlike ru_maxrss it does not carry the parent's peak across exec)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def _warm(_: int) -> int:
     """Import the extractor in a pool worker before the reactor starts."""
     import crawler.extract  # noqa: F401
@@ -88,6 +100,9 @@ def run(config: dict[str, Any], emitter: Emitter) -> int:
         state_path=config["state_path"],
         since=config.get("since"),
         max_pages=options.max_pages,
+        source_budget=options.source_budget,
+        max_links=options.max_links,
+        max_size=options.max_size,
         extract_pool=pool,
         sink=emitter.article,
     )
@@ -117,7 +132,7 @@ def run(config: dict[str, Any], emitter: Emitter) -> int:
             "responses": scrapy_stats.get("downloader/response_count", 0),
             "bytes": scrapy_stats.get("downloader/response_bytes", 0),
             "finish_reason": scrapy_stats.get("finish_reason"),
-            "maxrss_kib": usage_self.ru_maxrss,
+            "maxrss_kib": peak_rss_kib() or usage_self.ru_maxrss,
             "children_maxrss_kib": usage_children.ru_maxrss,
             "cpu_seconds": usage_self.ru_utime
             + usage_self.ru_stime

@@ -12,6 +12,8 @@ import lxml.html
 import trafilatura
 from htmldate import find_date
 
+from crawler.safety import clean_text
+
 log = logging.getLogger(__name__)
 
 MOSCOW = timezone(timedelta(hours=3), "MSK")
@@ -149,7 +151,7 @@ def extract_page(
     min_text: int = 0,
 ) -> dict[str, Any] | None:
     """Extract one article from raw bytes; returns Article fields as a dict, or None when no article text is found."""
-    html = decode_page(body, content_type)
+    html = clean_text(decode_page(body, content_type))  # terminal escape sequences go whole, before the parser
     try:
         doc = trafilatura.bare_extraction(
             html,

@@ -1,4 +1,5 @@
-"""Downloader middlewares: robots.txt Crawl-delay as a per-domain delay, and conditional feed requests."""
+"""Downloader middlewares: address policy, robots.txt Crawl-delay, conditional feed requests, safe redirects,
+fail-fast for dead hosts."""
 
 from __future__ import annotations
 
@@ -8,10 +9,32 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import Request, Spider, signals
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+)
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.error import ConnectError, ConnectionLost, DNSLookupError
+from twisted.web._newclient import ResponseNeverReceived
+
+from crawler.safety import (
+    HostDown,
+    RedirectLoop,
+    RefusedAddress,
+    RefusedScheme,
+    _resolve,
+    check_url,
+    internal_address,
+    is_web_url,
+    netloc,
+)
+from rezonans.model import canonicalize_url
 
 log = logging.getLogger(__name__)
 
@@ -126,3 +149,129 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_exception(self, request: Request, exception: Exception) -> Any:  # type: ignore[override]
         """Retry network failures after a back-off."""
         return await self._wait(super().process_exception(request, exception))
+
+
+def _own_hosts(crawler: Any, request: Request) -> frozenset[str]:
+    """host[:port] of the request's source start URLs (every source's for robots.txt and other source-less requests)."""
+    spider = crawler.spider
+    own: dict[str, frozenset[str]] = getattr(spider, "own_hosts", {}) or {}
+    source = request.meta.get("source")
+    if source in own:
+        return own[source]
+    return frozenset().union(*own.values()) if own else frozenset()
+
+
+class AddressPolicyMiddleware:
+    """Refuse non-http(s) URLs and internal addresses (loopback, private, link-local, metadata) unless the source's
+    own host is one; host names are resolved (in a thread, cached) and refused when any address is internal."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.resolved: dict[str, tuple[str, ...]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> AddressPolicyMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        """Raise RefusedScheme / RefusedAddress for a request the policy does not allow."""
+        own = _own_hosts(self.crawler, request)
+        check_url(request.url, own, resolve=False)
+        if netloc(request.url) in own:
+            return
+        host = urlparse_cached(request).hostname or ""
+        addresses = self.resolved.get(host)
+        if addresses is None:
+            addresses = self.resolved[host] = await asyncio.to_thread(_resolve, host)
+        if any(internal_address(a) for a in addresses):
+            raise RefusedAddress(f"internal address refused: {host} resolves to {', '.join(addresses)}")
+
+
+class _SafeRedirectMixin:
+    """Redirects: a loop back to a URL of the same chain, a non-http(s) target or an internal address is refused."""
+
+    crawler: Any
+
+    def _build_redirect_request(self, source_request: Request, response: Response, *, url: str, **kwargs: Any) -> Any:
+        """A redirect to file:, ftp:, javascript: … is refused (Scrapy would hand the 3xx to the spider)."""
+        if not is_web_url(url):
+            raise RefusedScheme(f"redirect to a non-http(s) URL refused: {url[:200]}")
+        return super()._build_redirect_request(source_request, response, url=url, **kwargs)  # type: ignore[misc]
+
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if canonicalize_url(redirected.url) in {canonicalize_url(u) for u in chain}:
+            raise RedirectLoop(f"redirect loop: {' → '.join([*chain, redirected.url])[:500]}")
+        check_url(redirected.url, _own_hosts(self.crawler, request), resolve=False)
+        return super()._redirect(redirected, request, reason)  # type: ignore[misc]
+
+
+class SafeRedirectMiddleware(_SafeRedirectMixin, RedirectMiddleware):
+    """Scrapy's 3xx redirects under the crawl's address policy, loops counted as errors."""
+
+
+class SafeMetaRefreshMiddleware(_SafeRedirectMixin, MetaRefreshMiddleware):
+    """Scrapy's <meta http-equiv=refresh> redirects under the same rules."""
+
+
+CONNECTION_FAILURES = (
+    ConnectError,
+    DNSLookupError,
+    ConnectionLost,
+    ResponseNeverReceived,
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+)
+
+
+class HostHealthMiddleware:
+    """Fail a dead host fast: after N connection failures in a row (5 N for a host that answered earlier in the
+    run, so that a few slow pages do not stop a live site), no retries and no more requests to it this run."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.limit = crawler.settings.getint("REZONANS_HOST_FAILURES", 2)
+        self.failures: dict[str, int] = {}
+        self.answered: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> HostHealthMiddleware:
+        return cls(crawler)
+
+    def _threshold(self, location: str) -> int:
+        return self.limit * (5 if location in self.answered else 1)
+
+    def _down(self, location: str) -> bool:
+        return self.limit > 0 and self.failures.get(location, 0) >= self._threshold(location)
+
+    def process_request(self, request: Request) -> None:
+        """Refuse requests to a host that is down."""
+        location = netloc(request.url)
+        if self._down(location):
+            raise HostDown(f"{location} failed to connect {self.failures[location]} times in a row")
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """Any answer means the host is up."""
+        location = netloc(request.url)
+        self.failures.pop(location, None)
+        self.answered.add(location)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        """Count a connection failure; once the host is down, stop retrying this request."""
+        if not isinstance(exception, CONNECTION_FAILURES):
+            return None
+        location = netloc(request.url)
+        self.failures[location] = self.failures.get(location, 0) + 1
+        if self._down(location):
+            request.meta["dont_retry"] = True
+            if self.failures[location] == self._threshold(location):
+                log.warning(
+                    "%s is down (%d connection failures in a row: %s); its other requests are skipped this run",
+                    location,
+                    self.failures[location],
+                    type(exception).__name__,
+                )
+        return None

@@ -21,6 +21,12 @@ class CrawlOptions(BaseModel):
     retry_backoff: float = Field(1.0, ge=0, description="first retry waits this long, then doubles")
     max_size: int = Field(8 * 1024 * 1024, ge=1024, description="bytes; larger pages are dropped (DOWNLOAD_MAXSIZE)")
     max_pages: int = Field(50, ge=1, description="listing pages per source (section paging, Telegram ?before=)")
+    source_budget: int = Field(
+        2000, ge=1, description="article pages (and full-text feed items) per source per run; the rest waits"
+    )
+    max_links: int = Field(2000, ge=1, description="links taken from one page, feed or sitemap")
+    host_failures: int = Field(2, ge=0, description="connection failures in a row that mark a host down (0 = never)")
+    max_redirects: int = Field(10, ge=0, description="redirects followed per request")
     max_crawl_delay: float = Field(30.0, ge=0, description="cap for robots.txt Crawl-delay")
     obey_robots: bool = True
     extract_workers: int = Field(0, ge=0, description="extraction processes (0 = one per CPU core)")
@@ -67,12 +73,20 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "RETRY_TIMES": options.retries,
         "REZONANS_RETRY_BACKOFF": options.retry_backoff,
         "REZONANS_MAX_CRAWL_DELAY": options.max_crawl_delay,
+        "REZONANS_HOST_FAILURES": options.host_failures,
+        "REDIRECT_MAX_TIMES": options.max_redirects,
         "REZONANS_FULL_FETCH_HOURS": options.full_fetch_hours,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": options.log_level,
         "LOGSTATS_INTERVAL": 0,
         "DOWNLOADER_MIDDLEWARES": {
+            "crawler.middlewares.AddressPolicyMiddleware": 40,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawler.middlewares.SafeMetaRefreshMiddleware": 580,
+            "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+            "crawler.middlewares.SafeRedirectMiddleware": 600,
+            "crawler.middlewares.HostHealthMiddleware": 560,
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawler.middlewares.CrawlDelayRobotsMiddleware": 100,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

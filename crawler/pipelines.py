@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from scrapy.exceptions import DropItem
 
 from crawler.extract import extract_page, guess_language
+from crawler.safety import clean_text, is_web_url, same_site
 from rezonans.model import Article, canonicalize_url
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,20 @@ class ArticlePipeline:
         else:
             fields = dict(item["article"])
             fields["language"] = fields.get("language") or guess_language(fields.get("text", ""))
+        if not is_web_url(fields.get("url") or ""):
+            spider._error(source.name, "refused scheme", f"article URL {str(fields.get('url'))[:200]}")
+            raise DropItem("not an http(s) URL", log_level="DEBUG")
+        for key in ("title", "lead", "text", "author"):
+            if isinstance(fields.get(key), str):
+                fields[key] = clean_text(fields[key])
+        claimed = fields.get("canonical_url") or ""
+        if claimed and not (is_web_url(claimed) and same_site(fields["url"], claimed)):
+            # A canonical link to another site (syndication, or a page posing as another outlet's article) is
+            # kept as a reprint link; the page keeps its own URL and document id.
+            spider.count(source.name, "foreign_canonical")
+            if is_web_url(claimed):
+                fields["links"] = [claimed, *[u for u in fields.get("links") or [] if u != claimed]]
+            fields["canonical_url"] = ""
         fields["source"] = source.ref.model_dump()
         fields["crawled_at"] = datetime.now(UTC)
         try:

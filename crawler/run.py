@@ -12,6 +12,7 @@ and only those are remembered.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from crawler.options import CrawlOptions
 from crawler.sources import Source
-from crawler.state import CrawlState, default_state_path
+from crawler.state import CrawlBusy, CrawlState, crawl_lock, default_state_path, private_dir
 from rezonans.errors import ServiceError
 from rezonans.model import Article
 
@@ -67,6 +68,10 @@ class _Immediate:
 
 class CrawlError(ServiceError):
     """The crawl process failed before finishing; the message carries the end of its log."""
+
+
+class CrawlRunning(CrawlError):
+    """Another crawl is running on the same state store (same REZONANS_HOME or --state)."""
 
 
 @dataclass
@@ -133,10 +138,32 @@ def crawl(
 
             home = get_settings().home
         state_path = default_state_path(home)
+        private_dir(state_path.parent)
+        with contextlib.suppress(OSError):
+            os.chmod(state_path.parent, 0o700)  # <home>/crawl is the crawler's own folder
     state_path = Path(state_path)
     source_dicts = [s.model_dump() if isinstance(s, Source) else Source.model_validate(s).model_dump() for s in sources]
     stats = CrawlStats()
     started = time.monotonic()
+    try:
+        with crawl_lock(state_path):
+            _run(source_dicts, pipeline, options, state_path, since, on_progress, stats, started)
+    except CrawlBusy as exc:
+        raise CrawlRunning(str(exc)) from None
+    return stats
+
+
+def _run(
+    source_dicts: list[dict[str, Any]],
+    pipeline: PipelineSink,
+    options: CrawlOptions,
+    state_path: Path,
+    since: datetime | None,
+    on_progress: Callable[[dict[str, dict[str, Any]]], None] | None,
+    stats: CrawlStats,
+    started: float,
+) -> None:
+    """One crawl in a child process, under the lock; fills `stats`."""
     with CrawlState(state_path) as state, tempfile.TemporaryDirectory(prefix="rezonans-crawl-") as tmp:
         config_path = Path(tmp) / "config.json"
         config_path.write_text(
@@ -155,12 +182,12 @@ def crawl(
         read_fd, write_fd = os.pipe()
         with open(log_path, "wb") as log_file:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "crawler.child", str(config_path), str(write_fd)],
+                [sys.executable, "-P", "-m", "crawler.child", str(config_path), str(write_fd)],  # -P: not from the cwd
                 pass_fds=(write_fd,),
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=log_file,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env=_child_env(),
             )
         os.close(write_fd)
         done: dict[str, Any] = {}
@@ -205,7 +232,13 @@ def crawl(
             state.save_walks(done.get("walks", {}))
         if on_progress:
             on_progress(stats.sources)
-    return stats
+
+
+def _child_env() -> dict[str, str]:
+    """The crawl process's environment: it imports this very crawler package (never one in its working folder)."""
+    root = str(Path(__file__).resolve().parents[1])
+    paths = [root, *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]]
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(paths)}
 
 
 def _parse(line: str) -> dict[str, Any] | None:

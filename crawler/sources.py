@@ -24,6 +24,7 @@ _FIX_HINTS = {
     "tags": "use a list such as `tags: [federal, business]`",
     "max_pages": "use a whole number of pages such as 50",
     "depth": "use a whole number of link hops such as 1",
+    "budget": "use a whole number of article pages per run such as 2000",
 }
 
 
@@ -44,6 +45,7 @@ class Source(BaseModel):
     tags: list[str] = Field(default_factory=list)
     depth: int = Field(default=1, ge=0, le=5)
     max_pages: int | None = Field(default=None, ge=1)
+    budget: int | None = Field(default=None, ge=1)
     enabled: bool = True
 
     @field_validator("url")

@@ -18,7 +18,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.extract import MIN_SITE_TEXT, html_to_text
-from crawler.parsers import FeedError, parse_feed, parse_sitemap, parse_telegram
+from crawler.parsers import MAX_ENTRIES, FeedError, parse_feed, parse_sitemap, parse_telegram, scan_links
+from crawler.safety import Refused, is_web_url, netloc
 from crawler.sources import Source
 from crawler.state import CrawlState
 from rezonans.model import canonicalize_url
@@ -38,6 +39,9 @@ STAT_KEYS = (
     "robots",
     "not_article",
     "duplicates",
+    "over_budget",
+    "links_capped",
+    "foreign_canonical",
 )
 
 
@@ -52,6 +56,9 @@ class SourceSpider(scrapy.Spider):
         state_path: str,
         since: str | None = None,
         max_pages: int = 50,
+        source_budget: int = 2000,
+        max_links: int = 2000,
+        max_size: int = 8 * 1024 * 1024,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -60,6 +67,12 @@ class SourceSpider(scrapy.Spider):
         if self.since and self.since.tzinfo is None:
             self.since = self.since.replace(tzinfo=UTC)
         self.max_pages = max_pages
+        self.source_budget = source_budget
+        self.max_links = max_links
+        self.max_size = max_size
+        # host[:port] of each source's start URLs: the only internal addresses that source may reach.
+        self.own_hosts = {name: frozenset(netloc(u) for u in s.start_urls) for name, s in self.sources.items()}
+        self.budget_used: Counter[str] = Counter()
         self.state = CrawlState(state_path)
         self.stats_by_source: dict[str, Counter[str]] = {name: Counter() for name in self.sources}
         self.error_kinds: dict[str, Counter[str]] = defaultdict(Counter)
@@ -91,19 +104,47 @@ class SourceSpider(scrapy.Spider):
             meta={"source": source.name, "kind": kind, "conditional": True, "handle_httpstatus_list": [304], **meta},
         )
 
+    def _web(self, url: str, source: Source) -> bool:
+        """True for an http(s) URL; anything else (javascript:, data:, mailto:…) is counted as refused."""
+        if is_web_url(url):
+            return True
+        self._error(source.name, "refused scheme", url[:200])
+        return False
+
+    def _take(self, source: Source) -> bool:
+        """Spend one unit of the source's page budget; False (counted, reported once) when it is used up."""
+        if self.budget_used[source.name] >= (source.budget or self.source_budget):
+            if not self.stats_by_source[source.name]["over_budget"]:
+                log.warning(
+                    "%s: page budget of %d reached; the rest waits for the next run",
+                    source.name,
+                    source.budget or self.source_budget,
+                )
+            self.count(source.name, "over_budget")
+            return False
+        self.budget_used[source.name] += 1
+        return True
+
     def _article(self, url: str, source: Source, listing: str, **hints: Any) -> scrapy.Request | None:
-        """An article page request, unless its URL was already emitted (this run or an earlier one)."""
+        """An article page request, unless its URL was already emitted (this run or an earlier one) or over budget.
+
+        Priority falls with each request of the same source, so the scheduler serves sources in turn."""
+        if not self._web(url, source):
+            return None
         key = canonicalize_url(url)
         if key in self.requested:
             return None
         if self.state.seen(url):
             self.count(source.name, "skipped_seen")
             return None
+        if not self._take(source):
+            return None
         self.requested.add(key)
         return scrapy.Request(
             url,
             callback=self.parse_article,
             errback=self.on_error,
+            priority=-(self.budget_used[source.name] // 4),
             meta={"source": source.name, "kind": "article", "listing": listing, **hints},
         )
 
@@ -135,7 +176,7 @@ class SourceSpider(scrapy.Spider):
             return
         source = self.sources[response.meta["source"]]
         try:
-            entries = parse_feed(response.body, response.url)
+            entries = parse_feed(response.body, response.url, max_size=self.max_size, limit=MAX_ENTRIES)
         except FeedError as exc:
             self.tainted.add(response.url)
             self._error(source.name, "malformed feed", f"{response.url}: {exc}")
@@ -145,11 +186,15 @@ class SourceSpider(scrapy.Spider):
                 self.count(source.name, "skipped_old")
                 continue
             if entry.full_text:
+                if not self._web(entry.url, source):
+                    continue
                 key = canonicalize_url(entry.url)
                 if key in self.requested:
                     continue
                 if self.state.seen(entry.url):
                     self.count(source.name, "skipped_seen")
+                    continue
+                if not self._take(source):
                     continue
                 self.requested.add(key)
                 text = html_to_text(entry.full_text)
@@ -185,14 +230,26 @@ class SourceSpider(scrapy.Spider):
             return
         source = self.sources[response.meta["source"]]
         try:
-            children, entries = parse_sitemap(response.body, response.url)
+            children, entries = parse_sitemap(response.body, response.url, max_size=self.max_size, limit=MAX_ENTRIES)
         except FeedError as exc:
             self.tainted.add(response.url)
             self._error(source.name, "malformed sitemap", f"{response.url}: {exc}")
             return
+        chain = {*response.meta.get("sitemaps", ()), canonicalize_url(response.url)}
         for child in children:
+            if not self._web(child, source):
+                continue
+            key = canonicalize_url(child)
+            if key in chain:  # an index listing itself (or an ancestor): a loop, counted once per occurrence
+                self._error(source.name, "sitemap loop", f"{response.url} lists {child}")
+                continue
+            if key in self.requested:
+                continue
             if self.listing_pages[source.name] < self.max_pages * 4:
-                yield self._listing(child, source, "sitemap", self.parse_sitemap, start=response.meta.get("start"))
+                self.requested.add(key)
+                yield self._listing(
+                    child, source, "sitemap", self.parse_sitemap, start=response.meta.get("start"), sitemaps=chain
+                )
         # Newest first, so that a page limit keeps the freshest news.
         entries.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC), reverse=True)
         for entry in entries:
@@ -220,12 +277,11 @@ class SourceSpider(scrapy.Spider):
         """Links from a listing or an article page: paging of the start page, then article candidates."""
         start = response.meta.get("start") or response.url
         start_parts = urlsplit(start)
-        try:
-            root = lxml.html.fromstring(response.body)
-        except (ValueError, lxml.etree.ParserError):
-            return
         limit = source.max_pages or self.max_pages
-        for href in root.xpath("//a/@href"):
+        hrefs = scan_links(response.body, self.max_links)
+        if len(hrefs) >= self.max_links:
+            self.count(source.name, "links_capped")
+        for href in hrefs:
             url = urljoin(response.url, href.strip()).split("#", 1)[0]
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or parts.netloc != start_parts.netloc or _ASSET.search(parts.path):
@@ -271,14 +327,20 @@ class SourceSpider(scrapy.Spider):
             return
         source = self.sources[response.meta["source"]]
         try:
-            posts, before = parse_telegram(response.body, response.url)
+            problems: list[tuple[str, str]] = []
+            content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+            posts, before = parse_telegram(response.body, response.url, content_type=content_type, problems=problems)
         except (ValueError, lxml.etree.ParserError) as exc:
             self._error(source.name, "malformed telegram page", f"{response.url}: {exc}")
             return
+        for kind, detail in problems:
+            self._error(source.name, kind, f"{response.url}: {detail}")
         fresh = 0
         for post in posts:
             if self.too_old(post.published):
                 self.count(source.name, "skipped_old")
+                continue
+            if not self._web(post.url, source):
                 continue
             key = canonicalize_url(post.url)
             if key in self.requested:
@@ -320,11 +382,12 @@ class SourceSpider(scrapy.Spider):
             yield request
 
     # ----- failures --------------------------------------------------------------------------
-    def _error(self, source: str, kind: str, detail: str) -> None:
-        """Count a failure for a source and log it; the crawl goes on."""
+    def _error(self, source: str, kind: str, detail: str, quiet: bool = False) -> None:
+        """Count a failure for a source and log it (once per kind and source when quiet); the crawl goes on."""
         self.count(source, "errors")
         self.error_kinds[source][kind] += 1
-        log.warning("%s: %s: %s", source, kind, detail)
+        if not quiet or self.error_kinds[source][kind] == 1:
+            log.warning("%s: %s: %s", source, kind, detail)
 
     def on_error(self, failure: Failure) -> None:
         """Errback of every request: classify and count (robots.txt refusals are counted apart)."""
@@ -334,8 +397,17 @@ class SourceSpider(scrapy.Spider):
         if isinstance(exc, IgnoreRequest) and "robots" in str(exc).lower():
             self.count(source, "robots")
             return
+        quiet = False
         if isinstance(exc, HttpError):
             kind = f"http {exc.response.status}"
+        elif isinstance(exc, IgnoreRequest) and "redirections" in str(exc):
+            kind = "too many redirects"
+        elif isinstance(exc, IgnoreRequest) and "DOWNLOAD_MAXSIZE" in str(exc):  # a Content-Encoding bomb
+            kind = "too large"
+        elif isinstance(exc, Refused):
+            kind, quiet = exc.kind, True
+            if request.meta.get("listing"):
+                self.tainted.add(request.meta["listing"])
         else:
             kind = type(exc).__name__
             if request.meta.get("listing"):
@@ -344,7 +416,7 @@ class SourceSpider(scrapy.Spider):
             self.tainted.add(request.url)
         if request.meta.get("kind") == "telegram":
             self.broken_walks.add(request.meta.get("start") or request.url.split("?", 1)[0])
-        self._error(source, kind, request.url)
+        self._error(source, kind, f"{request.url} ({exc})" if quiet else request.url, quiet=quiet)
 
     def summary(self) -> dict[str, Any]:
         """Per-source counters and error kinds."""

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,6 +43,61 @@ def default_state_path(home: Path) -> Path:
     return Path(home) / "crawl" / "state.sqlite3"
 
 
+class CrawlBusy(RuntimeError):
+    """Another crawl holds the lock of this state store."""
+
+
+def private_dir(folder: Path) -> Path:
+    """Create the missing folders of a path with mode 0700 (folders that exist are left as they are)."""
+    folder = Path(folder)
+    missing: list[Path] = []
+    current = folder
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+    return folder
+
+
+def private_file(path: Path) -> Path:
+    """Create a file with mode 0600 if missing; tighten a file of ours that is readable by others."""
+    path = Path(path)
+    private_dir(path.parent)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        info = os.fstat(fd)
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    return path
+
+
+@contextlib.contextmanager
+def crawl_lock(state_path: Path | str) -> Iterator[Path]:
+    """Hold `<state>.lock` for a crawl; CrawlBusy (naming the holder's pid) when another crawl has it."""
+    path = private_file(Path(f"{state_path}.lock"))
+    fh = open(path, "r+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = fh.read().strip() or "unknown"
+            raise CrawlBusy(
+                f"another crawl is running on {state_path} (pid {holder}); wait for it to finish "
+                "or give this one its own --state"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        yield path
+    finally:
+        fh.close()  # closing the file releases the lock
+
+
 def _now() -> str:
     """Current UTC time as ISO 8601."""
     return datetime.now(UTC).isoformat()
@@ -49,7 +108,8 @@ class CrawlState:
 
     def __init__(self, path: Path | str, readonly: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not readonly:
+            private_file(self.path)  # SQLite gives the -wal and -shm files the database file's mode
         self._lock = threading.Lock()
         self.db = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -131,6 +191,7 @@ class CrawlState:
     def save_walks(self, walks: dict[str, int]) -> None:
         """Record channels whose history walk finished in a completed run (newest post id reached)."""
         stamp = _now()
+        walks = {channel: newest for channel, newest in walks.items() if 0 <= int(newest) < 2**63}
         with self._lock:
             self.db.execute("BEGIN")
             self.db.executemany(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import hashlib
+import json
 import logging
-import pickle
+import os
 import re
 from collections import deque
 from collections.abc import Iterable
@@ -12,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from rezonans.model import Article
@@ -19,6 +23,7 @@ from rezonans.model import Article
 log = logging.getLogger(__name__)
 _WORDS = re.compile(r"\w+")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+STATE_FORMAT = "rezonans-reprints/1"
 
 
 def normalise(text: str) -> list[str]:
@@ -42,7 +47,7 @@ class _Cluster:
 
 @dataclass
 class ReprintDetector:
-    """Streaming (add → cluster id) and batch near-duplicate clustering; pickle-able state."""
+    """Streaming (add → cluster id) and batch near-duplicate clustering; state saved as (gzipped) JSON."""
 
     threshold: float = 0.5
     num_perm: int = 64
@@ -143,23 +148,88 @@ class ReprintDetector:
         cid = self._seen.get(article.id, (None, True))[0]
         return cid is None or self._clusters[cid].original == article.id
 
+    def to_dict(self) -> dict:
+        """The whole state as plain JSON data (MinHash values as base64 of their bytes)."""
+        first = next(iter(self._mh.values()), None) or MinHash(num_perm=self.num_perm)
+        dtype, scheme = first.hashvalues.dtype.str, first.scheme
+        return {
+            "format": STATE_FORMAT,
+            "params": {
+                "threshold": self.threshold,
+                "num_perm": self.num_perm,
+                "window_days": self.window_days,
+                "shingle": self.shingle,
+                "min_words": self.min_words,
+            },
+            "dtype": dtype,
+            "scheme": scheme,
+            "exact": self._exact,
+            "minhash": {
+                k: base64.b64encode(m.hashvalues.astype(dtype).tobytes()).decode() for k, m in self._mh.items()
+            },
+            "clusters": {k: [c.original, c.original_at.isoformat()] for k, c in self._clusters.items()},
+            "member": self._member,
+            "seen": self._seen,
+            "when": {k: v.isoformat() for k, v in self._when.items()},
+            "queue": [[when.isoformat(), key, digest] for when, key, digest in self._queue],
+            "latest": self._latest.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ReprintDetector:
+        """Rebuild a detector from `to_dict()` data (ValueError/KeyError/TypeError when it is not such data)."""
+        if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
+            raise ValueError(f"not a reprint state (format {STATE_FORMAT!r} expected)")
+        det = cls(**{k: data["params"][k] for k in ("threshold", "num_perm", "window_days", "shingle", "min_words")})
+        dtype = np.dtype(str(data["dtype"]))
+        for key, encoded in data["minhash"].items():
+            values = np.frombuffer(base64.b64decode(encoded), dtype=dtype)
+            if len(values) != det.num_perm:
+                raise ValueError(f"MinHash of {key!r} has {len(values)} values, not {det.num_perm}")
+            mh = MinHash(num_perm=det.num_perm, hashvalues=values.copy(), scheme=data["scheme"])
+            det._mh[str(key)] = mh
+            det._lsh.insert(str(key), mh)
+        det._exact = {str(k): (str(v[0]), str(v[1])) for k, v in data["exact"].items()}
+        det._clusters = {
+            str(k): _Cluster(str(k), str(v[0]), datetime.fromisoformat(v[1])) for k, v in data["clusters"].items()
+        }
+        det._member = {str(k): str(v) for k, v in data["member"].items()}
+        det._seen = {str(k): (str(v[0]), bool(v[1])) for k, v in data["seen"].items()}
+        det._when = {str(k): datetime.fromisoformat(v) for k, v in data["when"].items()}
+        det._queue = deque((datetime.fromisoformat(w), str(k), str(d)) for w, k, d in data["queue"])
+        det._latest = datetime.fromisoformat(data["latest"])
+        return det
+
     def save(self, path: str | Path) -> None:
-        """Persist the state (pickle) so that the next run keeps clustering against the last week."""
+        """Persist the state as JSON (gzipped when the name ends in .gz), written atomically, mode 0600."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps(self))
+        raw = json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if path.suffix == ".gz":
+            raw = gzip.compress(raw, compresslevel=6)
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
         tmp.replace(path)
 
     @classmethod
     def load(cls, path: str | Path, **kwargs) -> ReprintDetector:
-        """Load saved state, or start empty when there is none or it cannot be read."""
+        """Load saved JSON state, or start empty when there is none or it cannot be read (it is never executed:
+        an old pickle file is refused and replaced on the next save)."""
         path = Path(path)
         if path.is_file():
             try:
-                obj = pickle.loads(path.read_bytes())
-                if isinstance(obj, cls):
-                    return obj
-            except Exception as exc:  # a broken state file must not stop analysis
-                log.warning("cannot read reprint state %s (%s); starting a new one", path, exc)
+                raw = path.read_bytes()
+                if raw[:2] == b"\x1f\x8b":
+                    raw = gzip.decompress(raw)
+                return cls.from_dict(json.loads(raw.decode("utf-8")))
+            except Exception as exc:  # a broken or foreign state file must not stop analysis
+                log.warning(
+                    "cannot read reprint state %s (%s: %s); starting a new one (it must be the JSON this version "
+                    "writes: older pickle files are not read)",
+                    path,
+                    type(exc).__name__,
+                    str(exc)[:200],
+                )
         return cls(**kwargs)

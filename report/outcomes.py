@@ -64,7 +64,9 @@ def ensure_index(client: Elasticsearch, settings: Settings) -> None:
     name = outcomes_index(settings)
     if not client.indices.exists(index=name):
         client.indices.create(
-            index=name, mappings=OUTCOMES_MAPPING, settings={"number_of_shards": 1, "number_of_replicas": settings.es_replicas}
+            index=name,
+            mappings=OUTCOMES_MAPPING,
+            settings={"number_of_shards": 1, "number_of_replicas": settings.es_replicas},
         )
 
 
