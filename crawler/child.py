@@ -88,12 +88,17 @@ def run(config: dict[str, Any], emitter: Emitter) -> int:
     from twisted.internet import task  # only after Scrapy installed its (asyncio) reactor
 
     def report() -> None:
-        if crawler.spider is not None:
+        if isinstance(crawler.spider, SourceSpider):
             emitter.send({"t": "stats", "sources": crawler.spider.summary()})
 
     loop = task.LoopingCall(report)
     crawler.signals.connect(lambda spider: loop.start(options.stats_interval, now=False), signal="spider_opened")
-    crawler.signals.connect(lambda spider, reason: loop.running and loop.stop(), signal="spider_closed")
+
+    def stop_reports(spider: Any, reason: str) -> None:
+        if loop.running:
+            loop.stop()
+
+    crawler.signals.connect(stop_reports, signal="spider_closed")
     process.crawl(
         crawler,
         sources=config["sources"],
@@ -107,7 +112,7 @@ def run(config: dict[str, Any], emitter: Emitter) -> int:
         sink=emitter.article,
     )
     process.start()
-    spider = crawler.spider
+    spider = crawler.spider if isinstance(crawler.spider, SourceSpider) else None
     if spider is None:
         log.error("the crawl did not start (see the errors above)")
         return 2

@@ -23,7 +23,7 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_\-:
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", re.IGNORECASE)
 _CYR = re.compile(r"[А-Яа-яЁё]")
 _LAT = re.compile(r"[A-Za-z]")
-_DATE_PARAMS = {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True, "extensive_search": False}
+_DATE_PARAMS: dict[str, Any] = {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True, "extensive_search": False}
 
 
 def _valid_codec(name: str | None) -> str | None:
@@ -39,8 +39,8 @@ def _valid_codec(name: str | None) -> str | None:
 def declared_charset(body: bytes, content_type: str | None) -> tuple[str | None, str]:
     """The charset a page declares and where: ('cp1251', 'header'|'bom'|'meta') or (None, 'none')."""
     if content_type:
-        match = _HEADER_CHARSET.search(content_type)
-        codec = _valid_codec(match.group(1)) if match else None
+        header = _HEADER_CHARSET.search(content_type)
+        codec = _valid_codec(header.group(1)) if header else None
         if codec:
             return codec, "header"
     for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
@@ -96,7 +96,7 @@ def parse_date(value: str | None, assume: timezone = MOSCOW) -> datetime | None:
 
 def _has_time(value: str | None) -> bool:
     """True when an ISO string carries a time of day (not just a date at midnight)."""
-    return bool(value) and "T" in value and not value.split("T", 1)[1].startswith("00:00:00")
+    return value is not None and "T" in value and not value.split("T", 1)[1].startswith("00:00:00")
 
 
 def choose_date(page_value: str | None, feed_date: datetime | None) -> datetime | None:
@@ -164,7 +164,7 @@ def extract_page(
     except Exception as exc:
         log.warning("extraction failed for %s: %s", url, exc)
         doc = None
-    data = doc.as_dict() if doc is not None else {}
+    data: dict[str, Any] = doc.as_dict() if doc is not None and not isinstance(doc, dict) else (doc or {})
     title = (data.get("title") or feed_title or "").strip()
     text = (data.get("text") or "").strip()
     lines = text.splitlines()

@@ -48,7 +48,7 @@ class CrawlDelayRobotsMiddleware(RobotsTxtMiddleware):
         self.delays: dict[str, float] = {}
         crawler.signals.connect(self._reapply, signal=signals.response_downloaded)
 
-    async def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> None:  # type: ignore[override]  # Scrapy ≥ 2.16 form
         """Refuse what robots.txt forbids; raise the domain's slot delay to its Crawl-delay."""
         await super().process_request(request)
         if request.meta.get("dont_obey_robotstxt"):

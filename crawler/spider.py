@@ -305,7 +305,7 @@ class SourceSpider(scrapy.Spider):
         """Hand the raw bytes to the extraction pipeline (decoding happens there); follow links if depth allows."""
         source = self.sources[response.meta["source"]]
         self.count(source.name, "pages")
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         yield {
             "kind": "page",
             "source": source.name,
@@ -391,7 +391,7 @@ class SourceSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         """Errback of every request: classify and count (robots.txt refusals are counted apart)."""
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errback failures
         source = request.meta.get("source", "?")
         exc = failure.value
         if isinstance(exc, IgnoreRequest) and "robots" in str(exc).lower():
