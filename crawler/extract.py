@@ -12,6 +12,7 @@ import lxml.html
 import trafilatura
 from htmldate import find_date
 
+from crawler.listing import is_listing
 from crawler.safety import clean_text
 
 log = logging.getLogger(__name__)
@@ -149,9 +150,16 @@ def extract_page(
     feed_date: str | None = None,
     feed_summary: str = "",
     min_text: int = 0,
+    listing_check: bool = False,
 ) -> dict[str, Any] | None:
-    """Extract one article from raw bytes; returns Article fields as a dict, or None when no article text is found."""
+    """Extract one article from raw bytes; returns Article fields as a dict, or None when no article text is found.
+
+    With `listing_check` a page that lists articles (section, pagination, tag or author page: crawler.listing)
+    comes back as {"listing": True} instead.
+    """
     html = clean_text(decode_page(body, content_type))  # terminal escape sequences go whole, before the parser
+    if listing_check and is_listing(html, url):
+        return {"listing": True}
     try:
         doc = trafilatura.bare_extraction(
             html,

@@ -40,6 +40,7 @@ class ArticlePipeline:
             item["feed_date"],
             item["feed_summary"],
             item["min_text"],
+            item.get("listing_check", False),
         )
         pool = getattr(self.crawler.spider, "extract_pool", None)
         if pool is None:
@@ -59,6 +60,9 @@ class ArticlePipeline:
             if fields is None:
                 spider.count(source.name, "not_article")
                 raise DropItem("no article text", log_level="DEBUG")
+            if fields.get("listing"):
+                spider.count(source.name, "listing_pages")
+                raise DropItem("a listing page, not an article", log_level="DEBUG")
         else:
             fields = dict(item["article"])
             fields["language"] = fields.get("language") or guess_language(fields.get("text", ""))

@@ -38,6 +38,7 @@ STAT_KEYS = (
     "skipped_old",
     "robots",
     "not_article",
+    "listing_pages",
     "duplicates",
     "over_budget",
     "links_capped",
@@ -316,6 +317,8 @@ class SourceSpider(scrapy.Spider):
             "feed_date": response.meta.get("feed_date"),
             "feed_summary": response.meta.get("feed_summary", ""),
             "min_text": response.meta.get("min_text", 0),
+            # pages found by following links or listed in a sitemap may be sections, tag or author pages
+            "listing_check": source.type in ("site", "sitemap"),
         }
         depth = response.meta.get("hops")  # our link hops; Scrapy's own meta["depth"] counts every request
         if source.type == "site" and depth is not None and depth < source.depth:
