@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 
 import pytest
@@ -61,12 +62,31 @@ def test_bad_config_file_names_the_field(tmp_path):
         load_settings(cfg)
 
 
+def _free_port_pair() -> int:
+    """A loopback port p with p and p + 100 (the transport port) free."""
+    for port in range(9251, 9299):
+        taken = False
+        for p in (port, port + 100):
+            with socket.socket() as s:
+                taken = taken or s.connect_ex(("127.0.0.1", p)) == 0
+        if not taken:
+            return port
+    pytest.skip("no free loopback port for a second server")
+
+
 @pytest.mark.es
 @pytest.mark.slow
 def test_authenticated_path_on_a_secured_server(es_server, tmp_path):
     """A second local node with security on: the password works, a wrong one is refused with a hint."""
+    port = _free_port_pair()
     secured = LocalServer(
-        es_server, name="secured", port=9251, security=True, user="rezonans_admin", password="s3cret-pass", heap="256m"
+        es_server,
+        name=f"secured-{port}",  # its own folder: parallel test sessions on one machine never share an instance
+        port=port,
+        security=True,
+        user="rezonans_admin",
+        password="s3cret-pass",
+        heap="256m",
     )
     secured.start()
     try:
@@ -94,3 +114,4 @@ def test_authenticated_path_on_a_secured_server(es_server, tmp_path):
             wait_for_health(connect(anonymous), timeout=3)
     finally:
         assert secured.stop()
+        shutil.rmtree(secured.folder, ignore_errors=True)
