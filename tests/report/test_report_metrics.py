@@ -267,3 +267,36 @@ def test_periods():
     r = resolve(date_from="2026-11-01", date_to="2026-11-10")
     assert len(r.days) == 10 and r.previous().end == r.start and len(r.previous().days) == 10
     assert resolve(now=datetime(2026, 11, 25, tzinfo=UTC)).label == "2026-W47"
+
+
+def test_cli_report_xlsx_formats_links_dates_and_charts(seeded, tmp_path, monkeypatch):
+    from datetime import date as day_type
+
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from tests.search.cards import write_cards
+
+    monkeypatch.setenv("REZONANS_INDEX_PREFIX", seeded.index_prefix)
+    monkeypatch.setenv("REZONANS_BRANDS", str(write_cards(tmp_path)))
+    xlsx = tmp_path / "r.xlsx"
+    res = CliRunner().invoke(app, ["report", "-b", "sberbank", "--week", "2026-W47", "-f", "xlsx", "-o", str(xlsx)])
+    assert res.exit_code == 0, res.output
+    wb = load_workbook(xlsx)
+    summary = wb["Сводка"]
+    assert summary.freeze_panes == "B2" and summary["B10"].number_format == "#,##0.00"  # the publicity index
+    assert summary["E2"].value == 2.0 and summary["E2"].number_format == "0.0%"  # +200 % as a fraction
+    daily = wb["По дням"]
+    assert daily["A2"].value.date() == day_type(2026, 11, 16) and daily["A2"].number_format == "DD.MM.YYYY"
+    sources = wb["Источники"]
+    weights = {row[0].value: row[1] for row in sources.iter_rows(min_row=2)}
+    assert weights["Региональные вести"].value == 0.5 and weights["Региональные вести"].number_format == "#,##0.0"
+    stories = wb["Сюжеты"]
+    assert stories["H2"].hyperlink.target == "https://rbc.ru/news/a1" and stories["C2"].is_date
+    sov = wb["Доля голоса"]
+    assert [r[0] for r in sov.iter_rows(min_row=2, values_only=True)] == ["Сбербанк", "ВТБ", "Т-Банк"]
+    assert sov["D2"].value == pytest.approx(9 / 13) and sov["D2"].number_format == "0.0%"
+    assert wb["Негатив"]["E2"].hyperlink.target == "https://rbc.ru/news/a4"
+    charts = {ws.title: len(ws._charts) for ws in wb.worksheets}
+    assert charts["Сводка"] == 1 and charts["По дням"] == 1 and charts["Доля голоса"] == 1
