@@ -71,6 +71,9 @@ def test_import_is_idempotent_and_cli_reports_lines(es_settings, tmp_path, monke
     monkeypatch.setenv("REZONANS_INDEX_PREFIX", settings.index_prefix)
     res = CliRunner().invoke(app, ["outcomes", "import", str(path), "--brand", "sberbank"])
     assert res.exit_code == 0
+    # Russian by default (this line pinned the English text before).
+    assert "погашения промокодов, импортировано строк: 5" in res.output and "строка 7: bad date" in res.output
+    res = CliRunner().invoke(app, ["outcomes", "import", str(path)], env={"REZONANS_LANGUAGE": "en"})
     assert "5 rows imported" in res.output and "line 7: bad date" in res.output
     bad = tmp_path / "bad.csv"
     bad.write_text("x,y\n1,2\n", encoding="utf-8")

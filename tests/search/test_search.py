@@ -172,5 +172,7 @@ def test_cli_search_russian_names_forms_and_excel_csv(seeded, monkeypatch, tmp_p
     )
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert len(rows) == 4 and {r["source"] for r in rows} == {"РБК", "Региональные вести"}
+    res = runner.invoke(app, ["search", "brand:sberbank", "--json", "--from", "16.11.2026", "--to", "22.11.2026"])
+    assert res.exit_code == 0 and len(res.stdout.splitlines()) == 9  # DD.MM.YYYY as well as ISO
     res = runner.invoke(app, ["search", "ставки"], env={"REZONANS_LANGUAGE": "en"})
     assert "4 results, page 1 of 1" in res.stdout
