@@ -7,7 +7,8 @@ every key has both texts and that the templates use only known keys.
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, timedelta
 from typing import Any
 
 from rezonans.formats import day, number, short_day
@@ -157,6 +158,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "lag_days": ("Лаг, дней", "Lag, days"),
     "note": ("Примечание", "Note"),
     "formula_row": ("Формула", "Formula"),
+    # outcome series (machine keys in JSON)
+    "redemptions per day": ("погашения в день", "redemptions per day"),
+    "redemption amount per day": ("сумма погашений в день", "redemption amount per day"),
 }
 
 TONES = ("positive", "neutral", "negative")
@@ -237,6 +241,21 @@ class Labels:
             head = self.day(a).rsplit(" ", 1)[0]
             return f"{head} – {self.day(b)}"
         return f"{self.day(a)} – {self.day(b)}"
+
+    def outcome(self, name: str) -> str:
+        """An outcome series' name (survey metrics are shown as imported)."""
+        return self(name) if name in LABELS else name
+
+    def window(self, label: str | None) -> str:
+        """«28 сентября – 22 ноября 2026» from a '56 days to 2026-11-22' or 'YYYY-MM-DD..YYYY-MM-DD' label."""
+        match = re.fullmatch(r"(\d+) days to (\d{4}-\d\d-\d\d)", label or "")
+        if match:
+            last = date.fromisoformat(match.group(2))
+            return self.span((last - timedelta(days=int(match.group(1)) - 1)).isoformat(), last.isoformat())
+        if label and ".." in label:
+            first, end = label.split("..", 1)
+            return self.span(first, end)
+        return label or "—"
 
     def period(self, label: str, first: str | None, last: str | None) -> str:
         """«16–22 ноября 2026 (неделя 2026-W47)»."""

@@ -400,7 +400,7 @@ def to_xlsx(rep: dict[str, Any], path: Path, language: str = "ru") -> None:
                 note = ""
                 if lag["r"] is None:
                     note = t("not_enough") if lag["n"] < rep["outcomes"]["min_n"] else t("no_variation")
-                rows.append([corr["outcome"], lag["lag"], lag["r"], lag["n"], note])
+                rows.append([t.outcome(corr["outcome"]), lag["lag"], lag["r"], lag["n"], note])
         sheet(
             t("sheet_corr"),
             [t("outcome"), t("lag_days"), "r", "n", t("note")],
