@@ -13,6 +13,7 @@ from cli.messages import MESSAGES, say
 from indexer.client import connect
 from report.outcomes import import_file, outcomes_index
 from rezonans.config import load_settings
+from search.vocabulary import load_vocabulary
 
 outcomes_app = typer.Typer(
     help="Real outcomes (promo-code redemptions, survey figures) beside publicity.", no_args_is_help=True
@@ -25,12 +26,15 @@ def import_command(
     file: Path = typer.Argument(
         ..., help="CSV: code,date,amount,channel (redemptions) or date,metric,value (surveys)."
     ),
-    brand: str = typer.Option(None, "--brand", "-b", help="Brand id for rows without a brand column."),
+    brand: str = typer.Option(None, "--brand", "-b", help="Brand (id, name or alias) for rows without a brand column."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.", metavar=""),
 ) -> None:
     """Validate and store a CSV (idempotent: importing it again changes nothing); bad rows are listed by line."""
     settings = load_settings()
-    parsed = import_file(connect(settings), settings, file, brand=brand)
+    client = connect(settings)
+    if brand:  # an id, name or alias; a typo would file the rows under a brand nobody reports on
+        brand = load_vocabulary(client, settings, settings.brands).brand(brand)
+    parsed = import_file(client, settings, file, brand=brand)
     if as_json:
         typer.echo(
             json.dumps(

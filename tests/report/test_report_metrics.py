@@ -210,6 +210,10 @@ def test_cli_report_names_typos_and_channels(seeded, tmp_path, monkeypatch):
         ("tbank", "Т-Банк"),
     ]
     assert f"карточки брендов: {tmp_path / 'brands.yaml'}" in res.stderr
+    # VTB is a side note in the two-article story c2 (prominence 0.2) and the subject of c5 (one RBC article):
+    # ranked by VTB's publicity in each story, c5 (3 × 1.0) comes before the bigger c2 (3 × 0.2 + 0.5 × 0.2).
+    assert [(s["cluster"], s["articles"]) for s in rep["top_stories"]] == [("c5", 1), ("c2", 2)]
+    assert [s["exposure"] for s in rep["top_stories"]] == pytest.approx([3.0, 0.7])
     # The card's own channel is found case-insensitively; a typo in a competitor or a channel is an error.
     rep = json.loads(runner.invoke(app, ["report", "-b", "сбер", *week]).stdout)
     assert rep["smm"]["posts"]["value"] == 2 and rep["smm"]["channels"] == ["sberbank_official"]
