@@ -75,7 +75,7 @@ def test_import_is_idempotent_and_cli_reports_lines(es_settings, tmp_path, monke
     assert res.exit_code == 0
     # Russian by default (this line pinned the English text before).
     assert "погашения промокодов, импортировано строк: 5" in res.output and "строка 7: bad date" in res.output
-    res = CliRunner().invoke(app, ["outcomes", "import", str(path)], env={"REZONANS_LANGUAGE": "en"})
+    res = CliRunner().invoke(app, ["outcomes", "import", str(path), "-b", "sberbank"], env={"REZONANS_LANGUAGE": "en"})
     assert "5 rows imported" in res.output and "line 7: bad date" in res.output
     from tests.search.cards import write_cards
 
