@@ -15,7 +15,7 @@ from indexer.mappings import articles_alias
 from rezonans.config import Settings
 from rezonans.errors import UserError
 from search.lemmas import normal_forms, words
-from search.query import Node, context_brands, highlight_terms, parse, to_dsl
+from search.query import And, FieldTerm, Node, Or, context_brands, highlight_terms, parse, to_dsl
 from search.resolve import BrandWord, resolve
 from search.vocabulary import Vocabulary
 
@@ -103,6 +103,16 @@ class SearchRequest:
             return node, []
         return resolve(node, self.vocabulary, self.query)
 
+    def highlights(self) -> tuple[set[str], list[str]]:
+        """Lemmas and phrases to mark in snippets: the query's words and phrases and the names of its brands."""
+        node = self.node()
+        lemmas, phrases = highlight_terms(node)
+        if self.vocabulary is not None:
+            brand_lemmas, brand_phrases = self.vocabulary.highlights(_positive_brands(node) + self.brand_ids())
+            lemmas |= brand_lemmas
+            phrases += brand_phrases
+        return lemmas, phrases
+
     def brand_ids(self) -> list[str]:
         """The --brand filters as ids (names and aliases resolved)."""
         if self.vocabulary is None:
@@ -130,6 +140,15 @@ class SearchRequest:
         """Stable sort: by date (newest first) or score, always ending with the unique id."""
         by_date = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
         return ([{"_score": "desc"}] + by_date) if self.sort == "relevance" else by_date
+
+
+def _positive_brands(node: Node) -> list[str]:
+    """Brands named by brand: conditions that are not negated."""
+    if isinstance(node, FieldTerm):
+        return [node.value] if node.name == "brand" else []
+    if isinstance(node, And | Or):
+        return [b for child in node.children for b in _positive_brands(child)]
+    return []
 
 
 def make_snippet(
@@ -236,7 +255,7 @@ def search(
     if page * size > MAX_WINDOW:
         raise SearchError(f"pages end at result {MAX_WINDOW}: narrow the query or export everything with --json/--csv")
     query = request.body_query()
-    lemmas, phrases = highlight_terms(request.node())
+    lemmas, phrases = request.highlights()
     resp = _call(
         client.search,
         index=articles_alias(settings),
@@ -258,7 +277,7 @@ def search(
 def export(client: Elasticsearch, settings: Settings, request: SearchRequest, batch: int = 1000) -> Iterator[Hit]:
     """Every matching article, without the 10,000 cap, paged with search_after on a stable sort."""
     query = request.body_query()
-    lemmas, phrases = highlight_terms(request.node())
+    lemmas, phrases = request.highlights()
     after: list[Any] | None = None
     while True:
         kwargs: dict[str, Any] = dict(

@@ -38,6 +38,7 @@ class Vocabulary:
     sources: dict[str, str] = field(default_factory=dict)  # lower-case source name → name as stored
     domains: dict[str, str] = field(default_factory=dict)  # lower-case domain → domain
     channels: dict[str, str] = field(default_factory=dict)  # lower-case Telegram source name → name
+    spellings: dict[str, list[str]] = field(default_factory=dict)  # brand id → name and aliases (highlighting)
     cards: Path | None = None
 
     @classmethod
@@ -46,6 +47,7 @@ class Vocabulary:
         vocab = cls(cards=cards)
         for card in brand_set.brands if brand_set else []:
             vocab.names[card.id] = card.name
+            vocab.spellings[card.id] = list(card.names)
             vocab.keys[card.id] = card.id
             for name in card.names:
                 vocab.keys.setdefault(name.lower(), card.id)
@@ -57,6 +59,19 @@ class Vocabulary:
     def display(self, brand: str) -> str:
         """The display name of a brand id (the id itself when no card names it)."""
         return self.names.get(brand, brand)
+
+    def highlights(self, brands: list[str]) -> tuple[set[str], list[str]]:
+        """Lemmas (one-word names) and phrases (longer names) that mark these brands in a snippet."""
+        lemmas: set[str] = set()
+        phrases: list[str] = []
+        for brand in brands:
+            for name in self.spellings.get(brand, []):
+                tokens = words(name)
+                if len(tokens) == 1 and "-" not in name:
+                    lemmas |= normal_forms(tokens[0][2])
+                else:
+                    phrases.append(name)
+        return lemmas, phrases
 
     def brand_of_word(self, word: str) -> str | None:
         """The brand a query word names (its id, name or alias, in any case form), if any."""

@@ -102,6 +102,8 @@ def test_cli_search_table_json_csv_and_errors(seeded, monkeypatch):
     res = runner.invoke(app, ["search", "brand:sberbank AND (ставки OR"])
     assert res.exit_code == 2
     assert "bad query" in res.output and "expected" in res.output and "Traceback" not in res.output
+    res = runner.invoke(app, ["search", "ВТБ"])  # no brand cards: the word is a word, and the command says so
+    assert "карточки брендов не заданы" in res.stderr
 
 
 def test_phrases_and_title_match_every_form(seeded):
@@ -157,7 +159,8 @@ def test_cli_search_russian_names_forms_and_excel_csv(seeded, monkeypatch, tmp_p
     res = runner.invoke(app, ["search", "title:ставка", "--json"])
     assert sorted(json.loads(line)["url"][-3:] for line in res.stdout.splitlines()) == ["/a1", "/a2", "/a3", "a10"]
     res = runner.invoke(app, ["search", "Т-Банк", "--json"])
-    assert [json.loads(line)["url"][-2:] for line in res.stdout.splitlines()] == ["a9"]
+    (hit,) = [json.loads(line) for line in res.stdout.splitlines()]
+    assert hit["url"].endswith("/a9") and [hit["snippet"][s:e] for s, e in hit["highlights"]] == ["Т-Банк"]
     assert "«Т-Банк» понимается как бренд Т-Банк (brand:tbank)" in res.stderr
     res = runner.invoke(app, ["search", 'brand:втб source:"региональные вести"', "--json"])
     assert [json.loads(line)["url"][-2:] for line in res.stdout.splitlines()] == ["a5"]
