@@ -16,7 +16,7 @@ from report.demo import report_demo
 from rezonans.brands import EXAMPLE_BRANDS, load_brands
 from rezonans.config import load_settings
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def demo_command(
