@@ -8,7 +8,8 @@ from typing import IO, TYPE_CHECKING
 
 import typer
 
-from rezonans.brands import default_brands_path
+from cli.messages import say
+from rezonans.brands import BrandError
 from rezonans.config import load_settings
 from rezonans.jsonl import BadLine, article_from_record, read_articles
 from rezonans.model import Article
@@ -46,13 +47,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command("analyze")
     def analyze(
-        brands: Path = typer.Option(
-            None, "--brands", "-b", help="Brand-card YAML (default: $REZONANS_BRANDS, else the shipped example)."
-        ),
+        brands: Path = typer.Option(None, "--brands", help="Brand-card YAML (default: $REZONANS_BRANDS)."),
         input: Path = typer.Option(None, "--input", "-i", help="JSONL file to read (default: stdin)."),
         output: Path = typer.Option(None, "--output", "-o", help="JSONL file to write (default: stdout)."),
         no_ner: bool = typer.Option(
-            False, "--no-ner", help="Judge homonyms without natasha NER (faster, less precise)."
+            False, "--no-ner", help="Judge homonyms without natasha NER (faster, less precise).", metavar=""
         ),
         state: Path = typer.Option(
             None, "--reprint-state", help="JSON file keeping reprint clusters across runs (.gz: gzipped)."
@@ -66,7 +65,13 @@ def register(app: typer.Typer) -> None:
         from nlp.analyzer import Analyzer
         from nlp.reprints import ReprintDetector
 
-        path = brands or default_brands_path(load_settings().brands)
+        settings = load_settings()
+        path = brands or settings.brands
+        if path is None:
+            raise BrandError(
+                "no brand cards: pass --brands FILE or set REZONANS_BRANDS "
+                "(examples/brands.yaml is an example to copy and edit)"
+            )
         reprints = ReprintDetector.load(state) if state else None
         analyzer = Analyzer.from_file(path, use_ner=not no_ner, reprints=reprints)
         src = input.open(encoding="utf-8") if input else sys.stdin
@@ -80,4 +85,4 @@ def register(app: typer.Typer) -> None:
                 dst.close()
         if state:
             analyzer.reprints.save(state)
-        typer.echo(f"analysed {done} articles, skipped {bad} bad lines", err=True)
+        typer.echo(say("analyze.done", settings.language, done=done, bad=bad), err=True)

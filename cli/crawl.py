@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
+from cli.messages import say
 from crawler.options import CrawlOptions
-from crawler.run import CrawlStats, JsonlSink, crawl
+from crawler.run import CrawlError, CrawlStats, JsonlSink, crawl
 from crawler.sources import Source, load_sources
 from crawler.state import default_state_path
 from pipeline.ingest import crawl_to_index
 from rezonans.config import Settings, load_settings
 from rezonans.errors import ServiceError, UserError
+from rezonans.formats import number
 from rezonans.timeutil import parse_since as since_time
 
 err = Console(stderr=True, soft_wrap=True)
@@ -34,11 +38,21 @@ def parse_since(value: str | None) -> datetime | None:
         raise UserError(f"--since {exc}") from None
 
 
-def _table(sources: dict[str, dict[str, Any]]) -> Table:
+PROGRESS_EVERY = 30.0  # seconds between one-line progress logs when stderr is not a terminal
+ACTIVITY = ("listings", "pages", "articles", "not_modified", "skipped_seen")
+
+
+def _table(sources: dict[str, dict[str, Any]], lang: str = "ru") -> Table:
     """Per-source progress table."""
-    table = Table(title="crawl", expand=False)
-    for col in ("source", "listings", "pages", "articles", "errors", "304", "seen", "robots"):
-        table.add_column(col, justify="left" if col == "source" else "right")
+    ru = lang != "en"
+    table = Table(title="обход" if ru else "crawl", expand=False)
+    cols = (
+        ("источник", "ленты", "страницы", "статьи", "ошибки", "304", "видели", "robots")
+        if ru
+        else ("source", "listings", "pages", "articles", "errors", "304", "seen", "robots")
+    )
+    for i, col in enumerate(cols):
+        table.add_column(col, justify="left" if i == 0 else "right")
     for name, s in sources.items():
         table.add_row(
             name,
@@ -53,24 +67,101 @@ def _table(sources: dict[str, dict[str, Any]]) -> Table:
     return table
 
 
-def _summary(stats: CrawlStats, extra: dict[str, Any]) -> None:
-    """Closing summary on stderr."""
-    err.print(_table(stats.sources))
+def failed_sources(sources: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Sources that got nothing at all (no listing, page, article, 304 or seen item) and had errors: their causes."""
+    return {
+        name: dict(s.get("error_kinds") or {"error": s.get("errors", 0)})
+        for name, s in sources.items()
+        if s.get("errors") and not any(s.get(k) for k in ACTIVITY)
+    }
+
+
+def _causes(kinds: dict[str, int]) -> str:
+    """'dns ×2, http 404 ×1'."""
+    return ", ".join(f"{k} ×{v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
+
+
+class Progress:
+    """Crawl progress: a live table with a totals line on a terminal, else a one-line log every `every` seconds."""
+
+    def __init__(self, names: list[str], enabled: bool, lang: str, every: float = PROGRESS_EVERY) -> None:
+        self.names, self.lang, self.every = names, lang, every
+        self.started = time.monotonic()
+        self.last_line = self.started
+        self.sources: dict[str, dict[str, Any]] = {n: {} for n in names}
+        self.live = None
+        self.lines = enabled and not err.is_terminal
+        if enabled and err.is_terminal:
+            self.live = Live(self._view(), console=err, refresh_per_second=4, transient=True)
+
+    def totals(self) -> dict[str, Any]:
+        """Sources with activity, pages, articles, errors and the page rate so far."""
+        elapsed = max(1e-9, time.monotonic() - self.started)
+        pages = sum(s.get("pages", 0) + s.get("listings", 0) for s in self.sources.values())
+        return {
+            "done": sum(1 for s in self.sources.values() if any(s.get(k) for k in (*ACTIVITY, "errors"))),
+            "total": len(self.names),
+            "pages": pages,
+            "articles": sum(s.get("articles", 0) for s in self.sources.values()),
+            "errors": sum(s.get("errors", 0) for s in self.sources.values()),
+            "rate": number(pages / elapsed, 1, self.lang),
+        }
+
+    def line(self) -> str:
+        """The one-line progress message."""
+        return say("crawl.progress", self.lang, **self.totals())
+
+    def _view(self) -> Group:
+        return Group(_table(self.sources, self.lang), self.line())
+
+    def __enter__(self) -> Progress:
+        if self.live is not None:
+            self.live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+    def update(self, by_source: dict[str, dict[str, Any]]) -> None:
+        """New per-source counts from the crawl."""
+        self.sources = {**self.sources, **by_source}
+        if self.live is not None:
+            self.live.update(self._view())
+        elif self.lines and time.monotonic() - self.last_line >= self.every:
+            self.last_line = time.monotonic()
+            err.print(escape(self.line()), highlight=False)
+
+
+def _summary(stats: CrawlStats, extra: dict[str, Any], lang: str) -> None:
+    """Closing summary on stderr: the table, the totals, and the causes of each source's errors."""
+    err.print(_table(stats.sources, lang))
     rate = stats.pages / stats.elapsed if stats.elapsed else 0.0
     err.print(
-        f"[bold]{stats.articles}[/bold] new articles, {stats.pages} pages, {stats.errors} errors "
-        f"in {stats.elapsed:.1f}s ({rate:.1f} pages/s)" + "".join(f", {k}: {v}" for k, v in extra.items())
+        say(
+            "crawl.summary",
+            lang,
+            articles=f"[bold]{stats.articles}[/bold]",
+            pages=stats.pages,
+            errors=stats.errors,
+            elapsed=number(stats.elapsed, 1, lang),
+            rate=number(rate, 1, lang),
+        )
+        + "".join(f", {k}: {escape(str(v))}" for k, v in extra.items()),
+        highlight=False,
     )
     for name, s in stats.sources.items():
         if s.get("error_kinds"):
-            err.print(f"  {name}: " + ", ".join(f"{k} ×{v}" for k, v in s["error_kinds"].items()))
+            err.print(escape(say("crawl.failed_source", lang, name=name, causes=_causes(s["error_kinds"]))))
 
 
 def crawl_command(
     sources: Path | None = typer.Option(
         None, "--sources", "-s", help="Sources YAML (default: the shipped Russian list)."
     ),
-    brands: Path | None = typer.Option(None, "--brands", "-b", help="Brand cards for the analysis (without --out)."),
+    brands: Path | None = typer.Option(
+        None, "--brands", help="Brand cards for the analysis (without --out; default: $REZONANS_BRANDS)."
+    ),
     since: str | None = typer.Option(
         None, "--since", help="Skip items older than this: 2025-03-01, ISO time, 7d, 12h."
     ),
@@ -96,12 +187,22 @@ def crawl_command(
         min=0,
         help="Analysis processes without --out (default: one per core beyond the first; 0 = in the crawl process).",
     ),
-    fast: bool = typer.Option(False, "--fast", help="No politeness delays (only for your own or the dev site)."),
+    fast: bool = typer.Option(
+        False, "--fast", help="No politeness delays (only for your own or the dev site).", metavar=""
+    ),
     redis_url: str | None = typer.Option(
         None, "--redis-url", help="Share the queue through Redis (scrapy-redis) to scale out."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Live per-source table on stderr."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout.", metavar=""),
+    progress: bool = typer.Option(
+        True,
+        "--progress/--no-progress",
+        help="Live per-source table on a terminal; a one-line log every --progress-every seconds otherwise.",
+        metavar="",
+    ),
+    progress_every: float = typer.Option(
+        PROGRESS_EVERY, "--progress-every", min=0.0, help="Seconds between progress lines when not on a terminal."
+    ),
 ) -> None:
     """Crawl feeds, sitemaps, site sections and Telegram channels; new articles go to --out or to the index."""
     source_list = load_sources(sources)
@@ -119,36 +220,29 @@ def crawl_command(
         }
     )
     extra: dict[str, Any] = {}
-    live = (
-        Live(_table({s.name: {} for s in source_list}), console=err, refresh_per_second=4, transient=True)
-        if progress
-        else None
-    )
-
-    def on_progress(by_source: dict[str, dict[str, Any]]) -> None:
-        if live is not None:
-            live.update(_table(by_source))
-
-    try:
-        if live is not None:
-            live.start()
+    lang = settings.language
+    with Progress([src.name for src in source_list], progress, lang, progress_every) as shown:
         if out is not None:
             with JsonlSink(out) as sink:
                 sink.reconcile(state_path)
                 stats = crawl(
-                    source_list, sink, options=options, state_path=state_path, since=since_dt, on_progress=on_progress
+                    source_list, sink, options=options, state_path=state_path, since=since_dt, on_progress=shown.update
                 )
             extra["out"] = str(out)
         else:
             stats, extra = _crawl_to_index(
-                source_list, brands, settings, options, state_path, since_dt, on_progress, analysis_workers
+                source_list, brands, settings, options, state_path, since_dt, shown.update, analysis_workers
             )
-    finally:
-        if live is not None:
-            live.stop()
-    _summary(stats, extra)
+    _summary(stats, extra, lang)
     if as_json:
         typer.echo(json.dumps({**stats.to_dict(), **extra}, ensure_ascii=False, indent=2, default=str))
+    failed = failed_sources(stats.sources)
+    if stats.sources and len(failed) == len(stats.sources):
+        causes = "; ".join(f"{name}: {_causes(kinds)}" for name, kinds in failed.items())
+        raise CrawlError(
+            f"every source failed ({len(failed)}), nothing was fetched: {causes}. Check the network and the "
+            "addresses in the sources file (--sources), or run with --verbose for each failure"
+        )
     if stats.sink_errors:
         raise ServiceError(
             f"{stats.sink_errors} articles failed in the sink (analysis, indexing or --out; "

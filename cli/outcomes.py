@@ -9,10 +9,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from cli.messages import MESSAGES, say
 from indexer.client import connect
 from report.outcomes import import_file, outcomes_index
 from rezonans.config import load_settings
 from rezonans.errors import UserError
+from search.vocabulary import load_vocabulary
 
 outcomes_app = typer.Typer(
     help="Real outcomes (promo-code redemptions, survey figures) beside publicity.", no_args_is_help=True
@@ -25,12 +27,15 @@ def import_command(
     file: Path = typer.Argument(
         ..., help="CSV: code,date,amount,channel (redemptions) or date,metric,value (surveys)."
     ),
-    brand: str = typer.Option(None, "--brand", "-b", help="Brand id for rows without a brand column."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    brand: str = typer.Option(None, "--brand", "-b", help="Brand (id, name or alias) for rows without a brand column."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.", metavar=""),
 ) -> None:
     """Validate and store a CSV (idempotent: importing it again changes nothing); bad rows are listed by line."""
     settings = load_settings()
-    parsed = import_file(connect(settings), settings, file, brand=brand)
+    client = connect(settings)
+    if brand:  # an id, name or alias; a typo would file the rows under a brand nobody reports on
+        brand = load_vocabulary(client, settings, settings.brands).brand(brand)
+    parsed = import_file(client, settings, file, brand=brand)
     if as_json:
         typer.echo(
             json.dumps(
@@ -44,12 +49,21 @@ def import_command(
             )
         )
     else:
+        lang = settings.language
+        kind = say(f"outcomes.kind.{parsed.kind}", lang) if f"outcomes.kind.{parsed.kind}" in MESSAGES else parsed.kind
         typer.echo(
-            f"{file}: {parsed.kind}, {len(parsed.rows)} rows imported into {outcomes_index(settings)}, "
-            f"{len(parsed.bad)} refused"
+            say(
+                "outcomes.imported",
+                lang,
+                file=file,
+                kind=kind,
+                rows=len(parsed.rows),
+                index=outcomes_index(settings),
+                bad=len(parsed.bad),
+            )
         )
         for bad in parsed.bad:
-            err.print(f"  line {bad.line}: {escape(bad.reason)}")
+            err.print(escape(say("outcomes.bad_line", lang, line=bad.line, reason=bad.reason)))
     if parsed.bad and not parsed.rows:
         raise UserError(f"{file}: no row could be imported ({len(parsed.bad)} refused, reasons above)")
 

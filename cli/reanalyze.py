@@ -8,22 +8,26 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from cli.messages import say
 from indexer.client import connect
 from pipeline.reanalyze import ReanalyzeStats, reanalyze
 from report.periods import day_bound
+from rezonans.brands import BrandError
 from rezonans.config import load_settings
 from rezonans.errors import UserError
 
-err = Console(stderr=True)
+err = Console(stderr=True, highlight=False)
 
 
 def reanalyze_command(
     brand: str = typer.Option(None, "--brand", "-b", help="Brand id whose history to build (articles naming it)."),
-    brands_file: Path = typer.Option(None, "--brands", help="Brand cards (default: $REZONANS_BRANDS or the example)."),
-    date_from: str = typer.Option(None, "--from", help="First day YYYY-MM-DD."),
-    date_to: str = typer.Option(None, "--to", help="Last day YYYY-MM-DD, inclusive."),
-    everything: bool = typer.Option(False, "--all", help="Re-analyse every article in the dates, not just candidates."),
-    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+    brands_file: Path = typer.Option(None, "--brands", help="Brand cards (default: $REZONANS_BRANDS)."),
+    date_from: str = typer.Option(None, "--from", help="First day YYYY-MM-DD or DD.MM.YYYY."),
+    date_to: str = typer.Option(None, "--to", help="Last day YYYY-MM-DD or DD.MM.YYYY, inclusive."),
+    everything: bool = typer.Option(
+        False, "--all", help="Re-analyse every article in the dates, not just candidates.", metavar=""
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON.", metavar=""),
 ) -> None:
     """Re-run mention finding, tone and context over stored articles and write them back in place."""
     if not brand and not everything:
@@ -31,14 +35,16 @@ def reanalyze_command(
     from nlp.analyzer import Analyzer
 
     settings = load_settings()
+    lang = settings.language
     start, end = day_bound(date_from, "--from"), day_bound(date_to, "--to", end=True)
-    analyzer = Analyzer.from_file(brands_file or settings.brands)
+    cards = brands_file or settings.brands
+    if cards is None:
+        raise BrandError("no brand cards: pass --brands FILE or set REZONANS_BRANDS")
+    analyzer = Analyzer.from_file(cards)
+    who = brand or say("reanalyze.any_brand", lang)
 
     def show(stats: ReanalyzeStats) -> None:
-        err.print(
-            f"  re-analysed {stats.scanned} articles, {stats.with_brand_after} now mention {brand or 'a brand'}",
-            highlight=False,
-        )
+        err.print(say("reanalyze.progress", lang, scanned=stats.scanned, after=stats.with_brand_after, brand=who))
 
     stats = reanalyze(
         connect(settings),
@@ -53,11 +59,26 @@ def reanalyze_command(
     if as_json:
         typer.echo(json.dumps(stats.as_dict(), ensure_ascii=False))
         return
-    typer.echo(f"scanned {stats.scanned}, written {stats.written}, failed {stats.failed}, spooled {stats.spooled}")
+    typer.echo(
+        say(
+            "reanalyze.done",
+            lang,
+            scanned=stats.scanned,
+            written=stats.written,
+            failed=stats.failed,
+            spooled=stats.spooled,
+        )
+    )
     if brand:
         typer.echo(
-            f"{brand}: {stats.with_brand_before} articles before, {stats.with_brand_after} after "
-            f"({stats.mentions_after} mentions)"
+            say(
+                "reanalyze.brand",
+                lang,
+                brand=brand,
+                before=stats.with_brand_before,
+                after=stats.with_brand_after,
+                mentions=stats.mentions_after,
+            )
         )
 
 

@@ -18,6 +18,7 @@ from report.periods import Period
 from rezonans.config import Settings
 
 TOP_N = 10
+STORY_CANDIDATES = 100  # stories read (by the brand's prominence) before ranking by its publicity in each
 WEIGHT_BUCKETS = 200  # distinct source weights expected; more are reported as a warning by metrics
 
 
@@ -29,6 +30,11 @@ class ReportScope:
     competitors: list[str] = field(default_factory=list)
     own_channels: list[str] = field(default_factory=list)
     promo_codes: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # brand id → display name (from the brand cards)
+
+    def name(self, brand: str) -> str:
+        """The display name of a brand id (the id when no card names it)."""
+        return self.names.get(brand, brand)
 
 
 def period_range(period: Period) -> dict[str, Any]:
@@ -113,8 +119,20 @@ def period_request(scope: ReportScope, period: Period) -> dict[str, Any]:
             },
         },
         "stories": {
-            "terms": {"field": "cluster", "size": TOP_N},
+            "terms": {
+                "field": "cluster",
+                "size": STORY_CANDIDATES,
+                "order": [{"mentions>brand>prominence": "desc"}, {"_count": "desc"}, {"_key": "asc"}],
+            },
             "aggs": {
+                "mentions": _brand_mentions(
+                    scope.brand,
+                    {
+                        **_pi_aggs(),
+                        "prominence": {"sum": {"field": "mentions.prominence"}},
+                        "top": {"max": {"field": "mentions.prominence"}},
+                    },
+                ),
                 "outlets": {"cardinality": {"field": "source.name"}},
                 "first": {
                     "top_hits": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rezonans.brands import BrandError, default_brands_path, load_brands
+from rezonans.brands import BrandError, load_brands
 
 BrandCardError = BrandError  # the cards' own error: a user error naming the file, the line and the fix
 
@@ -20,6 +20,6 @@ def load_cards(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def default_cards_path(configured: Path | None = None) -> Path | None:
-    """The brand file in use by default (the `brands` setting, else the example), if it exists."""
-    path = default_brands_path(configured)
-    return path if path.is_file() else None
+    """The configured brand file (the `brands` setting), if any: never the shipped example, which only the demo
+    uses (a report built on cards the user never chose would show the wrong competitors without a word)."""
+    return Path(configured) if configured else None

@@ -17,6 +17,7 @@ from report.outcomes import fetch_outcomes
 from report.periods import Period
 from rezonans.config import Settings
 from rezonans.errors import UserError
+from search.vocabulary import Vocabulary, load_vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,45 @@ def scope_for(
         brand=brand,
         competitors=list(competitors) if competitors else list(card.get("competitors") or []),
         own_channels=list(own_channels) if own_channels else list(card.get("own_channels") or []),
+    )
+
+
+def resolve_scope(
+    client: Elasticsearch,
+    settings: Settings,
+    brand: str,
+    cards: Path | None,
+    competitors: list[str] | None = None,
+    own_channels: list[str] | None = None,
+) -> ReportScope:
+    """The report scope with every name checked: the brand and competitors by id, display name or alias (any
+    case), own channels by the Telegram source names in the index; an unknown one is a UserError with the known."""
+    vocab: Vocabulary = load_vocabulary(client, settings, cards)
+    brand_id = vocab.brand(brand)
+    card = load_cards(cards).get(brand_id, {}) if cards else {}
+    if cards and not card:
+        known = ", ".join(f"{b} ({n})" for b, n in sorted(vocab.names.items())) or "none"
+        raise ReportError(f"brand {brand!r} is not in {cards} (known: {known})")
+    rivals = [vocab.brand(c, "competitor") for c in competitors] if competitors else list(card.get("competitors") or [])
+    if competitors is None or not competitors:
+        for rival in rivals:
+            if rival not in vocab.names and rival not in vocab.indexed_brands:
+                log.warning("competitor %r of %s has no card and no stored article", rival, brand_id)
+    if own_channels:
+        channels = [vocab.channel(c) for c in own_channels]
+    else:
+        channels = []
+        for name in card.get("own_channels") or []:
+            try:
+                channels.append(vocab.channel(name))
+            except UserError as exc:
+                log.warning("%s", exc)
+    names = dict(vocab.names)
+    return ReportScope(
+        brand=brand_id,
+        competitors=[c for c in dict.fromkeys(rivals) if c != brand_id],
+        own_channels=channels,
+        names=names,
     )
 
 
@@ -77,7 +117,7 @@ def build_report(
                 b["key_as_string"]: publicity_from(b["mentions"].get("brand"))["index"]
                 for b in daily["daily"]["buckets"]
             }
-    return compute_report(
+    rep = compute_report(
         scope,
         period.label,
         previous.label,
@@ -87,6 +127,9 @@ def build_report(
         generated_at=generated_at or datetime.now(UTC),
         tz=period.tz,
     )
+    rep["period_first_day"], rep["period_last_day"] = period.days[0].isoformat(), period.days[-1].isoformat()
+    rep["previous_first_day"], rep["previous_last_day"] = previous.days[0].isoformat(), previous.days[-1].isoformat()
+    return rep
 
 
 def _codes(raw: dict[str, Any]) -> set[str]:

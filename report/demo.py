@@ -19,7 +19,7 @@ from report.aggs import ReportScope
 from report.build import build_report
 from report.outcomes import import_file, outcomes_index
 from report.periods import week_period
-from report.render import to_html, to_markdown, to_xlsx
+from report.render import to_html, to_markdown, to_pdf, to_xlsx
 from rezonans.config import Settings
 from rezonans.timeutil import DEFAULT_TZ
 
@@ -62,6 +62,8 @@ def report_demo(
     now: datetime,
     out_html: Path | None = None,
     out_xlsx: Path | None = None,
+    out_pdf: Path | None = None,
+    language: str = "ru",
 ) -> DemoReport:
     """Import synthetic redemptions for the brand, build the week's report and write its HTML and XLSX files."""
     result = DemoReport()
@@ -77,17 +79,17 @@ def report_demo(
     result.redemptions = len(parsed.rows)
     rep = build_report(client, settings, scope, period, generated_at=now)
     channel = scope.own_channels[0] if scope.own_channels else None
-    rep["demo_note"] = (
-        f"Demo data: the dev site is generated; '{channel}' stands in for the brand's own "
-        "channel; redemptions are synthetic and follow promo-code mentions by 1–2 days."
-    )
+    rep["demo"] = {"channel": channel}  # rendered as the demo-data note in the report's language
     result.report = rep
-    result.markdown = to_markdown(rep)
+    result.markdown = to_markdown(rep, language)
     if out_html:
         out_html.parent.mkdir(parents=True, exist_ok=True)
-        out_html.write_text(to_html(rep), encoding="utf-8")
+        out_html.write_text(to_html(rep, language), encoding="utf-8")
         result.files.append(str(out_html))
+    if out_pdf:
+        to_pdf(rep, out_pdf, language)
+        result.files.append(str(out_pdf))
     if out_xlsx:
-        to_xlsx(rep, out_xlsx)
+        to_xlsx(rep, out_xlsx, language)
         result.files.append(str(out_xlsx))
     return result

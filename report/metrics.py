@@ -27,6 +27,7 @@ NET_TONE_TEXT = (
     "using the article's overall tone towards the brand; neutral articles count in the denominator."
 )
 MIN_CORRELATION_N = 10
+TOP_STORIES = 10
 SENTIMENTS = ("positive", "neutral", "negative")
 
 
@@ -117,9 +118,13 @@ def period_figures(raw: dict[str, Any], scope: ReportScope) -> dict[str, Any]:
     for b in brand["stories"]["buckets"]:
         first = b["first"]["hits"]["hits"][0]["_source"] if b["first"]["hits"]["hits"] else {}
         tones = _tone_counts(b["tone"])
+        in_story = _nested_brand(b.get("mentions"))
         stories_top.append(
             {
                 "cluster": b["key"],
+                "exposure": round(_exposure(in_story), 4),
+                "publicity": round(publicity_from(in_story)["index"], 4),
+                "prominence": (in_story.get("top") or {}).get("value") or 0.0,
                 "articles": b["doc_count"],
                 "reprints": b["doc_count"] - 1,
                 "outlets": int(b["outlets"]["value"]),
@@ -130,6 +135,8 @@ def period_figures(raw: dict[str, Any], scope: ReportScope) -> dict[str, Any]:
                 "tone": max(SENTIMENTS, key=lambda s: (tones[s], s == "neutral")) if any(tones.values()) else None,
             }
         )
+    stories_top.sort(key=_story_rank)
+    del stories_top[TOP_STORIES:]
     brands = [scope.brand] + [c for c in scope.competitors if c != scope.brand]
     sov = {}
     for b in brands:
@@ -176,6 +183,19 @@ def period_figures(raw: dict[str, Any], scope: ReportScope) -> dict[str, Any]:
         "own": own,
         "negatives": negatives,
     }
+
+
+def _exposure(in_story: dict[str, Any]) -> float:
+    """The brand's publicity in a story whatever the tone: Σ source weight × prominence over its mentions."""
+    total = 0.0
+    for sb in in_story.get("by_sentiment", {}).get("buckets", []):
+        total += sum(float(wb["key"]) * wb["prominence"]["value"] for wb in sb["by_weight"]["buckets"])
+    return total
+
+
+def _story_rank(story: dict[str, Any]) -> tuple[Any, ...]:
+    """Top stories: the brand's publicity in the story, then its top prominence, then size, then the earlier."""
+    return (-story["exposure"], -story["prominence"], -story["articles"], story["published_at"] or "", story["cluster"])
 
 
 def _negative(hit: dict[str, Any], brand: str) -> dict[str, Any]:
@@ -283,6 +303,8 @@ def compute_report(
     prev_sources = _by_key(prev["sources"], "name")
     report: dict[str, Any] = {
         "brand": scope.brand,
+        "brand_name": scope.name(scope.brand),
+        "names": {b: scope.name(b) for b in [scope.brand, *scope.competitors]},
         "period": period_label,
         "previous_period": previous_label,
         "time_zone": tz,
@@ -317,7 +339,9 @@ def compute_report(
             for s in cur["sources"]
         ],
         "top_stories": cur["stories_top"],
-        "share_of_voice": share_of_voice(cur["sov"], prev["sov"]),
+        "share_of_voice": [
+            {**row, "name": scope.name(row["brand"])} for row in share_of_voice(cur["sov"], prev["sov"])
+        ],
         "negatives": cur["negatives"],
         "promo_codes": [],
         "smm": None,

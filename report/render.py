@@ -1,163 +1,276 @@
-"""Render a computed report as Markdown (chat, e-mail, terminal), HTML with embedded charts, or XLSX tables."""
+"""Render a computed report as Markdown (chat, e-mail, terminal), HTML with embedded charts, PDF (A4, through
+WeasyPrint) or XLSX (number formats, dates, links, frozen headers and native Excel charts), in Russian or English."""
 
 from __future__ import annotations
 
 import base64
 import io
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from report.labels import TONES, Labels
+from rezonans.errors import UserError
+from rezonans.formats import moment
+from rezonans.timeutil import zone
+
 TEMPLATES = Path(__file__).parent / "templates"
-TONE_RU = {"positive": "позитив", "neutral": "нейтрально", "negative": "негатив"}
+OWN_COLOUR, OTHER_COLOUR, LIGHT_COLOUR = "#1f4e79", "#a9bfd6", "#8fb3d9"
+TONE_COLOURS = {"positive": "#4caf50", "neutral": "#b0bec5", "negative": "#e53935"}
 
 
-def num(value: Any, digits: int = 0) -> str:
-    """A number for people: thin grouping, fixed decimals, '—' for None."""
-    if value is None:
-        return "—"
-    if isinstance(value, float) and digits == 0 and not value.is_integer():
-        digits = 2
-    text = f"{abs(value):,.{digits}f}".replace(",", " ")
-    return ("−" if value < 0 and float(text.replace(" ", "")) != 0 else "") + text
-
-
-def change(fig: dict[str, Any], digits: int = 0, pct_points: bool = False) -> str:
-    """'+3, +50%' against the previous period; percentage points (pp) for shares."""
-    if fig.get("change") is None:
-        return "—"
-    sign = "+" if fig["change"] > 0 else ("±" if fig["change"] == 0 else "−")
-    body = f"{sign}{num(abs(fig['change']), digits)}"
-    if pct_points:
-        return body + " pp"
-    if fig.get("change_pct") is not None:
-        pct = fig["change_pct"]
-        body += f", {'+' if pct > 0 else ('±' if pct == 0 else '−')}{abs(pct):.0f}%"
-    elif fig.get("previous") == 0 and fig["change"]:
-        body += ", new"
-    return body
-
-
-def fig_cell(fig: dict[str, Any], digits: int = 0, suffix: str = "", pct_points: bool = False) -> str:
-    """'value suffix (change)'."""
-    return f"{num(fig['value'], digits)}{suffix} ({change(fig, digits, pct_points)})"
+class PdfUnavailable(UserError):
+    """WeasyPrint (or the pango library it needs) is missing; the message says how to install it."""
 
 
 def _env() -> Environment:
-    env = Environment(
+    return Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(["html.j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=num, change=change, fig=fig_cell, tone=lambda s: TONE_RU.get(s or "", s or "—"))
-    return env
 
 
-def to_markdown(rep: dict[str, Any]) -> str:
+def _generated(rep: dict[str, Any], labels: Labels) -> str:
+    """When the report was made, in the report's time zone."""
+    when = rep.get("generated_at")
+    if not when:
+        return "—"
+    return moment(datetime.fromisoformat(when), labels.lang, rep.get("time_zone") or "Europe/Moscow")
+
+
+def to_markdown(rep: dict[str, Any], language: str = "ru") -> str:
     """The report as Markdown."""
-    return _env().get_template("report.md.j2").render(r=rep).strip() + "\n"
+    labels = Labels(language)
+    return _env().get_template("report.md.j2").render(r=rep, t=labels, L=labels).strip() + "\n"
 
 
-def charts(rep: dict[str, Any]) -> dict[str, str]:
-    """PNG charts as base64 strings: daily volume, tone split, share of voice."""
+def charts(rep: dict[str, Any], language: str = "ru", fmt: str = "png") -> dict[str, tuple[str, str]]:
+    """Charts as (mime type, base64): daily volume, tone split, share of voice with the client's brand highlighted."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
-    out: dict[str, str] = {}
+    labels = Labels(language)
+    mime = "image/svg+xml" if fmt == "svg" else "image/png"
+    out: dict[str, tuple[str, str]] = {}
+    plt.rcParams.update({"font.family": "DejaVu Sans", "axes.spines.top": False, "axes.spines.right": False})
 
-    def encode(fig: Any) -> str:
+    def encode(fig: Any) -> tuple[str, str]:
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        fig.savefig(buf, format=fmt, dpi=150, bbox_inches="tight")
         plt.close(fig)
-        return base64.b64encode(buf.getvalue()).decode("ascii")
+        return mime, base64.b64encode(buf.getvalue()).decode("ascii")
 
-    days = [d["day"][5:] for d in rep["daily"]]
-    fig, ax = plt.subplots(figsize=(7, 2.8))
-    ax.bar(days, [d["articles"] for d in rep["daily"]], color="#8fb3d9", label="articles (with reprints)")
-    ax.plot(days, [d["stories"] for d in rep["daily"]], color="#1f4e79", marker="o", label="unique stories")
-    ax.set_title("Daily volume")
-    ax.legend(loc="upper left", fontsize=8)
+    days = [labels.short_day(d["day"]) for d in rep["daily"]]
+    fig, ax = plt.subplots(figsize=(7.5, 2.6))
+    ax.bar(days, [d["articles"] for d in rep["daily"]], color=LIGHT_COLOUR, label=labels("chart_articles"))
+    ax.plot(days, [d["stories"] for d in rep["daily"]], color=OWN_COLOUR, marker="o", label=labels("chart_stories"))
+    ax.set_title(f"{labels('chart_daily')}: {rep.get('brand_name') or rep['brand']}", fontsize=10, pad=22)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=8, frameon=False)
     ax.tick_params(axis="x", labelsize=8, rotation=45 if len(days) > 10 else 0)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     out["daily"] = encode(fig)
 
-    tone = {s: rep["tone"][s]["value"] for s in ("positive", "neutral", "negative")}
-    fig, ax = plt.subplots(figsize=(3.5, 2.8))
+    tone = {s: rep["tone"][s]["value"] or 0 for s in TONES}
+    fig, ax = plt.subplots(figsize=(3.6, 2.6))
     if sum(tone.values()):
+        shown = [s for s in TONES if tone[s]]
         ax.pie(
-            list(tone.values()),
-            labels=[f"{k} {v}" for k, v in tone.items()],
-            colors=["#4caf50", "#b0bec5", "#e53935"],
+            [tone[s] for s in shown],
+            labels=[f"{labels.tone(s)}: {tone[s]}" for s in shown],
+            colors=[TONE_COLOURS[s] for s in shown],
             startangle=90,
+            counterclock=False,
+            wedgeprops={"width": 0.45, "edgecolor": "white"},
+            textprops={"fontsize": 8},
         )
-    ax.set_title("Tone")
+    ax.set_title(labels("chart_tone"), fontsize=10)
     out["tone"] = encode(fig)
 
-    fig, ax = plt.subplots(figsize=(5, 2.8))
     rows = rep["share_of_voice"]
-    ax.barh([r["brand"] for r in rows][::-1], [r["share"]["value"] or 0 for r in rows][::-1], color="#1f4e79")
-    ax.set_xlabel("% of articles")
-    ax.set_title("Share of voice")
+    fig, ax = plt.subplots(figsize=(4.6, 0.5 + 0.42 * max(1, len(rows))))
+    names = [r.get("name") or r["brand"] for r in rows][::-1]
+    values = [r["share"]["value"] or 0 for r in rows][::-1]
+    colours = [OWN_COLOUR if r["brand"] == rep["brand"] else OTHER_COLOUR for r in rows][::-1]
+    bars = ax.barh(names, values, color=colours)
+    for bar, value in zip(bars, values, strict=True):
+        ax.text(
+            bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {labels.num(value, 1)}", va="center", fontsize=8
+        )
+    for tick in ax.get_yticklabels():
+        if tick.get_text() == (rep.get("brand_name") or rep["brand"]):
+            tick.set_fontweight("bold")
+    ax.set_xlim(0, max(values + [1]) * 1.2)
+    ax.tick_params(labelsize=8)
+    ax.set_title(labels("chart_sov"), fontsize=10)
     out["sov"] = encode(fig)
     return out
 
 
-def to_html(rep: dict[str, Any]) -> str:
-    """A self-contained HTML page (charts embedded as base64 PNG)."""
-    return _env().get_template("report.html.j2").render(r=rep, charts=charts(rep))
-
-
-def to_xlsx(rep: dict[str, Any], path: Path) -> None:
-    """One sheet per table, with current and previous values side by side."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Summary"
-
-    def sheet(title: str, header: list[str], rows: list[list[Any]]) -> None:
-        target = ws if title == "Summary" else wb.create_sheet(title)
-        target.append(header)
-        for cell in target[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            target.append(row)
-        for col in target.columns:
-            width = max(len(str(c.value or "")) for c in col)
-            target.column_dimensions[col[0].column_letter].width = min(60, max(10, width + 2))
-
-    def f(fig: dict[str, Any]) -> list[Any]:
-        return [fig["value"], fig["previous"], fig["change"], fig["change_pct"]]
-
-    summary = [
-        ["Articles (incl. reprints)", *f(rep["articles"])],
-        ["Mentions", *f(rep["mentions"])],
-        ["Unique stories", *f(rep["stories"])],
-        ["Reprints", *f(rep["reprints"])],
-        *[[f"Articles {s}", *f(rep["tone"][s])] for s in ("positive", "neutral", "negative")],
-        ["Net tone, %", *f(rep["net_tone"])],
-        [f"Publicity index ({rep['formula']['version']})", *f(rep["publicity_index"])],
-    ]
-    sheet("Summary", ["Figure", rep["period"], rep["previous_period"], "Change", "Change %"], summary)
-    ws.append([])
-    ws.append(["Formula", rep["formula"]["text"]])
-    ws.append(["Net tone", rep["formula"]["net_tone"]])
-    sheet(
-        "Daily",
-        ["Day", "Articles", "Unique stories", "Publicity index"],
-        [[d["day"], d["articles"], d["stories"], round(d["publicity"], 4)] for d in rep["daily"]],
+def to_html(rep: dict[str, Any], language: str = "ru", pdf: bool = False) -> str:
+    """A self-contained HTML page (charts embedded: PNG for browsers and mail, SVG for the PDF)."""
+    labels = Labels(language)
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(
+            r=rep,
+            t=labels,
+            L=labels,
+            charts=charts(rep, language, "svg" if pdf else "png"),
+            pdf=pdf,
+            generated=_generated(rep, labels),
+        )
     )
+
+
+def to_pdf(rep: dict[str, Any], path: Path, language: str = "ru") -> None:
+    """An A4 PDF with the charts, from the HTML page, through WeasyPrint."""
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:  # OSError: the pango library is missing
+        raise PdfUnavailable(
+            f"PDF export needs WeasyPrint and pango ({exc}): run scripts/setup.sh, or "
+            "`apt-get install libpango-1.0-0 libpangoft2-1.0-0` and `pip install weasyprint`"
+        ) from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    HTML(string=to_html(rep, language, pdf=True)).write_pdf(str(path))
+
+
+# ---------------------------------------------------------------------------------------------- XLSX
+COUNT, DECIMAL2, DECIMAL1, SHARE, DAY, MOMENT = "#,##0", "#,##0.00", "#,##0.0", "0.0%", "DD.MM.YYYY", "DD.MM.YYYY HH:MM"
+
+
+def _local(value: str | None, tz: str) -> datetime | None:
+    """An ISO date-time as a naive local datetime (Excel has no time zones)."""
+    if not value:
+        return None
+    when = datetime.fromisoformat(value)
+    return when.astimezone(zone(tz)).replace(tzinfo=None) if when.tzinfo else when
+
+
+def _frac(value: float | None) -> float | None:
+    """A percentage as a fraction for Excel's % format."""
+    return None if value is None else value / 100.0
+
+
+def to_xlsx(rep: dict[str, Any], path: Path, language: str = "ru") -> None:
+    """One sheet per table with current and previous values, real numbers, dates and links, and native charts."""
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, LineChart, PieChart, Reference
+    from openpyxl.chart.label import DataLabelList
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    t = Labels(language)
+    tz = rep.get("time_zone") or "Europe/Moscow"
+    wb = Workbook()
+    first = wb.active
+    bold, link = Font(bold=True), Font(color="0563C1", underline="single")
+    header_fill = PatternFill("solid", fgColor="F3F6F9")
+    own_fill = PatternFill("solid", fgColor="FFF6D6")
+
+    def sheet(title: str, header: list[str], rows: list[list[Any]], formats: list[str | None]) -> Any:
+        ws = first if first.title == "Sheet" else wb.create_sheet()
+        ws.title = title[:31]
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font, cell.fill = bold, header_fill
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for row in rows:
+            ws.append(row)
+        for col_idx, fmt in enumerate(formats, start=1):
+            for (cell,) in ws.iter_rows(min_row=2, min_col=col_idx, max_col=col_idx):
+                if fmt == "url" and cell.value:
+                    cell.hyperlink, cell.font = str(cell.value), link
+                elif fmt and fmt != "url":
+                    cell.number_format = fmt
+        for col in ws.columns:
+            width = max(len(str(c.value)) if c.value is not None else 0 for c in col)
+            ws.column_dimensions[get_column_letter(col[0].column)].width = min(60, max(10, width + 2))
+        ws.freeze_panes = "B2"
+        return ws
+
+    def f(fig: dict[str, Any], pct: bool = False) -> list[Any]:
+        if pct:
+            return [_frac(fig["value"]), _frac(fig["previous"]), _frac(fig["change"]), None]
+        return [fig["value"], fig["previous"], fig["change"], _frac(fig["change_pct"])]
+
+    summary_rows = [
+        [t("articles_all"), *f(rep["articles"])],
+        [t("mentions"), *f(rep["mentions"])],
+        [t("stories"), *f(rep["stories"])],
+        [t("reprints"), *f(rep["reprints"])],
+        *[[t("articles_tone", tone=t.tone(s)), *f(rep["tone"][s])] for s in TONES],
+        [t("net_tone"), *f(rep["net_tone"], pct=True)],
+        [t("pi", version=rep["formula"]["version"]), *f(rep["publicity_index"])],
+    ]
+    ws = sheet(
+        t("sheet_summary"),
+        [t("figure"), rep["period"], rep["previous_period"], t("change"), t("change_pct")],
+        summary_rows,
+        [None, COUNT, COUNT, COUNT, SHARE],
+    )
+    for row in (9,):  # net tone: a share
+        for col in (2, 3, 4):
+            ws.cell(row=row, column=col).number_format = SHARE
+    for col in (2, 3, 4):
+        ws.cell(row=10, column=col).number_format = DECIMAL2
+    ws.append([])
+    ws.append([t("formula_row"), t("formula", version=rep["formula"]["version"])])
+    ws.append([t("net_tone"), t("net_tone_text")])
+    pie = PieChart()
+    pie.title = t("chart_tone")
+    pie.add_data(Reference(ws, min_col=2, min_row=6, max_row=8), titles_from_data=False)
+    pie.set_categories(Reference(ws, min_col=1, min_row=6, max_row=8))
+    pie.dataLabels = DataLabelList()
+    pie.dataLabels.showVal = True
+    pie.height, pie.width = 7, 10
+    ws.add_chart(pie, "H2")
+
+    daily = sheet(
+        t("sheet_daily"),
+        [t("day"), t("articles"), t("stories"), t("publicity")],
+        [[date.fromisoformat(d["day"]), d["articles"], d["stories"], round(d["publicity"], 4)] for d in rep["daily"]],
+        [DAY, COUNT, COUNT, DECIMAL2],
+    )
+    n = len(rep["daily"])
+    if n:
+        bars = BarChart()
+        bars.title = f"{t('chart_daily')}: {rep.get('brand_name') or rep['brand']}"
+        bars.add_data(Reference(daily, min_col=2, max_col=3, min_row=1, max_row=n + 1), titles_from_data=True)
+        bars.set_categories(Reference(daily, min_col=1, min_row=2, max_row=n + 1))
+        bars.y_axis.title = t("articles")
+        bars.x_axis.number_format = "DD.MM"
+        line = LineChart()
+        line.add_data(Reference(daily, min_col=4, min_row=1, max_row=n + 1), titles_from_data=True)
+        line.y_axis.axId = 200
+        line.y_axis.title = t("publicity")
+        line.y_axis.crosses = "max"
+        bars += line
+        bars.height, bars.width = 8, 18
+        daily.add_chart(bars, "F2")
+
     sheet(
-        "Sources",
-        ["Source", "Weight", "Articles", "Articles before", "Publicity index", "Publicity before"],
+        t("sheet_sources"),
+        [
+            t("source"),
+            t("weight"),
+            t("articles"),
+            t("before", what=t("articles")),
+            t("publicity"),
+            t("before", what=t("publicity")),
+        ],
         [
             [
                 s["name"],
-                s["weight"],
+                round(s["weight"], 4) if s["weight"] is not None else None,
                 s["articles"]["value"],
                 s["articles"]["previous"],
                 s["publicity_fig"]["value"],
@@ -165,39 +278,94 @@ def to_xlsx(rep: dict[str, Any], path: Path) -> None:
             ]
             for s in rep["top_sources"]
         ],
+        [None, DECIMAL1, COUNT, COUNT, DECIMAL2, DECIMAL2],
     )
     sheet(
-        "Stories",
-        ["Title", "Source", "Articles", "Reprints", "Outlets", "Tone", "URL"],
-        [
-            [s["title"], s["source"], s["articles"], s["reprints"], s["outlets"], s["tone"], s["url"]]
-            for s in rep["top_stories"]
-        ],
-    )
-    sheet(
-        "Share of voice",
-        ["Brand", "Articles", "Articles before", "Share %", "Share before %", "Mentions", "Mention share %"],
+        t("sheet_stories"),
+        [t("title_col"), t("source"), t("published"), t("articles"), t("reprints"), t("outlets"), t("tone"), t("url")],
         [
             [
-                r["brand"],
+                s["title"],
+                s["source"],
+                _local(s.get("published_at"), tz),
+                s["articles"],
+                s["reprints"],
+                s["outlets"],
+                t.tone(s["tone"]),
+                s["url"],
+            ]
+            for s in rep["top_stories"]
+        ],
+        [None, None, MOMENT, COUNT, COUNT, COUNT, None, "url"],
+    )
+    sov_rows = rep["share_of_voice"]
+    sov = sheet(
+        t("sheet_sov"),
+        [
+            t("brand"),
+            t("articles"),
+            t("before", what=t("articles")),
+            t("share_pct"),
+            t("before", what=t("share_pct")),
+            t("mentions"),
+            t("mention_share_pct"),
+        ],
+        [
+            [
+                r.get("name") or r["brand"],
                 r["articles"]["value"],
                 r["articles"]["previous"],
-                r["share"]["value"],
-                r["share"]["previous"],
+                _frac(r["share"]["value"]),
+                _frac(r["share"]["previous"]),
                 r["mentions"]["value"],
-                r["mention_share"]["value"],
+                _frac(r["mention_share"]["value"]),
             ]
-            for r in rep["share_of_voice"]
+            for r in sov_rows
         ],
+        [None, COUNT, COUNT, SHARE, SHARE, COUNT, SHARE],
+    )
+    for i, r in enumerate(sov_rows, start=2):
+        if r["brand"] == rep["brand"]:
+            for cell in sov[i]:
+                cell.font, cell.fill = bold, own_fill
+    if sov_rows:
+        chart = BarChart()
+        chart.type = "bar"
+        chart.title = t("chart_sov")
+        chart.add_data(Reference(sov, min_col=4, min_row=1, max_row=len(sov_rows) + 1), titles_from_data=True)
+        chart.set_categories(Reference(sov, min_col=1, min_row=2, max_row=len(sov_rows) + 1))
+        chart.y_axis.number_format = "0%"
+        chart.legend = None
+        chart.height, chart.width = 7, 14
+        sov.add_chart(chart, "I2")
+
+    sheet(
+        t("sheet_negative"),
+        [t("published"), t("source"), t("weight"), t("title_col"), t("url"), t("snippet")],
+        [
+            [
+                _local(x["published_at"], tz),
+                x["source"],
+                round(x["weight"], 4) if x["weight"] is not None else None,
+                x["title"],
+                x["url"],
+                x["snippet"],
+            ]
+            for x in rep["negatives"]
+        ],
+        [MOMENT, None, DECIMAL1, None, "url", None],
     )
     sheet(
-        "Negative",
-        ["Published", "Source", "Weight", "Title", "URL", "Snippet"],
-        [[n["published_at"], n["source"], n["weight"], n["title"], n["url"], n["snippet"]] for n in rep["negatives"]],
-    )
-    sheet(
-        "Promo codes",
-        ["Code", "Mentions", "Mentions before", "Redemptions", "Redemptions before", "Amount", "Amount before"],
+        t("sheet_promo"),
+        [
+            t("code"),
+            t("mentions"),
+            t("before", what=t("mentions")),
+            t("redemptions"),
+            t("before", what=t("redemptions")),
+            t("amount"),
+            t("before", what=t("amount")),
+        ],
         [
             [
                 p["code"],
@@ -210,24 +378,34 @@ def to_xlsx(rep: dict[str, Any], path: Path) -> None:
             ]
             for p in rep["promo_codes"]
         ],
+        [None, COUNT, COUNT, COUNT, COUNT, DECIMAL2, DECIMAL2],
     )
     if rep.get("smm"):
         smm = rep["smm"]
         sheet(
-            "Own channels",
-            ["Figure", rep["period"], rep["previous_period"], "Change", "Change %"],
+            t("sheet_own"),
+            [t("figure"), rep["period"], rep["previous_period"], t("change"), t("change_pct")],
             [
-                ["Posts", *f(smm["posts"])],
-                ["Views", *f(smm["views"])],
-                ["Forwards", *f(smm["forwards"])],
-                ["Average views per post", *f(smm["avg_views"])],
+                [t("posts"), *f(smm["posts"])],
+                [t("views"), *f(smm["views"])],
+                [t("forwards"), *f(smm["forwards"])],
+                [t("avg_views"), *f(smm["avg_views"])],
             ],
+            [None, COUNT, COUNT, COUNT, SHARE],
         )
     if rep.get("outcomes"):
         rows = []
         for corr in rep["outcomes"]["correlations"]:
             for lag in corr["lags"]:
-                rows.append([corr["outcome"], lag["lag"], lag["r"], lag["n"], lag["note"] or ""])
-        sheet("Correlations", ["Outcome", "Lag, days", "r", "n", "Note"], rows)
+                note = ""
+                if lag["r"] is None:
+                    note = t("not_enough") if lag["n"] < rep["outcomes"]["min_n"] else t("no_variation")
+                rows.append([t.outcome(corr["outcome"]), lag["lag"], lag["r"], lag["n"], note])
+        sheet(
+            t("sheet_corr"),
+            [t("outcome"), t("lag_days"), "r", "n", t("note")],
+            rows,
+            [None, COUNT, "0.00", COUNT, None],
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

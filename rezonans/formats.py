@@ -23,11 +23,14 @@ def locale_of(language: str) -> str:
     return _LOCALES.get(language, "ru_RU")
 
 
-def number(value: float | int | None, digits: int = 1, language: str = "ru") -> str:
-    """«1 234,5» (ru) or «1,234.5» (en); whole numbers without decimals; None as «—»."""
+def number(value: float | int | None, digits: int = 1, language: str = "ru", fixed: bool = False) -> str:
+    """«1 234,5» (ru) or «1,234.5» (en); whole numbers without decimals; None as «—».
+    With `fixed`, always `digits` decimals («0,80») for columns of figures."""
     if value is None:
         return "—"
-    if float(value).is_integer():
+    if fixed and digits > 0:
+        pattern = "#,##0." + "0" * digits
+    elif float(value).is_integer():
         pattern = "#,##0"
     else:
         pattern = "#,##0." + "#" * max(1, digits)

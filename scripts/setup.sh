@@ -9,6 +9,11 @@ command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 command -v runuser >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# PDF reports: WeasyPrint (the Python wheel) renders with Debian's pango; DejaVu fonts carry Cyrillic;
+# poppler-utils (pdftoppm, pdftotext, pdfinfo) lets the tests look at the PDF.
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${need_apt[*]}"

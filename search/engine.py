@@ -15,7 +15,9 @@ from indexer.mappings import articles_alias
 from rezonans.config import Settings
 from rezonans.errors import UserError
 from search.lemmas import normal_forms, words
-from search.query import context_brands, highlight_terms, parse, to_dsl
+from search.query import And, FieldTerm, Node, Or, context_brands, highlight_terms, parse, to_dsl
+from search.resolve import BrandWord, resolve
+from search.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +89,41 @@ class SearchRequest:
     date_to: datetime | None = None
     brands: list[str] = field(default_factory=list)
     sort: SortOrder = "date"
+    exact: bool = False  # phrases, title: and words match only the forms as written
+    vocabulary: Vocabulary | None = None  # resolves brand names/aliases and source names; None: taken as given
+
+    def node(self) -> Node:
+        """The parsed query with names resolved through the vocabulary (QuerySyntaxError on a bad or unknown one)."""
+        return self.resolved()[0]
+
+    def resolved(self) -> tuple[Node, list[BrandWord]]:
+        """The resolved query and the bare words read as brands."""
+        node = parse(self.query)
+        if self.vocabulary is None:
+            return node, []
+        return resolve(node, self.vocabulary, self.query)
+
+    def highlights(self) -> tuple[set[str], list[str]]:
+        """Lemmas and phrases to mark in snippets: the query's words and phrases and the names of its brands."""
+        node = self.node()
+        lemmas, phrases = highlight_terms(node)
+        if self.vocabulary is not None:
+            brand_lemmas, brand_phrases = self.vocabulary.highlights(_positive_brands(node) + self.brand_ids())
+            lemmas |= brand_lemmas
+            phrases += brand_phrases
+        return lemmas, phrases
+
+    def brand_ids(self) -> list[str]:
+        """The --brand filters as ids (names and aliases resolved)."""
+        if self.vocabulary is None:
+            return [b.lower() for b in self.brands]
+        return [self.vocabulary.brand(b) for b in self.brands]
 
     def body_query(self) -> dict[str, Any]:
         """The ES query (raises QuerySyntaxError on a bad query)."""
-        node = parse(self.query)
-        scope = self.brands + context_brands(node)
+        node = self.node()
+        brands = self.brand_ids()
+        scope = brands + context_brands(node)
         filters: list[dict[str, Any]] = []
         if self.date_from or self.date_to:
             rng: dict[str, Any] = {}
@@ -100,14 +132,23 @@ class SearchRequest:
             if self.date_to:
                 rng["lt"] = self.date_to.isoformat()
             filters.append({"range": {"published_at": rng}})
-        if self.brands:
-            filters.append({"terms": {"brands": self.brands}})
-        return {"bool": {"must": [to_dsl(node, scope)], "filter": filters}}
+        if brands:
+            filters.append({"terms": {"brands": brands}})
+        return {"bool": {"must": [to_dsl(node, scope, self.exact)], "filter": filters}}
 
     def sort_clause(self) -> list[Any]:
         """Stable sort: by date (newest first) or score, always ending with the unique id."""
         by_date = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
         return ([{"_score": "desc"}] + by_date) if self.sort == "relevance" else by_date
+
+
+def _positive_brands(node: Node) -> list[str]:
+    """Brands named by brand: conditions that are not negated."""
+    if isinstance(node, FieldTerm):
+        return [node.value] if node.name == "brand" else []
+    if isinstance(node, And | Or):
+        return [b for child in node.children for b in _positive_brands(child)]
+    return []
 
 
 def make_snippet(
@@ -214,8 +255,7 @@ def search(
     if page * size > MAX_WINDOW:
         raise SearchError(f"pages end at result {MAX_WINDOW}: narrow the query or export everything with --json/--csv")
     query = request.body_query()
-    node = parse(request.query)
-    lemmas, phrases = highlight_terms(node)
+    lemmas, phrases = request.highlights()
     resp = _call(
         client.search,
         index=articles_alias(settings),
@@ -237,7 +277,7 @@ def search(
 def export(client: Elasticsearch, settings: Settings, request: SearchRequest, batch: int = 1000) -> Iterator[Hit]:
     """Every matching article, without the 10,000 cap, paged with search_after on a stable sort."""
     query = request.body_query()
-    lemmas, phrases = highlight_terms(parse(request.query))
+    lemmas, phrases = request.highlights()
     after: list[Any] | None = None
     while True:
         kwargs: dict[str, Any] = dict(

@@ -22,3 +22,16 @@ def normal_forms(word: str) -> frozenset[str]:
 def words(text: str) -> list[tuple[int, int, str]]:
     """Word tokens of a text as (start, end, word)."""
     return [(m.start(), m.end(), m.group(0)) for m in WORD_RE.finditer(text)]
+
+
+@lru_cache(maxsize=50_000)
+def inflections(word: str) -> frozenset[str]:
+    """Every inflected form of every parse of a word, lower case, with ё also spelt е (to match a field that
+    holds the text as written, such as `title`, in every grammatical form)."""
+    from nlp.lemmas import morph
+
+    low = word.lower()
+    forms = {low}
+    for parse in morph().parse(low):
+        forms.update(form.word.lower() for form in parse.lexeme)
+    return frozenset(forms | {f.replace("ё", "е") for f in forms})

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rezonans.errors import UserError
-from search.lemmas import normal_forms, words
+from search.lemmas import inflections, normal_forms, words
 
 FIELDS = {
     "brand": "brand id, e.g. brand:sberbank",
@@ -26,10 +26,19 @@ FIELDS = {
     "sentiment": "tone towards the brand: positive, neutral or negative",
     "type": "source type: rss, sitemap, site, telegram or manual",
     "promo": "promo code mentioned, e.g. promo:SBER500",
-    "title": "word or phrase in the title",
+    "title": "word or phrase in the title, in any grammatical form",
     "cluster": "story (reprint cluster) id",
+    "exact": 'word or phrase in exactly this form, e.g. exact:"ключевую ставку"',
 }
-ALIASES = {"tone": "sentiment", "бренд": "brand", "источник": "source", "тон": "sentiment", "тип": "type"}
+ALIASES = {
+    "tone": "sentiment",
+    "бренд": "brand",
+    "источник": "source",
+    "тон": "sentiment",
+    "тип": "type",
+    "заголовок": "title",
+    "точно": "exact",
+}
 SENTIMENTS = {
     "positive": "positive",
     "neutral": "neutral",
@@ -133,7 +142,7 @@ class Term:
 
 @dataclass
 class Phrase:
-    """A quoted phrase: matches exactly (word order, case-insensitive)."""
+    """A quoted phrase: its words in this order, each in any grammatical form (exact forms with exact:)."""
 
     text: str
     pos: int = 0
@@ -330,13 +339,45 @@ def _word_query(word: str) -> dict[str, Any]:
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
-def _phrase_query(text: str, fields: tuple[str, ...] = TEXT_FIELDS) -> dict[str, Any]:
-    """Exact phrase in any of the text fields."""
+def _span_phrase(field: str, word_forms: list[frozenset[str]]) -> dict[str, Any]:
+    """Consecutive words in order, each word any of its forms (span_near, slop 0)."""
+    clauses = [
+        {"span_or": {"clauses": [{"span_term": {field: f}} for f in sorted(forms)]}}
+        if len(forms) > 1
+        else {"span_term": {field: next(iter(forms))}}
+        for forms in word_forms
+    ]
+    if len(clauses) == 1:
+        return clauses[0]
+    return {"span_near": {"clauses": clauses, "slop": 0, "in_order": True}}
+
+
+def _exact_phrase(text: str, fields: tuple[str, ...] = TEXT_FIELDS) -> dict[str, Any]:
+    """The phrase as written (word order and forms, case-insensitive) in any of the fields."""
     should = [{"match_phrase": {f: {"query": text}}} for f in fields]
     return should[0] if len(should) == 1 else {"bool": {"should": should, "minimum_should_match": 1}}
 
 
-def _field_query(node: FieldTerm, brands: list[str]) -> dict[str, Any]:
+def _phrase_query(text: str, exact: bool = False) -> dict[str, Any]:
+    """A phrase in every grammatical form (through the lemmas field), or as written with `exact`."""
+    if exact:
+        return _exact_phrase(text)
+    forms = [normal_forms(w) for _, _, w in words(text)]
+    should = [_span_phrase("lemmas", forms), _exact_phrase(text)]
+    return {"bool": {"should": should, "minimum_should_match": 1}}
+
+
+def _title_query(value: str, exact: bool = False) -> dict[str, Any]:
+    """A word or phrase in the title in every grammatical form (inflections of each word), or as written."""
+    tokens = [w for _, _, w in words(value)]
+    if exact or any("-" in w or "'" in w for w in tokens):  # the title's analyser splits hyphenated words
+        return _exact_phrase(value, ("title",))
+    if len(tokens) == 1:
+        return {"terms": {"title": sorted(inflections(tokens[0]))}}
+    return _span_phrase("title", [inflections(w) for w in tokens])
+
+
+def _field_query(node: FieldTerm, brands: list[str], exact: bool = False) -> dict[str, Any]:
     """DSL for one field condition."""
     if node.name == "brand":
         return {"term": {"brands": node.value}}
@@ -359,7 +400,9 @@ def _field_query(node: FieldTerm, brands: list[str]) -> dict[str, Any]:
     if node.name == "cluster":
         return {"term": {"cluster": node.value}}
     if node.name == "title":
-        return _phrase_query(node.value, ("title",)) if node.phrase else {"match": {"title": node.value}}
+        return _title_query(node.value, exact)
+    if node.name == "exact":
+        return _exact_phrase(node.value)
     # sentiment: the article's tone towards the query's brand(s), or towards any brand when none is named.
     must: list[dict[str, Any]] = [{"term": {"brand_tone.sentiment": node.value}}]
     if brands:
@@ -367,21 +410,22 @@ def _field_query(node: FieldTerm, brands: list[str]) -> dict[str, Any]:
     return {"nested": {"path": "brand_tone", "query": {"bool": {"filter": must}}}}
 
 
-def to_dsl(node: Node, brands: list[str] | None = None) -> dict[str, Any]:
-    """Translate an AST into an Elasticsearch bool query; `brands` scopes sentiment: conditions."""
+def to_dsl(node: Node, brands: list[str] | None = None, exact: bool = False) -> dict[str, Any]:
+    """Translate an AST into an Elasticsearch bool query; `brands` scopes sentiment: conditions; `exact` makes
+    phrases and title: match only the forms as written."""
     brands = brands if brands is not None else context_brands(node)
     if isinstance(node, Term):
-        return _word_query(node.word)
+        return _exact_phrase(node.word) if exact and not node.word.endswith("*") else _word_query(node.word)
     if isinstance(node, Phrase):
-        return _phrase_query(node.text)
+        return _phrase_query(node.text, exact)
     if isinstance(node, FieldTerm):
-        return _field_query(node, brands)
+        return _field_query(node, brands, exact)
     if isinstance(node, Not):
-        return {"bool": {"must_not": [to_dsl(node.child, brands)]}}
+        return {"bool": {"must_not": [to_dsl(node.child, brands, exact)]}}
     if isinstance(node, And):
-        return {"bool": {"must": [to_dsl(c, brands) for c in node.children]}}
+        return {"bool": {"must": [to_dsl(c, brands, exact) for c in node.children]}}
     if isinstance(node, Or):
-        return {"bool": {"should": [to_dsl(c, brands) for c in node.children], "minimum_should_match": 1}}
+        return {"bool": {"should": [to_dsl(c, brands, exact) for c in node.children], "minimum_should_match": 1}}
     raise TypeError(f"unknown node {node!r}")
 
 
@@ -397,7 +441,9 @@ def highlight_terms(node: Node, negated: bool = False) -> tuple[set[str], list[s
             phrases.append(node.word.rstrip("*"))
     elif isinstance(node, Phrase) and not negated:
         phrases.append(node.text)
-    elif isinstance(node, FieldTerm) and node.name == "title" and not negated:
+        for _, _, w in words(node.text):  # the phrase in other forms: its words are marked one by one
+            lemmas |= normal_forms(w)
+    elif isinstance(node, FieldTerm) and node.name in ("title", "exact") and not negated:
         phrases.append(node.value)
     elif isinstance(node, Not):
         return highlight_terms(node.child, not negated)

@@ -79,6 +79,6 @@ def test_demo_report_matches_the_index(es_settings, tmp_path):
     assert rep["publicity_index"]["value"] == pytest.approx(by_hand, abs=1e-3)
     assert rep["smm"] is not None and rep["smm"]["posts"]["value"] == count({"term": {"source.type": "telegram"}})
     assert result.redemptions > 0 and rep["outcomes"]["correlations"]
-    assert result.markdown.startswith("# Publicity report: sberbank, 2026-W47")
+    assert result.markdown.startswith("# Отчёт о публичности: sberbank\n\n16–22 ноября 2026 (неделя 2026-W47)")
     assert "data:image/png;base64," in (tmp_path / "r.html").read_text(encoding="utf-8")
     assert (tmp_path / "r.xlsx").stat().st_size > 5000

@@ -71,6 +71,6 @@ def test_new_brand_gets_history(es_settings, tmp_path, monkeypatch):
         app, ["reanalyze", "--brand", "vtb", "--brands", str(cards), "--from", "2026-10-01", "--to", "2026-10-31"]
     )
     assert res.exit_code == 0, res.output
-    assert "scanned 1, written 1" in res.stdout and "vtb: 1 articles before, 1 after" in res.stdout
+    assert "просмотрено 1, записано 1" in res.stdout and "vtb: статей до 1, после 1" in res.stdout
     res = CliRunner().invoke(app, ["reanalyze", "--brand", "nosuch", "--brands", str(cards)])
     assert res.exit_code == 2 and "not in the brand cards" in res.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
@@ -71,7 +73,18 @@ def test_import_is_idempotent_and_cli_reports_lines(es_settings, tmp_path, monke
     monkeypatch.setenv("REZONANS_INDEX_PREFIX", settings.index_prefix)
     res = CliRunner().invoke(app, ["outcomes", "import", str(path), "--brand", "sberbank"])
     assert res.exit_code == 0
+    # Russian by default (this line pinned the English text before).
+    assert "погашения промокодов, импортировано строк: 5" in res.output and "строка 7: bad date" in res.output
+    res = CliRunner().invoke(app, ["outcomes", "import", str(path), "-b", "sberbank"], env={"REZONANS_LANGUAGE": "en"})
     assert "5 rows imported" in res.output and "line 7: bad date" in res.output
+    from tests.search.cards import write_cards
+
+    cards = {"REZONANS_BRANDS": str(write_cards(tmp_path))}
+    res = CliRunner().invoke(app, ["outcomes", "import", str(path), "--brand", "sber"], env=cards)
+    assert res.exit_code == 2 and "unknown brand 'sber'" in res.output  # a typo is refused, not filed away
+    res = CliRunner().invoke(app, ["outcomes", "import", str(path), "--brand", "Сбер", "--json"], env=cards)
+    assert res.exit_code == 0 and json.loads(res.stdout)["imported"] == 5  # an alias names the brand
+    assert client.count(index=outcomes_index(settings))["count"] == 5  # same rows, same brand: nothing new
     bad = tmp_path / "bad.csv"
     bad.write_text("x,y\n1,2\n", encoding="utf-8")
     res = CliRunner().invoke(app, ["outcomes", "import", str(bad)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import numpy
@@ -80,7 +81,10 @@ def test_top_stories(rep):
     assert (top[0]["cluster"], top[0]["articles"], top[0]["reprints"], top[0]["outlets"]) == ("c1", 3, 2, 3)
     assert top[0]["url"] == "https://rbc.ru/news/a1" and top[0]["source"] == "РБК" and top[0]["tone"] == "positive"
     assert (top[1]["cluster"], top[1]["articles"], top[1]["tone"]) == ("c2", 2, "negative")
-    assert sorted(s["cluster"] for s in top[2:]) == ["c3", "c4", "c7"]
+    # Ranked by the brand's publicity in the story (Σ weight × prominence): c3 2×0.6=1.2, c7 1×0.6, c4 0.5×0.8.
+    assert [s["cluster"] for s in top[2:]] == ["c3", "c7", "c4"]
+    assert [s["exposure"] for s in top] == pytest.approx([4.25, 3.25, 1.2, 0.6, 0.4])
+    assert top[1]["publicity"] == pytest.approx(-3.25)
 
 
 def test_share_of_voice(rep):
@@ -164,20 +168,96 @@ def test_cli_report_formats(seeded, tmp_path, monkeypatch):
     ]
     res = runner.invoke(app, base)
     assert res.exit_code == 0, res.output
-    assert "| Articles, reprints included | 9 (+6, +200%) |" in res.stdout
-    assert "Publicity index PI-1" in res.stdout and "| SBER500 | 3 (+3, new) |" in res.stdout
+    # Russian by default (this test pinned the English labels before): «9 (+6, +200 %)», Russian dates.
+    assert "| Статьи, включая перепечатки | 9 (+6, +200\u00a0%) |" in res.stdout
+    assert "Индекс публичности PI-1" in res.stdout and "| SBER500 | 3 (+3, новое) |" in res.stdout
+    assert "16–22 ноября 2026 (неделя 2026-W47)" in res.stdout
+    assert "карточки брендов не заданы" in res.stderr  # no --brands, no REZONANS_BRANDS: said, not the example
     html = tmp_path / "r.html"
-    assert runner.invoke(app, base + ["--format", "html", "--out", str(html)]).exit_code == 0
+    res = runner.invoke(app, base + ["--format", "html", "--out", str(html)])
+    assert res.exit_code == 0 and f"записан в {html}" in res.stderr
     page = html.read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 3 and "https://rbc.ru/news/a4" in page
     xlsx = tmp_path / "r.xlsx"
     assert runner.invoke(app, base + ["--format", "xlsx", "--out", str(xlsx)]).exit_code == 0
     wb = load_workbook(xlsx)
-    summary = {row[0]: row[1:] for row in wb["Summary"].iter_rows(values_only=True) if row and row[0]}
-    assert summary["Articles (incl. reprints)"][:2] == (9, 3)
-    assert [r[0] for r in wb["Share of voice"].iter_rows(min_row=2, values_only=True)] == ["sberbank", "vtb", "tbank"]
+    summary = {row[0]: row[1:] for row in wb["Сводка"].iter_rows(values_only=True) if row and row[0]}
+    assert summary["Статьи, включая перепечатки"][:2] == (9, 3)
+    assert [r[0] for r in wb["Доля голоса"].iter_rows(min_row=2, values_only=True)] == ["sberbank", "vtb", "tbank"]
+    res = runner.invoke(app, base, env={"REZONANS_LANGUAGE": "en"})
+    assert "| Articles, reprints included | 9 (+6, +200\u00a0%) |" in res.stdout
     res = runner.invoke(app, ["report", "--brand", "sberbank", "--week", "2026-W54"])
     assert res.exit_code == 2 and "has no week 54" in res.output
+
+
+def test_cli_report_names_typos_and_channels(seeded, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from tests.search.cards import write_cards
+
+    monkeypatch.setenv("REZONANS_INDEX_PREFIX", seeded.index_prefix)
+    monkeypatch.setenv("REZONANS_BRANDS", str(write_cards(tmp_path)))
+    runner = CliRunner()
+    week = ["--week", "2026-W47", "--format", "json"]
+    res = runner.invoke(app, ["report", "--brand", "ВТБ", *week])
+    assert res.exit_code == 0, res.output
+    rep = json.loads(res.stdout)
+    assert rep["brand"] == "vtb" and rep["brand_name"] == "ВТБ"  # JSON keeps machine keys beside the names
+    assert [(r["brand"], r["name"]) for r in rep["share_of_voice"]] == [
+        ("vtb", "ВТБ"),
+        ("sberbank", "Сбербанк"),
+        ("tbank", "Т-Банк"),
+    ]
+    assert f"карточки брендов: {tmp_path / 'brands.yaml'}" in res.stderr
+    # VTB is a side note in the two-article story c2 (prominence 0.2) and the subject of c5 (one RBC article):
+    # ranked by VTB's publicity in each story, c5 (3 × 1.0) comes before the bigger c2 (3 × 0.2 + 0.5 × 0.2).
+    assert [(s["cluster"], s["articles"]) for s in rep["top_stories"]] == [("c5", 1), ("c2", 2)]
+    assert [s["exposure"] for s in rep["top_stories"]] == pytest.approx([3.0, 0.7])
+    # The card's own channel is found case-insensitively; a typo in a competitor or a channel is an error.
+    rep = json.loads(runner.invoke(app, ["report", "-b", "сбер", *week]).stdout)
+    assert rep["smm"]["posts"]["value"] == 2 and rep["smm"]["channels"] == ["sberbank_official"]
+    res = runner.invoke(app, ["report", "-b", "sberbank", "-c", "sber", *week])
+    assert res.exit_code == 2 and "unknown competitor 'sber' (did you mean 'sberbank'?)" in res.stderr
+    res = runner.invoke(app, ["report", "-b", "sberbank", "--own-channel", "Finpulse", *week])
+    assert res.exit_code == 2 and "matches no Telegram source" in res.stderr and "sberbank_official" in res.stderr
+    res = runner.invoke(app, ["report", "-b", "sberbank", "--own-channel", "SBERBANK_OFFICIAL", *week])
+    assert json.loads(res.stdout)["smm"]["posts"]["value"] == 2
+    res = runner.invoke(app, ["report", "-b", "sber", *week])
+    assert res.exit_code == 2 and "unknown brand 'sber'" in res.stderr
+    md = runner.invoke(app, ["report", "-b", "sberbank", "--week", "2026-W47"]).stdout
+    assert "| **Сбербанк** | 9 (+6, +200\u00a0%) |" in md and "| ВТБ | 3 (+2, +200\u00a0%) |" in md
+
+
+def test_cli_report_pdf_a4_with_charts(seeded, tmp_path, monkeypatch):
+    import shutil
+    import subprocess
+
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from tests.search.cards import write_cards
+
+    monkeypatch.setenv("REZONANS_INDEX_PREFIX", seeded.index_prefix)
+    monkeypatch.setenv("REZONANS_BRANDS", str(write_cards(tmp_path)))
+    pdf = tmp_path / "r.pdf"
+    res = CliRunner().invoke(app, ["report", "-b", "sberbank", "--week", "2026-W47", "-f", "pdf", "-o", str(pdf)])
+    assert res.exit_code == 0, res.output
+    assert f"записан в {pdf}" in res.stderr
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    if not shutil.which("pdfinfo"):
+        pytest.skip("poppler-utils (pdfinfo, pdftotext, pdftoppm) not installed: scripts/setup.sh installs them")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "(A4)" in info
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Отчёт о публичности: Сбербанк" in text and "Главные сюжеты" in text and "Доля голоса" in text
+    # Page 1 rasterised: the charts make it far from blank.
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
+    png = next(tmp_path.glob("p*.png"))
+    from PIL import Image
+
+    pixels = list(Image.open(png).convert("L").getdata())
+    assert sum(1 for v in pixels if v < 200) > len(pixels) * 0.03
 
 
 @pytest.mark.unit
@@ -191,3 +271,36 @@ def test_periods():
     r = resolve(date_from="2026-11-01", date_to="2026-11-10")
     assert len(r.days) == 10 and r.previous().end == r.start and len(r.previous().days) == 10
     assert resolve(now=datetime(2026, 11, 25, tzinfo=UTC)).label == "2026-W47"
+
+
+def test_cli_report_xlsx_formats_links_dates_and_charts(seeded, tmp_path, monkeypatch):
+    from datetime import date as day_type
+
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from tests.search.cards import write_cards
+
+    monkeypatch.setenv("REZONANS_INDEX_PREFIX", seeded.index_prefix)
+    monkeypatch.setenv("REZONANS_BRANDS", str(write_cards(tmp_path)))
+    xlsx = tmp_path / "r.xlsx"
+    res = CliRunner().invoke(app, ["report", "-b", "sberbank", "--week", "2026-W47", "-f", "xlsx", "-o", str(xlsx)])
+    assert res.exit_code == 0, res.output
+    wb = load_workbook(xlsx)
+    summary = wb["Сводка"]
+    assert summary.freeze_panes == "B2" and summary["B10"].number_format == "#,##0.00"  # the publicity index
+    assert summary["E2"].value == 2.0 and summary["E2"].number_format == "0.0%"  # +200 % as a fraction
+    daily = wb["По дням"]
+    assert daily["A2"].value.date() == day_type(2026, 11, 16) and daily["A2"].number_format == "DD.MM.YYYY"
+    sources = wb["Источники"]
+    weights = {row[0].value: row[1] for row in sources.iter_rows(min_row=2)}
+    assert weights["Региональные вести"].value == 0.5 and weights["Региональные вести"].number_format == "#,##0.0"
+    stories = wb["Сюжеты"]
+    assert stories["H2"].hyperlink.target == "https://rbc.ru/news/a1" and stories["C2"].is_date
+    sov = wb["Доля голоса"]
+    assert [r[0] for r in sov.iter_rows(min_row=2, values_only=True)] == ["Сбербанк", "ВТБ", "Т-Банк"]
+    assert sov["D2"].value == pytest.approx(9 / 13) and sov["D2"].number_format == "0.0%"
+    assert wb["Негатив"]["E2"].hyperlink.target == "https://rbc.ru/news/a4"
+    charts = {ws.title: len(ws._charts) for ws in wb.worksheets}
+    assert charts["Сводка"] == 1 and charts["По дням"] == 1 and charts["Доля голоса"] == 1

@@ -1,0 +1,108 @@
+"""What the CLI says, in Russian (default) and English (`language: en`): one dict entry per message, both
+languages side by side, so a missing translation is a test failure rather than a silent English line."""
+
+from __future__ import annotations
+
+from rezonans.config import ConfigError, load_settings
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # search
+    "search.title": (
+        "{total} {results}, страница {page} из {pages} ({ms} мс)",
+        "{total} {results}, page {page} of {pages} ({ms} ms)",
+    ),
+    "search.col.date": ("дата", "date"),
+    "search.col.source": ("источник", "source"),
+    "search.col.tone": ("тон", "tone"),
+    "search.col.article": ("статья", "article"),
+    "search.col.reprints": ("перепечатки", "reprints"),
+    "search.exported": ("выгружено {count} {results} в {path}", "exported {count} {results} to {path}"),
+    "search.brand_word": (
+        "«{word}» понимается как бренд {name} (brand:{brand}); чтобы искать само слово, возьмите его в кавычки",
+        "'{word}' is read as the brand {name} (brand:{brand}); quote it to search for the word itself",
+    ),
+    "search.no_cards": (
+        "карточки брендов не заданы: названия брендов в запросе ищутся как слова; "
+        "укажите --brands FILE или REZONANS_BRANDS",
+        "no brand cards: brand names in the query are searched as words; pass --brands FILE or set REZONANS_BRANDS",
+    ),
+    # report
+    "report.written": ("отчёт ({fmt}) записан в {path}", "report ({fmt}) written to {path}"),
+    "report.cards": ("карточки брендов: {path}", "brand cards: {path}"),
+    "report.no_cards": (
+        "карточки брендов не заданы (--brands FILE или REZONANS_BRANDS): в отчёте идентификаторы вместо названий, "
+        "конкуренты только из -c",
+        "no brand cards (--brands FILE or REZONANS_BRANDS): the report shows ids instead of names, "
+        "competitors only from -c",
+    ),
+    # crawl
+    "crawl.summary": (
+        "{articles} новых статей, {pages} страниц, {errors} ошибок за {elapsed} с ({rate} стр./с)",
+        "{articles} new articles, {pages} pages, {errors} errors in {elapsed} s ({rate} pages/s)",
+    ),
+    "crawl.progress": (
+        "обход: источников {done}/{total}, страниц {pages}, статей {articles}, ошибок {errors}, {rate} стр./с",
+        "crawl: sources {done}/{total}, pages {pages}, articles {articles}, errors {errors}, {rate} pages/s",
+    ),
+    "crawl.failed_source": ("  {name}: {causes}", "  {name}: {causes}"),
+    # outcomes
+    "outcomes.imported": (
+        "{file}: {kind}, импортировано строк: {rows} в {index}, отклонено: {bad}",
+        "{file}: {kind}, {rows} rows imported into {index}, {bad} refused",
+    ),
+    "outcomes.bad_line": ("  строка {line}: {reason}", "  line {line}: {reason}"),
+    "outcomes.kind.redemptions": ("погашения промокодов", "redemptions"),
+    "outcomes.kind.survey": ("опрос", "survey"),
+    # reanalyze
+    "reanalyze.progress": (
+        "  обработано статей: {scanned}, упоминают {brand}: {after}",
+        "  re-analysed {scanned} articles, {after} now mention {brand}",
+    ),
+    "reanalyze.done": (
+        "просмотрено {scanned}, записано {written}, ошибок {failed}, отложено в спул {spooled}",
+        "scanned {scanned}, written {written}, failed {failed}, spooled {spooled}",
+    ),
+    "reanalyze.brand": (
+        "{brand}: статей до {before}, после {after} (упоминаний: {mentions})",
+        "{brand}: {before} articles before, {after} after ({mentions} mentions)",
+    ),
+    "reanalyze.any_brand": ("какой-либо бренд", "a brand"),
+    # analyze
+    "analyze.done": (
+        "проанализировано статей: {done}, пропущено плохих строк: {bad}",
+        "analysed {done} articles, skipped {bad} bad lines",
+    ),
+    # demo
+    "demo.written": (
+        "записано: {files}; поиск по демо-данным: REZONANS_INDEX_PREFIX={prefix} rezonans search '{query}'",
+        "written: {files}; search it with REZONANS_INDEX_PREFIX={prefix} rezonans search '{query}'",
+    ),
+}
+
+_PLURALS: dict[str, tuple[tuple[str, str, str], str, str]] = {
+    "results": (("результат", "результата", "результатов"), "result", "results"),
+}
+
+
+def language() -> str:
+    """The configured language (ru unless `language: en`); a bad config falls back to ru (the command reports it)."""
+    try:
+        return load_settings().language
+    except ConfigError:
+        return "ru"
+
+
+def plural_word(key: str, n: int, lang: str) -> str:
+    """The word for n things in the language: 1 результат, 2 результата, 5 результатов / 1 result, 2 results."""
+    from rezonans.formats import plural
+
+    ru, en_one, en_many = _PLURALS[key]
+    if lang == "en":
+        return en_one if n == 1 else en_many
+    return plural(n, *ru)
+
+
+def say(key: str, lang: str | None = None, **values: object) -> str:
+    """The message `key` in the language, with `values` filled in."""
+    ru, en = MESSAGES[key]
+    return (en if (lang or language()) == "en" else ru).format(**values)
