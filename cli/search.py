@@ -19,6 +19,7 @@ from report.periods import day_bound
 from rezonans.config import Settings, load_settings
 from rezonans.errors import UserError
 from search.engine import SearchRequest, export, search
+from search.saved import build_request, resolve_saved
 
 err = Console(stderr=True)
 CSV_FIELDS = [
@@ -50,7 +51,7 @@ def _marked(snippet: str, spans: list[tuple[int, int]]) -> str:
 
 def search_command(
     query: str = typer.Argument(
-        ..., help="e.g. 'ставки AND brand:sberbank NOT sentiment:negative' or '\"ключевая ставка\"'"
+        None, help="e.g. 'ставки AND brand:sberbank NOT sentiment:negative' or '\"ключевая ставка\"'"
     ),
     date_from: str = typer.Option(None, "--from", help="First day, YYYY-MM-DD (Moscow time)."),
     date_to: str = typer.Option(None, "--to", help="Last day, YYYY-MM-DD (inclusive)."),
@@ -61,19 +62,27 @@ def search_command(
     as_json: bool = typer.Option(False, "--json", help="Export ALL results as JSON lines (no 10,000 cap)."),
     as_csv: bool = typer.Option(False, "--csv", help="Export ALL results as CSV (no 10,000 cap)."),
     out: Path = typer.Option(None, "--out", "-o", help="Write the export to this file instead of stdout."),
+    saved: str = typer.Option(
+        None, "--saved", help="Run a saved search (query and filters) by name; options add to it."
+    ),
 ) -> None:
     """Search articles. Words match all their forms, "quoted phrases" match exactly; AND OR NOT ( ) and
     fields brand: source: sentiment: type: promo: title: cluster: (see docs/report.md)."""
     if sort not in ("date", "relevance"):
         raise UserError("--sort must be date or relevance")
     settings = load_settings()
-    request = SearchRequest(
-        query=query,
-        date_from=day_bound(date_from, "--from"),
-        date_to=day_bound(date_to, "--to", end=True),
-        brands=[b.lower() for b in brand],
-        sort="date" if sort == "date" else "relevance",
-    )
+    if saved:
+        request = _saved_request(settings, saved, query, date_from, date_to, brand, sort)
+    elif not query:
+        raise UserError("give a QUERY or --saved NAME")
+    else:
+        request = SearchRequest(
+            query=query,
+            date_from=day_bound(date_from, "--from"),
+            date_to=day_bound(date_to, "--to", end=True),
+            brands=[b.lower() for b in brand],
+            sort="date" if sort == "date" else "relevance",
+        )
     request.body_query()  # syntax errors before any connection
     client = connect(settings)
     if as_json or as_csv:
@@ -103,6 +112,34 @@ def search_command(
             (hit.published_at or "")[:16].replace("T", " "), escape(hit.source), escape(tone), body, str(hit.reprints)
         )
     Console().print(table)
+
+
+def _saved_request(
+    settings: Settings,
+    name: str,
+    query: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    brand: list[str],
+    sort: str,
+) -> SearchRequest:
+    """A saved search's query and filters (search.saved); a QUERY, --from/--to, --brand or --sort given here add to them."""
+    saved = resolve_saved(connect(settings), settings, name)
+    filters = saved.filters
+    filters.brands = list(dict.fromkeys(filters.brands + [b.lower() for b in brand]))
+    filters.date_from = date_from or filters.date_from
+    filters.date_to = date_to or filters.date_to
+    if sort != "date":
+        filters.sort = sort
+    text = (
+        f"({saved.query}) AND ({query})" if query and saved.query.strip() not in ("", "*") else (query or saved.query)
+    )
+    return build_request(
+        text,
+        filters,
+        day_bound(filters.date_from or None, "--from"),
+        day_bound(filters.date_to or None, "--to", end=True),
+    )
 
 
 def _export(client: Elasticsearch, settings: Settings, request: SearchRequest, stream: IO[str], as_csv: bool) -> int:
