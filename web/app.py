@@ -34,6 +34,7 @@ from starlette.templating import Jinja2Templates
 from indexer.client import connect
 from pipeline.corrections import set_tone
 from report import render
+from rezonans import formats
 from rezonans.config import Settings
 from rezonans.errors import RezonansError, ServiceError, UserError
 from search.engine import Hit
@@ -121,7 +122,7 @@ class Web:
         env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True)
         self.templates = Jinja2Templates(env=env)
         env.filters.update(marked=marked, safe_url=safe_url, local_time=views.local_time)
-        env.filters["num"] = render.num
+        env.filters["num"] = lambda value, digits=0: formats.number(value, max(digits, 1), settings.language)
         env.filters["change"] = render.change
         env.globals.update(TONES=TONES, TYPES=TYPES, brand_name=lambda b: self.names.get(b, b))
 

@@ -79,7 +79,7 @@ def test_feed_filters_tone_brand_fold_and_source(web_ro: Server) -> None:
     assert rbc.json()["total"] == 2  # a1, a4
     assert [r["source"] for r in tg.json()["results"]] == ["sberbank_official"]
     assert page.status_code == 200 and page.text.count('class="hit"') == 2
-    assert "вес 3,0" in page.text or "вес 3.0" in page.text  # source weight shown (РБК)
+    assert "вес 3<" in page.text and "вес 0,5<" in page.text  # source weights shown (РБК 3.0, Региональные вести 0.5)
 
 
 def test_exports_csv_for_excel_xlsx_and_jsonl(web_ro: Server) -> None:
