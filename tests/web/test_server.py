@@ -117,3 +117,39 @@ def test_report_page_shows_the_reports_figures_and_charts(web_ro: Server) -> Non
     # nothing is fetched from elsewhere: every script and style comes from /static
     assets = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', page)
     assert assets and all(a.startswith("/static/") for a in assets)
+
+
+def test_alerts_page_shows_alerts_from_the_state_file_with_a_link_to_their_mentions(web_ro: Server) -> None:
+    from alerts.check import state_path
+
+    alert = {
+        "rule": "сбер-негатив",
+        "metric": "negative",
+        "kind": "spike",
+        "subject": "sberbank",
+        "bucket_start": 1794981600,  # 2026-11-18 06:00 UTC
+        "bucket_end": 1794985200,
+        "event_start": 1794981600,
+        "observed": 7,
+        "expected": 1.5,
+        "score": 4.2,
+        "stories": [{"title": "<script>x</script> Сбербанк оштрафован", "url": "javascript:alert(3)"}],
+        "bucket_start_iso": "2026-11-18T06:00:00+00:00",
+    }
+    path = state_path(web_ro.settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"version": 1, "rules": {}, "held": [], "outbox": [{"key": "k", "alert": alert, "last_error": "smtp down"}]}
+    path.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    try:
+        with web_ro.client() as http:
+            page = http.get("/alerts").text
+            link = re.search(r'href="(/feed\?[^"]+)">Публикации за этим всплеском', page)
+            assert link, page
+            feed = http.get(link.group(1).replace("&amp;", "&"))
+    finally:
+        path.unlink()
+    assert "сбер-негатив" in page and "ждёт доставки" in page and "smtp down" in page
+    assert "&lt;script&gt;x&lt;/script&gt;" in page and "javascript:alert(3)" not in page
+    assert page.count("<svg") == 1
+    # the mentions behind it: sberbank, negative, on 18.11 (Moscow) = a4 and a5
+    assert feed.status_code == 200 and feed.text.count('class="hit"') == 2
