@@ -103,7 +103,14 @@ def csrf_token(request: Request) -> str:
 
 async def checked_form(request: Request) -> Any:
     """The posted form, after checking its CSRF token against the session's (403 otherwise)."""
-    form = await request.form()
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            data = await request.json()
+        except ValueError as exc:
+            raise HTTPException(400, "the body is not JSON") from exc
+        form: Any = {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    else:
+        form = await request.form()
     given = form.get("csrf") or request.headers.get("x-csrf-token")
     if not same_token(str(given) if given else None, request.session.get("csrf")):
         raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")

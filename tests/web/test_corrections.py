@@ -228,3 +228,17 @@ def test_with_users_every_page_needs_a_login(web_ro: Server, tmp_path) -> None:
             assert http.get("/api/search", params={"q": "ВТБ"}).status_code == 200
     finally:
         stop(server)
+
+
+@pytest.mark.es
+def test_api_tone_takes_json_with_the_session_token(web_rw: Server) -> None:
+    a9 = article_id("https://kommersant.ru/news/a9")  # Т-Банк, negative
+    with web_rw.client() as http:
+        token = http.get("/api/csrf").json()["csrf"]
+        resp = http.post(
+            "/api/tone",
+            json={"article_id": a9, "brand": "tbank", "sentiment": "neutral"},
+            headers={"X-CSRF-Token": token},
+        )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["brand_tone"][0]["sentiment"] == "neutral"
