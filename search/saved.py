@@ -254,6 +254,7 @@ def filter_options(client: Elasticsearch, settings: Settings) -> dict[str, Any]:
         resp = client.search(
             index=articles_alias(settings),
             size=0,
+            ignore_unavailable=True,  # nothing indexed yet: empty filter lists, not an error
             aggs={
                 "brands": {"terms": {"field": "brands", "size": 200}},
                 "sources": {

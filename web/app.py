@@ -445,7 +445,8 @@ async def _error(request: Request, exc: Exception) -> Response:
     elif isinstance(exc, RezonansError):
         status, message = (503 if isinstance(exc, ServiceError) else 400), exc.display()
     else:
-        status, message = 500, "internal error"
+        log.exception("%s %s failed", request.method, request.url.path)
+        status, message = 500, "internal error: see the server's log"
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": message}, status_code=status)
     web: Web = request.app.state.web
