@@ -9,6 +9,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from alerts.rules import Rule
+from alerts.source import bucket_counts
 from cli.main import app
 from indexer.client import connect
 from nlp.analyzer import Analyzer
@@ -31,6 +33,10 @@ def report(http: httpx.Client) -> dict:
 
 @pytest.mark.es
 def test_a_correction_changes_the_next_report_and_is_exported(web_rw: Server) -> None:
+    rule = Rule(name="sber-neg", brand="sberbank", metric="negative", bucket=86400)
+    nov16 = int(datetime(2026, 11, 16, tzinfo=UTC).timestamp())
+    es = connect(web_rw.settings)
+    alert_before = bucket_counts(es, web_rw.settings, rule, nov16, nov16 + 86400)[0]
     with web_rw.client() as http:
         before = report(http)
         token = csrf_of(http.get("/feed", params={"q": "Сбербанк"}).text)
@@ -46,6 +52,10 @@ def test_a_correction_changes_the_next_report_and_is_exported(web_rw: Server) ->
     # PI-1: a1's mention (weight 3, prominence 1.0) moves from +1 to −1: the index falls by 2 × 3 × 1.0 = 6
     assert after["publicity_index"]["value"] == pytest.approx(before["publicity_index"]["value"] - 6.0)
     assert A1 in {r["id"] for r in negatives["results"]}
+    # what an alert rule counts: negative articles about the brand on 16 Nov (UTC) go from 0 to 1 (a1)
+    alert_after = bucket_counts(es, web_rw.settings, rule, nov16, nov16 + 86400)[0]
+    assert (alert_before.negative, alert_after.negative) == (0, 1)
+    assert alert_before.total == alert_after.total == 2  # a1, a2
     out = runner.invoke(app, ["tone", "export"], env=server_env(web_rw.settings))
     assert out.exit_code == 0, out.output
     rows = [json.loads(x) for x in out.stdout.splitlines()]
@@ -124,6 +134,10 @@ def test_saved_search_from_the_web_runs_in_the_cli(web_rw: Server) -> None:
     out = runner.invoke(app, ["search", "--saved", "Сбер: негатив", "--json"], env=server_env(web_rw.settings))
     assert out.exit_code == 0, out.output
     assert out.stdout == api.text and out.stdout.count("\n") >= 2
+    with web_rw.client() as http:
+        token = csrf_of(http.get("/feed").text)
+        assert http.post("/saved/delete", data={"csrf": token, "name": "Сбер: негатив"}).status_code == 303
+        assert http.get("/api/saved").json() == []
     missing = runner.invoke(app, ["search", "--saved", "нет такого"], env=server_env(web_rw.settings))
     assert missing.exit_code == 2 and "no saved search called 'нет такого'" in missing.stderr
 
