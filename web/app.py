@@ -46,6 +46,14 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 TONES = {"positive": "позитив", "neutral": "нейтрально", "negative": "негатив"}
+METRICS = {"volume": "объём", "negative": "негатив", "negative_share": "доля негатива", "new_story": "новый сюжет"}
+KINDS = {
+    "spike": "всплеск",
+    "drop": "спад",
+    "level_up": "устойчивый рост",
+    "level_down": "устойчивое падение",
+    "new_story": "новый сюжет",
+}
 TYPES = {"rss": "RSS", "sitemap": "карта сайта", "site": "сайт", "telegram": "Telegram", "manual": "вручную"}
 PUBLIC_PATHS = ("/login", "/static/")
 
@@ -131,7 +139,9 @@ class Web:
         env.filters.update(marked=marked, safe_url=safe_url, local_time=views.local_time)
         env.filters["num"] = lambda value, digits=0: formats.number(value, max(digits, 1), settings.language)
         env.filters["change"] = render.change
-        env.globals.update(TONES=TONES, TYPES=TYPES, brand_name=lambda b: self.names.get(b, b))
+        env.globals.update(
+            TONES=TONES, TYPES=TYPES, METRICS=METRICS, KINDS=KINDS, brand_name=lambda b: self.names.get(b, b)
+        )
 
     # -- helpers ---------------------------------------------------------------------------------
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
