@@ -174,3 +174,22 @@ def export_corrections(client: Elasticsearch, settings: Settings) -> Iterator[di
     with es_errors("exporting tone corrections"):
         for hit in helpers.scan(client, index=articles_alias(settings), query=query, size=500):
             yield from training_rows(from_document(hit["_source"]))
+
+
+def corrections_for(client: Elasticsearch, settings: Settings, ids: list[str]) -> dict[str, list[ToneCorrection]]:
+    """The corrections of the given articles (for showing who corrected what), by article id."""
+    if not ids:
+        return {}
+    with es_errors("reading tone corrections"):
+        resp = client.search(
+            index=articles_alias(settings),
+            query={"ids": {"values": ids}},
+            source=["tone_corrections"],
+            size=len(ids),
+        )
+    out: dict[str, list[ToneCorrection]] = {}
+    for hit in resp["hits"]["hits"]:
+        items = hit["_source"].get("tone_corrections") or []
+        if items:
+            out[hit["_id"]] = [ToneCorrection.model_validate(c) for c in items]
+    return out

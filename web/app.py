@@ -32,7 +32,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from indexer.client import connect
-from pipeline.corrections import set_tone
+from pipeline.corrections import corrections_for, set_tone
 from report import render
 from rezonans import formats
 from rezonans.config import Settings
@@ -180,6 +180,10 @@ class Web:
             error = exc.display()
         options = await self.ex(self.options.get, self.client, self.settings)
         saved_list = await self.ex(list_saved, self.client, self.settings)
+        fixes: dict[str, dict[str, Any]] = {}
+        if result and result.hits:
+            found = await self.ex(corrections_for, self.client, self.settings, [h.id for h in result.hits])
+            fixes = {i: {c.brand: c for c in cs if c.mention_start is None} for i, cs in found.items()}
         state = _feed_params(query, filters)
         pages = max(1, -(-result.total // result.size)) if result else 1
         return self.page(
@@ -193,6 +197,7 @@ class Web:
             options=options,
             saved=saved_list,
             saved_name=saved_name,
+            fixes=fixes,
             state=state,
             qs=urlencode(state, doseq=True),
             pages=pages,

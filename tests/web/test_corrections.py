@@ -46,6 +46,8 @@ def test_a_correction_changes_the_next_report_and_is_exported(web_rw: Server) ->
         )
         assert resp.status_code == 303 and resp.headers["location"] == "/feed?q=x"
         after = report(http)
+        page = http.get("/feed", params={"q": "Сбербанк", "source": "РБК"}).text
+        assert "✎ local" in page and "было: позитив" in page  # who corrected, shown beside the tone
         negatives = http.get("/api/search", params={"q": "brand:sberbank sentiment:negative", "size": 50}).json()
     assert before["tone"]["negative"]["value"] == 2 and after["tone"]["negative"]["value"] == 3
     assert after["tone"]["positive"]["value"] == before["tone"]["positive"]["value"] - 1
