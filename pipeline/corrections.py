@@ -184,7 +184,7 @@ def corrections_for(client: Elasticsearch, settings: Settings, ids: list[str]) -
         resp = client.search(
             index=articles_alias(settings),
             query={"ids": {"values": ids}},
-            source=["tone_corrections"],
+            source_includes=["tone_corrections"],
             size=len(ids),
         )
     out: dict[str, list[ToneCorrection]] = {}
