@@ -108,9 +108,11 @@ from cli import (  # noqa: E402
     reanalyze,
     report,
     search,
+    serve,
+    tone,
 )
 
-for _group in (demo, es, crawl, analyze, index, reanalyze, search, report, outcomes, alerts):
+for _group in (demo, es, crawl, analyze, index, reanalyze, search, report, outcomes, alerts, tone, serve):
     _group.register(app)
 
 

@@ -22,6 +22,7 @@ from rezonans.errors import UserError
 from rezonans.formats import moment
 from search.engine import Hit, SearchRequest, export, search
 from search.query import And, Node, Not, Or, Term
+from search.saved import build_request, resolve_saved
 from search.vocabulary import Vocabulary, load_vocabulary
 
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -58,7 +59,7 @@ def _marked(snippet: str, spans: list[tuple[int, int]]) -> str:
 
 def search_command(
     query: str = typer.Argument(
-        ..., help="e.g. 'ставки AND brand:sberbank NOT sentiment:negative' or '\"ключевая ставка\"'"
+        None, help="e.g. 'ставки AND brand:sberbank NOT sentiment:negative' or '\"ключевая ставка\"'"
     ),
     date_from: str = typer.Option(None, "--from", help="First day, YYYY-MM-DD or DD.MM.YYYY (Moscow time)."),
     date_to: str = typer.Option(None, "--to", help="Last day, YYYY-MM-DD or DD.MM.YYYY (inclusive)."),
@@ -80,6 +81,9 @@ def search_command(
     ),
     sep: str = typer.Option(",", "--sep", help="CSV separator: ',' or ';' (Russian Excel)."),
     out: Path = typer.Option(None, "--out", "-o", help="Write the export to this file instead of stdout."),
+    saved: str = typer.Option(
+        None, "--saved", help="Run a saved search (query and filters) by name; options add to it."
+    ),
 ) -> None:
     """Search articles. Words and "quoted phrases" match in every grammatical form (exact:"..." or --exact for
     the form as written); a brand name means the brand; AND OR NOT ( ) and fields brand: source: sentiment:
@@ -90,14 +94,20 @@ def search_command(
         raise UserError("--sep must be ',' or ';' (or '\\t')")
     settings = load_settings()
     lang = settings.language
-    request = SearchRequest(
-        query=query,
-        date_from=day_bound(date_from, "--from"),
-        date_to=day_bound(date_to, "--to", end=True),
-        brands=list(brand),
-        sort="date" if sort == "date" else "relevance",
-        exact=exact,
-    )
+    if saved:
+        request = _saved_request(settings, saved, query, date_from, date_to, brand, sort)
+        request.exact = request.exact or exact
+    elif not query:
+        raise UserError("give a QUERY or --saved NAME")
+    else:
+        request = SearchRequest(
+            query=query,
+            date_from=day_bound(date_from, "--from"),
+            date_to=day_bound(date_to, "--to", end=True),
+            brands=list(brand),
+            sort="date" if sort == "date" else "relevance",
+            exact=exact,
+        )
     request.body_query()  # syntax errors before any connection
     client = connect(settings)
     cards = brands_file or settings.brands
@@ -162,6 +172,34 @@ def _table(hits: list[Hit], total: int, page: int, size: int, took_ms: int, voca
         when = moment(datetime.fromisoformat(hit.published_at), lang) if hit.published_at else "—"
         table.add_row(escape(when), escape(hit.source), escape(tone), body, str(hit.reprints))
     return table
+
+
+def _saved_request(
+    settings: Settings,
+    name: str,
+    query: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    brand: list[str],
+    sort: str,
+) -> SearchRequest:
+    """A saved search's query and filters (search.saved); a QUERY, --from/--to, --brand or --sort given here add to them."""
+    saved = resolve_saved(connect(settings), settings, name)
+    filters = saved.filters
+    filters.brands = list(dict.fromkeys(filters.brands + [b.lower() for b in brand]))
+    filters.date_from = date_from or filters.date_from
+    filters.date_to = date_to or filters.date_to
+    if sort != "date":
+        filters.sort = sort
+    text = (
+        f"({saved.query}) AND ({query})" if query and saved.query.strip() not in ("", "*") else (query or saved.query)
+    )
+    return build_request(
+        text,
+        filters,
+        day_bound(filters.date_from or None, "--from"),
+        day_bound(filters.date_to or None, "--to", end=True),
+    )
 
 
 def _export(

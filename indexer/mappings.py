@@ -73,6 +73,19 @@ ARTICLE_PROPERTIES: dict[str, Any] = {
         "properties": {"brand": KW, "sentiment": KW, "score": {"type": "float"}, "mentions": {"type": "integer"}},
     },
     "brand_sentiment": {"type": "object", "enabled": False},
+    # Analysts' tone corrections (who/when); the corrected tone is also written into brand_tone and mentions.
+    "tone_corrections": {
+        "type": "nested",
+        "properties": {
+            "brand": KW,
+            "sentiment": KW,
+            "mention_start": {"type": "integer"},
+            "placement": KW,
+            "by": KW,
+            "at": {"type": "date"},
+            "previous": KW,
+        },
+    },
     "targets": {"type": "object", "enabled": False},
 }
 

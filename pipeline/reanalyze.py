@@ -1,7 +1,7 @@
 """Retroactive analysis: run the NLP stage again over stored articles so a new brand or competitor has its history.
 
 Articles are read with scroll (`indexer.store.scan_articles`) and written back into the same concrete index
-with the same id through `BulkWriter` (no scripts, no update_by_query). Reprint clusters are kept as stored.
+with the same id through `BulkWriter` (no scripts, no update_by_query). Reprint clusters are kept as stored, and analysts' tone corrections are applied again over the new model tone.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from elasticsearch import Elasticsearch
 from indexer.bulk import BulkWriter
 from indexer.client import es_errors
 from indexer.store import scan_articles
+from pipeline.corrections import apply_corrections
 from rezonans.config import Settings
 from rezonans.errors import UserError
 from rezonans.model import Article
@@ -109,6 +110,7 @@ def reanalyze(
             had = brand in article.brands if brand else False
             try:
                 analyzer.analyze(article)
+                apply_corrections(article)  # a person's tone wins over the model's
             except Exception as exc:
                 stats.failed += 1
                 log.error("article %s could not be re-analysed (%s); left as stored", article.id, exc)

@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     # Faces.
     language: Literal["ru", "en"] = Field("ru", description="language of reports, alerts and messages: ru or en")
     log: str = Field("WARNING", description="log level on stderr: DEBUG, INFO, WARNING or ERROR")
+    web_users: dict[str, str] = Field(
+        default_factory=dict,
+        description="`rezonans serve` users: name → password hash from `rezonans serve --hash-password` "
+        "(required to serve on any address but 127.0.0.1)",
+    )
+    web_secret: str | None = Field(
+        None, description="key that signs the web session cookies (default: a random one per start, so logins end)"
+    )
 
     @field_validator("index_prefix")
     @classmethod
@@ -137,6 +145,8 @@ def settings_table() -> str:
     rows = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = "~/.local/share/rezonans" if name == "home" else field.default
+        if name != "home" and field.default_factory is not None:
+            default = field.default_factory()  # type: ignore[call-arg]
         shown = "none" if default is None else f"`{default}`"
         rows.append(f"| `{name}` | `REZONANS_{name.upper()}` | {shown} | {field.description or ''} |")
     rows.append(

@@ -96,6 +96,20 @@ class BrandTone(BaseModel):
     mentions: int = 0
 
 
+class ToneCorrection(BaseModel):
+    """An analyst's tone for a brand in one article (or one mention of it), with who set it and when."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    brand: str
+    sentiment: Sentiment
+    mention_start: int | None = None  # None: the article's tone towards the brand (and all its mentions)
+    placement: Placement | None = None  # with mention_start: the field the offset points into
+    by: str = ""
+    at: datetime | None = None
+    previous: Sentiment | None = None
+
+
 class Article(BaseModel):
     """An article or public post, filled in stage by stage."""
 
@@ -127,6 +141,8 @@ class Article(BaseModel):
     is_original: bool = True
     targets: list[Target] | None = None
     analyzed_at: datetime | None = None
+    # Set by people (web workspace, `rezonans tone set`); re-applied after every re-analysis.
+    tone_corrections: list[ToneCorrection] = Field(default_factory=list)
 
     @field_validator("published_at", "crawled_at", "analyzed_at")
     @classmethod

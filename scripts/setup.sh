@@ -14,6 +14,8 @@ command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)              # browser tests of `rezonans serve`
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${need_apt[*]}"
