@@ -45,7 +45,8 @@ CASES = [
     "dead-host",
     "redirect-loop",
     "sitemap-self",
-    "telegram-overflow",
+    "telegram-id",
+    "telegram-views",
 ]
 
 
@@ -123,18 +124,21 @@ def run_case(name: str) -> dict[str, Any]:
         )
         bad.routes["/index.xml"] = (200, XML, body.encode())
         source, extra = {"type": "sitemap", "url": f"{bad.url}/index.xml"}, "index lists itself"
-    elif name == "telegram-overflow":
+    elif name in ("telegram-id", "telegram-views"):
         post = (
             '<div class="tgme_widget_message" data-post="c/{id}"><div class="tgme_widget_message_text">Пост {id}</div>'
             '<span class="tgme_widget_message_views">{views}</span></div>'
         )
-        posts = post.format(id=5, views="1K") + post.format(id=2**70, views="1K") + post.format(id=6, views="9" * 5000)
+        if name == "telegram-id":
+            posts, extra = post.format(id=5, views="1K") + post.format(id=2**70, views="1K"), "post id 2^70"
+        else:
+            posts, extra = post.format(id=5, views="1K") + post.format(id=6, views="9" * 5000), "5,000-digit views"
         bad.routes["/s/c"] = (
             200,
             HTML,
             f'<html><head><meta charset="utf-8"></head><body>{posts}</body></html>'.encode(),
         )
-        source, extra = {"type": "telegram", "url": f"{bad.url}/s/c"}, "id 2^70, 5,000-digit views"
+        source = {"type": "telegram", "url": f"{bad.url}/s/c"}
     else:
         raise SystemExit(f"unknown case {name}")
     try:
@@ -167,6 +171,7 @@ def run_case(name: str) -> dict[str, Any]:
         "errors": hostile.get("error_kinds", {}),
         "over_budget": hostile.get("over_budget"),
         "good_articles": sum(1 for a in out if a.url.startswith(good.url)),
+        "hostile_articles": sum(1 for a in out if not a.url.startswith(good.url)),
         "connections": hole.accepted if hole else None,
         "returncode": stats.returncode,
         "tree": str(Path(crawler.__file__).parents[1]),
