@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import statistics
 import subprocess
 import sys
@@ -58,6 +59,40 @@ def _bomb(megabytes: int) -> bytes:
     parts += [deflate.compress(chunk) for _ in range(megabytes)]
     parts.append(deflate.compress(b"</title></item></channel></rss>") + deflate.flush())
     return b"".join(parts)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Process ids below `pid` (Linux /proc)."""
+    found: list[int] = []
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        for task in tasks:
+            for child in (task / "children").read_text().split():
+                found += [int(child), *_descendants(int(child))]
+    except OSError:
+        pass
+    return found
+
+
+def _watch(started: float) -> None:
+    """Print the largest peak RSS (VmHWM) among this process's descendants every 2 s, for runs that get killed."""
+    import threading
+
+    def loop() -> None:
+        peak = 0
+        while True:
+            for pid in _descendants(os.getpid()):
+                try:
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            peak = max(peak, int(line.split()[1]))
+                except (OSError, ValueError):
+                    pass
+            print(json.dumps({"partial": {"seconds": round(time.monotonic() - started), "crawl_mib": peak // 1024}}))
+            sys.stdout.flush()
+            time.sleep(2)
+
+    threading.Thread(target=loop, daemon=True).start()
 
 
 def run_case(name: str) -> dict[str, Any]:
@@ -149,6 +184,7 @@ def run_case(name: str) -> dict[str, Any]:
             if hole:
                 hole.__enter__()
             started = time.monotonic()
+            _watch(started)
             out: list[Any] = []
             stats = crawl(
                 [Source(name="hostile", **source), Source(name="good", type="rss", url=f"{good.url}/rss.xml")],
@@ -196,10 +232,18 @@ def main() -> None:
                 proc = subprocess.run(
                     [sys.executable, __file__, "--one", name], capture_output=True, text=True, timeout=args.limit
                 )
-            except subprocess.TimeoutExpired:
-                results.append({"case": name, "failed": f"still running after {args.limit:.0f} s (killed)"})
+            except subprocess.TimeoutExpired as exc:
+                partial = [x for x in (exc.stdout or b"").decode().splitlines() if x.startswith('{"partial"')]
+                peak = json.loads(partial[-1])["partial"]["crawl_mib"] if partial else None
+                results.append(
+                    {
+                        "case": name,
+                        "failed": f"still running after {args.limit:.0f} s (killed)",
+                        "peak_mib_so_far": peak,
+                    }
+                )
                 continue
-            lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
+            lines = [x for x in proc.stdout.splitlines() if x.startswith("{") and not x.startswith('{"partial"')]
             if proc.returncode or not lines:
                 results.append({"case": name, "failed": (proc.stderr or proc.stdout).strip().splitlines()[-1:]})
                 continue
