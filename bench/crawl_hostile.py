@@ -129,8 +129,8 @@ def run_case(name: str) -> dict[str, Any]:
         extra = f"{len(body) / 1e6:.1f} MB gzip → 1 GiB"
     elif name == "sitemap-50k":
         urls = "".join(f"<url><loc>{bad.url}/a/{i}.html</loc></url>" for i in range(50_000))
-        body = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
-        bad.routes["/sitemap.xml"] = (200, XML, body.encode())
+        text = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+        bad.routes["/sitemap.xml"] = (200, XML, text.encode())
         bad.routes.update({f"/a/{i}.html": page for i in range(50_000)})
         source, extra = {"type": "sitemap", "url": f"{bad.url}/sitemap.xml"}, "50,000 URLs"
     elif name == "feed-100k":
@@ -153,11 +153,11 @@ def run_case(name: str) -> dict[str, Any]:
         bad.routes["/rss.xml"] = (200, XML, rss([("loop", f"{bad.url}/x")]))
         source, extra = {"type": "rss", "url": f"{bad.url}/rss.xml"}, "/x → /y → /x"
     elif name == "sitemap-self":
-        body = (
+        text = (
             '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
             f"<sitemap><loc>{bad.url}/index.xml</loc></sitemap></sitemapindex>"
         )
-        bad.routes["/index.xml"] = (200, XML, body.encode())
+        bad.routes["/index.xml"] = (200, XML, text.encode())
         source, extra = {"type": "sitemap", "url": f"{bad.url}/index.xml"}, "index lists itself"
     elif name in ("telegram-id", "telegram-views"):
         post = (
@@ -226,7 +226,7 @@ def main() -> None:
         print(json.dumps(run_case(args.one), ensure_ascii=False))
         return
     for name in args.case or CASES:
-        results = []
+        results: list[dict[str, Any]] = []
         for _ in range(args.runs):
             try:
                 proc = subprocess.run(
@@ -250,7 +250,7 @@ def main() -> None:
             results.append(json.loads(lines[-1]))
         ok = [r for r in results if "seconds" in r]
         if ok:
-            secs = [r["seconds"] for r in ok]
+            secs: list[float] = [float(r["seconds"]) for r in ok]
             row = {**ok[-1], "seconds": f"min {min(secs)} / median {statistics.median(secs)}"}
             print(json.dumps(row, ensure_ascii=False))
         for r in results:
