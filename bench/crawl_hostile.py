@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import statistics
 import subprocess
 import sys
@@ -45,7 +46,8 @@ CASES = [
     "dead-host",
     "redirect-loop",
     "sitemap-self",
-    "telegram-overflow",
+    "telegram-id",
+    "telegram-views",
 ]
 
 
@@ -57,6 +59,40 @@ def _bomb(megabytes: int) -> bytes:
     parts += [deflate.compress(chunk) for _ in range(megabytes)]
     parts.append(deflate.compress(b"</title></item></channel></rss>") + deflate.flush())
     return b"".join(parts)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Process ids below `pid` (Linux /proc)."""
+    found: list[int] = []
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        for task in tasks:
+            for child in (task / "children").read_text().split():
+                found += [int(child), *_descendants(int(child))]
+    except OSError:
+        pass
+    return found
+
+
+def _watch(started: float) -> None:
+    """Print the largest peak RSS (VmHWM) among this process's descendants every 2 s, for runs that get killed."""
+    import threading
+
+    def loop() -> None:
+        peak = 0
+        while True:
+            for pid in _descendants(os.getpid()):
+                try:
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            peak = max(peak, int(line.split()[1]))
+                except (OSError, ValueError):
+                    pass
+            print(json.dumps({"partial": {"seconds": round(time.monotonic() - started), "crawl_mib": peak // 1024}}))
+            sys.stdout.flush()
+            time.sleep(2)
+
+    threading.Thread(target=loop, daemon=True).start()
 
 
 def run_case(name: str) -> dict[str, Any]:
@@ -93,8 +129,8 @@ def run_case(name: str) -> dict[str, Any]:
         extra = f"{len(body) / 1e6:.1f} MB gzip → 1 GiB"
     elif name == "sitemap-50k":
         urls = "".join(f"<url><loc>{bad.url}/a/{i}.html</loc></url>" for i in range(50_000))
-        body = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
-        bad.routes["/sitemap.xml"] = (200, XML, body.encode())
+        text = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+        bad.routes["/sitemap.xml"] = (200, XML, text.encode())
         bad.routes.update({f"/a/{i}.html": page for i in range(50_000)})
         source, extra = {"type": "sitemap", "url": f"{bad.url}/sitemap.xml"}, "50,000 URLs"
     elif name == "feed-100k":
@@ -117,24 +153,27 @@ def run_case(name: str) -> dict[str, Any]:
         bad.routes["/rss.xml"] = (200, XML, rss([("loop", f"{bad.url}/x")]))
         source, extra = {"type": "rss", "url": f"{bad.url}/rss.xml"}, "/x → /y → /x"
     elif name == "sitemap-self":
-        body = (
+        text = (
             '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
             f"<sitemap><loc>{bad.url}/index.xml</loc></sitemap></sitemapindex>"
         )
-        bad.routes["/index.xml"] = (200, XML, body.encode())
+        bad.routes["/index.xml"] = (200, XML, text.encode())
         source, extra = {"type": "sitemap", "url": f"{bad.url}/index.xml"}, "index lists itself"
-    elif name == "telegram-overflow":
+    elif name in ("telegram-id", "telegram-views"):
         post = (
             '<div class="tgme_widget_message" data-post="c/{id}"><div class="tgme_widget_message_text">Пост {id}</div>'
             '<span class="tgme_widget_message_views">{views}</span></div>'
         )
-        posts = post.format(id=5, views="1K") + post.format(id=2**70, views="1K") + post.format(id=6, views="9" * 5000)
+        if name == "telegram-id":
+            posts, extra = post.format(id=5, views="1K") + post.format(id=2**70, views="1K"), "post id 2^70"
+        else:
+            posts, extra = post.format(id=5, views="1K") + post.format(id=6, views="9" * 5000), "5,000-digit views"
         bad.routes["/s/c"] = (
             200,
             HTML,
             f'<html><head><meta charset="utf-8"></head><body>{posts}</body></html>'.encode(),
         )
-        source, extra = {"type": "telegram", "url": f"{bad.url}/s/c"}, "id 2^70, 5,000-digit views"
+        source = {"type": "telegram", "url": f"{bad.url}/s/c"}
     else:
         raise SystemExit(f"unknown case {name}")
     try:
@@ -145,6 +184,7 @@ def run_case(name: str) -> dict[str, Any]:
             if hole:
                 hole.__enter__()
             started = time.monotonic()
+            _watch(started)
             out: list[Any] = []
             stats = crawl(
                 [Source(name="hostile", **source), Source(name="good", type="rss", url=f"{good.url}/rss.xml")],
@@ -167,6 +207,7 @@ def run_case(name: str) -> dict[str, Any]:
         "errors": hostile.get("error_kinds", {}),
         "over_budget": hostile.get("over_budget"),
         "good_articles": sum(1 for a in out if a.url.startswith(good.url)),
+        "hostile_articles": sum(1 for a in out if not a.url.startswith(good.url)),
         "connections": hole.accepted if hole else None,
         "returncode": stats.returncode,
         "tree": str(Path(crawler.__file__).parents[1]),
@@ -185,23 +226,31 @@ def main() -> None:
         print(json.dumps(run_case(args.one), ensure_ascii=False))
         return
     for name in args.case or CASES:
-        results = []
+        results: list[dict[str, Any]] = []
         for _ in range(args.runs):
             try:
                 proc = subprocess.run(
                     [sys.executable, __file__, "--one", name], capture_output=True, text=True, timeout=args.limit
                 )
-            except subprocess.TimeoutExpired:
-                results.append({"case": name, "failed": f"still running after {args.limit:.0f} s (killed)"})
+            except subprocess.TimeoutExpired as exc:
+                partial = [x for x in (exc.stdout or b"").decode().splitlines() if x.startswith('{"partial"')]
+                peak = json.loads(partial[-1])["partial"]["crawl_mib"] if partial else None
+                results.append(
+                    {
+                        "case": name,
+                        "failed": f"still running after {args.limit:.0f} s (killed)",
+                        "peak_mib_so_far": peak,
+                    }
+                )
                 continue
-            lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
+            lines = [x for x in proc.stdout.splitlines() if x.startswith("{") and not x.startswith('{"partial"')]
             if proc.returncode or not lines:
                 results.append({"case": name, "failed": (proc.stderr or proc.stdout).strip().splitlines()[-1:]})
                 continue
             results.append(json.loads(lines[-1]))
         ok = [r for r in results if "seconds" in r]
         if ok:
-            secs = [r["seconds"] for r in ok]
+            secs: list[float] = [float(r["seconds"]) for r in ok]
             row = {**ok[-1], "seconds": f"min {min(secs)} / median {statistics.median(secs)}"}
             print(json.dumps(row, ensure_ascii=False))
         for r in results:

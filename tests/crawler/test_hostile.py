@@ -259,7 +259,8 @@ def test_redirect_loops_and_self_listing_sitemap_are_counted(tmp_path):
     with Site() as s, good_site() as good:
         s.routes["/loop-a"] = (302, {"Location": f"{s.url}/loop-b"}, b"")
         s.routes["/loop-b"] = (302, {"Location": f"{s.url}/loop-a"}, b"")
-        s.routes["/rss.xml"] = (200, XML, rss([("Петля", f"{s.url}/loop-a")]))
+        s.routes.update({f"/hop{i}": (302, {"Location": f"{s.url}/hop{i + 1}"}, b"") for i in range(30)})  # a chain
+        s.routes["/rss.xml"] = (200, XML, rss([("Петля", f"{s.url}/loop-a"), ("Цепочка", f"{s.url}/hop0")]))
         s.routes["/index.xml"] = (
             200,
             XML,
@@ -275,9 +276,11 @@ def test_redirect_loops_and_self_listing_sitemap_are_counted(tmp_path):
                 good_source(good),
             ],
             tmp_path,
+            max_redirects=5,
         )
         hits = dict(s.hits)
-    assert stats.sources["Loop"]["error_kinds"] == {"redirect loop": 1}
+    assert stats.sources["Loop"]["error_kinds"] == {"redirect loop": 1, "too many redirects": 1}
+    assert sum(n for path, n in hits.items() if path.startswith("/hop")) == 6  # the first request and 5 redirects
     assert stats.sources["Self index"]["error_kinds"] == {"sitemap loop": 1}
     assert hits["/index.xml"] == 1 and hits["/loop-a"] == 1 and hits["/loop-b"] == 1
     assert len(good_urls(good, articles)) == 3
