@@ -20,17 +20,52 @@ from alerts import stats
 DAY = 86400
 WEEK = 7 * DAY
 
-#: Named sensitivities and the score threshold each stands for.
-SENSITIVITIES: dict[str, float] = {"low": 0.6, "medium": 0.5, "high": 0.4}
+#: Named sensitivities and the score threshold each stands for (false alerts per week measured in docs/alerts.md).
+SENSITIVITIES: dict[str, float] = {"low": 0.6, "medium": 0.55, "high": 0.45}
 #: Surprise (-log10 p of one bucket) that scores 0.5.
 SPIKE_HALF = 6.0
 #: CUSUM statistic (in standard deviations, reference k = 0.5) that scores 0.5.
 CUSUM_HALF = 8.0
+#: Count detector: CUSUM statistic that scores 0.5 (bursty series push the CUSUM far more than model noise).
+COUNT_CUSUM_HALF = 30.0
 CUSUM_K = 0.5
 #: Residuals are clipped before the CUSUM so that one spike alone cannot look like a level shift.
 CUSUM_CLIP = 4.0
 #: Observations beyond this many standard deviations are clipped before they teach the baseline.
 LEARN_CLIP = 4.0
+#: Count detector: |z| (log residual over its learnt spread) that scores 0.5.
+Z_HALF = 5.0
+#: Count detector: log residuals are clipped at this many spreads before they teach the baseline (Huber).
+CLIP = 2.5
+#: Count detector: an event is calm again once |z| falls below this.
+END_Z = 2.0
+#: Count detector: the count-model tail is computed only when the quick log-space |z| exceeds this.
+PRESCREEN = 1.5
+#: Count detector: the hour and weekday profiles do not learn during an event.
+SKIP_RHYTHM_IN_EVENT = True
+#: Count detector: Box-Cox power of the transform (0 = log).
+POWER = 0.0
+#: Count detector: half-life of the learnt spread, in level half-lives.
+VAR_HL = 4.0
+#: Count detector: half-lives (days) of the hour-of-day offsets and (weeks) of the hour-of-week offsets.
+HOUR_HL = 14.0
+WEEK_HL = 6.0
+
+
+def _fwd(y: float, c: float) -> float:
+    """Box-Cox transform of y + c."""
+    if POWER == 0.0:
+        return math.log(y + c) if y + c > 0 else -30.0
+    return ((y + c) ** POWER - 1.0) / POWER
+
+
+def _inv(x: float, c: float) -> float:
+    """Inverse of `_fwd` (never below 0)."""
+    if POWER == 0.0:
+        return max(0.0, math.exp(min(x, 700.0)) - c)
+    return max(0.0, max(0.0, 1.0 + POWER * x) ** (1.0 / POWER) - c)
+
+
 MU_FLOOR = 0.01
 #: date(1970, 1, 1).toordinal(): local dates become day numbers on the same scale as ts // DAY.
 _EPOCH_ORDINAL = 719163
@@ -80,6 +115,11 @@ class DetectorSettings(BaseModel):
     warmup: int | None = Field(None, ge=0, description="buckets scored 0 while the baseline learns")
     cooldown: int | None = Field(None, ge=1, description="quiet buckets that end an event")
     min_delta: float = Field(3.0, ge=0, description="smallest |observed - expected| worth an alert")
+    min_ratio: float = Field(
+        1.5, ge=1.0, description="smallest observed/expected (a rise) or expected/observed (a fall) worth an alert"
+    )
+    adapt: int | None = Field(None, ge=1, description="buckets after which a lasting change is the new normal")
+    counts: bool = Field(True, description="values are counts of events (Poisson noise at low counts)")
     daily: bool = True
     weekly: bool = True
     level_halflife: float | None = Field(None, gt=0, description="buckets; EWMA half-life of the level")
@@ -103,16 +143,25 @@ class DetectorSettings(BaseModel):
         """Concrete parameters for a bucket size in seconds."""
         weekly = self.weekly and bucket <= DAY
         if bucket < DAY:
-            warmup, level_hl = math.ceil((7 if weekly else 2) * DAY / bucket), 3 * DAY / bucket
+            warmup, level_hl = math.ceil(2 * DAY / bucket), 3 * DAY / bucket
         elif bucket < WEEK:
             warmup, level_hl = math.ceil((21 if weekly else 7) * DAY / bucket), 7.0
         else:
             warmup, level_hl = 6, 4.0
+        per_day = max(1.0, DAY / bucket)
         return {
             "threshold": threshold_for(self.sensitivity),
             "warmup": self.warmup if self.warmup is not None else max(warmup, 6),
             "cooldown": self.cooldown if self.cooldown is not None else max(3, math.ceil(3600 / bucket)),
+            "adapt": self.adapt if self.adapt is not None else max(6, math.ceil(DAY / bucket)),
             "min_delta": self.min_delta,
+            "min_ratio": self.min_ratio,
+            "level_alpha": _alpha(level_hl),
+            "var_alpha": _alpha(level_hl * VAR_HL / (24 if bucket < DAY else 1)),
+            "var_alpha_all": _alpha(level_hl * VAR_HL),
+            "hour_alpha": _alpha(HOUR_HL * per_day / 24),
+            "day_alpha": _alpha(21 * per_day),
+            "week_alpha": _alpha(WEEK_HL * per_day / 24),
             "daily": self.daily and bucket < DAY,
             "weekly": self.weekly and bucket <= DAY,
             "level_halflife": self.level_halflife or level_hl,
@@ -132,6 +181,7 @@ class Point:
     p_value: float = 1.0
     event_start: int | None = None
     total: float | None = None
+    ended: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -305,58 +355,53 @@ class _Base:
 
 
 class CountDetector(_Base):
-    """Counts per bucket (volume, negative mentions): seasonal baseline × negative-binomial tails + CUSUM."""
+    """Counts per bucket: a robust seasonal baseline in log space whose spread is learnt from the series itself.
+
+    x = log(y + c) (c = 1 for counts); expected x = level + hour-of-day offset + day-of-week offset, each an EWMA
+    fed with residuals clipped at CLIP sd (a Huber-type update, so bursts barely move it). The spread is the learnt
+    excess variance of the residuals (clipped squares, not updated on anomalous buckets) plus, for counts, the
+    Poisson variance of log(y + 1) at the expected count. z = residual / spread; a bucket is anomalous when |z|
+    passes the sensitivity and the change is at least `min_delta` in size and `min_ratio` as a ratio.
+    """
 
     kind_name = "count"
 
     def _initial(self) -> dict[str, Any]:
-        """Fresh state: level, hour-of-day and day-of-week profiles (ratio to moving average), dispersion."""
+        """Fresh state: log-space level and profiles, learnt excess variance, event bookkeeping."""
         s = super()._initial()
         s.update(
             {
-                "level_y": 0.0,
-                "level_w": 0.0,
+                "c": 1.0 if self.settings.counts else 0.0,
+                "c_sum": 0.0,
+                "level": 0.0,
                 "level_n": 0,
-                "h_num": [0.0] * 24,
-                "h_w": [0.0] * 24,
+                "h": [0.0] * 24,
                 "h_n": [0] * 24,
-                "h_den": 0.0,
-                "h_wden": 0.0,
-                "h_all": 0,
-                "d_num": [0.0] * 7,
+                "d": [0.0] * 7,
                 "d_n": [0] * 7,
-                "d_den": 0.0,
-                "d_all": 0,
-                "day": None,
-                "day_sum": 0.0,
-                "day_n": 0,
-                "disp_a": 0.0,
-                "disp_b": 0.0,
-                "disp_n": 0,
+                "w": [0.0] * 168,
+                "w_n": [0] * 168,
+                "var": [0.0] * 24,
+                "var_n": [0] * 24,
+                "var_all": 0.0,
+                "phi_a": 0.0,
+                "phi_b": 0.0,
+                "var_n_all": 0,
+                "ev_n": 0,
+                "ev_sum": 0.0,
+                "ev_peak": 0.0,
+                "ev_shift": False,
             }
         )
         return s
 
-    @staticmethod
-    def _factor(num: float, den: float, seen: int) -> float:
-        """Seasonal factor (slot mean / overall mean) shrunk towards 1 for slots with little evidence."""
-        if seen == 0:
-            return 1.0
-        prior = 0.05 * max(den, 0.1)
-        return min(50.0, max(0.02, (num + prior) / (den + prior)))
+    def hour_factor(self, hour: int) -> float:
+        """Learnt hour-of-day multiplier (exp of the log offset)."""
+        return math.exp(self.s["h"][hour]) if self.p["daily"] else 1.0
 
-    @property
-    def level(self) -> float:
-        """Deseasonalised level: ratio of the EWMAs of counts and of seasonal factors (the Poisson MLE)."""
-        s = self.s
-        return s["level_y"] / s["level_w"] if s["level_w"] > 0 else 0.0
-
-    def _hour_factor(self, hour: int) -> float:
-        """Hour-of-day factor: weekday-adjusted slot mean over the weekday-adjusted overall mean."""
-        s = self.s
-        if s["h_n"][hour] == 0 or s["h_wden"] <= 0 or s["h_w"][hour] <= 0:
-            return 1.0
-        return self._factor(s["h_num"][hour] / s["h_w"][hour], s["h_den"] / s["h_wden"], 1)
+    def day_factor(self, dow: int) -> float:
+        """Learnt day-of-week multiplier (exp of the log offset)."""
+        return math.exp(self.s["d"][dow]) if self.p["weekly"] else 1.0
 
     def calendar(self, ts: int) -> tuple[int, int, int]:
         """(hour of day, weekday with Monday = 0, day number since 1970-01-01) of a bucket in the detector's zone.
@@ -371,21 +416,37 @@ class CountDetector(_Base):
         local = datetime.fromtimestamp(ts + (self.bucket // 2 if self.bucket >= DAY else 0), zone(name))
         return local.hour, local.weekday(), local.toordinal() - _EPOCH_ORDINAL
 
-    def expected(self, ts: int) -> tuple[float, float, float, int, int]:
-        """Expected count at ts from the state so far: (mu, hour factor, weekday factor, hour, weekday)."""
+    def _base(self, hour: int, dow: int, how: int) -> float:
+        """Expected log value in this slot (level + weekday + hour + hour-of-week offsets)."""
         s, p = self.s, self.p
-        hour, dow, _ = self.calendar(ts)
-        hf = self._hour_factor(hour) if p["daily"] else 1.0
-        df = self._factor(s["d_num"][dow], s["d_den"], s["d_n"][dow]) if p["weekly"] else 1.0
-        return max(MU_FLOOR, self.level * hf * df), hf, df, hour, dow
+        x = s["level"]
+        if p["weekly"]:
+            x += s["d"][dow]
+        if p["daily"]:
+            x += s["h"][hour]
+            if p["weekly"]:
+                x += s["w"][how]
+        return x
 
-    @property
-    def dispersion(self) -> float:
-        """Over-dispersion phi (variance = mu + phi mu^2), estimated by moments after half the warm-up."""
+    def expected(self, ts: int) -> tuple[float, float, float, int, int]:
+        """Expected value at ts from the state so far: (mu, hour factor, weekday factor, hour, weekday)."""
+        hour, dow, _ = self.calendar(ts)
+        mu = _inv(self._base(hour, dow, dow * 24 + hour), self.s["c"])
+        return mu, self.hour_factor(hour), self.day_factor(dow), hour, dow
+
+    def _var(self, hour: int) -> float:
+        """Learnt excess variance of this hour of day, shrunk halfway towards that of all hours."""
         s = self.s
-        if s["disp_b"] <= 0:
-            return 0.0
-        return min(2.0, max(0.0, s["disp_a"] / s["disp_b"]))
+        if self.settings.counts:  # negative-binomial dispersion by moments: Var log Y ~ 1/mu + phi
+            return min(4.0, max(0.0, s["phi_a"] / s["phi_b"])) if s["phi_b"] > 0 else 0.0
+        return 0.5 * (s["var"][hour] + s["var_all"])
+
+    def _spread(self, mu: float, hour: int) -> float:
+        """Standard deviation of the log residual: learnt excess (per hour of day) plus, for counts, Poisson noise."""
+        var = self._var(hour)
+        if self.settings.counts:
+            var += mu * (mu + 1.0) ** (2.0 * POWER - 2.0) + 0.002
+        return math.sqrt(max(var, 1e-6))
 
     def update(self, ts: int, value: float) -> Point:
         """Score one bucket (start time ts, epoch seconds) and then learn from it."""
@@ -395,73 +456,138 @@ class CountDetector(_Base):
         if y < 0 or math.isnan(y):
             raise ValueError(f"count at {ts} must be a non-negative number, got {value!r}")
         s, p = self.s, self.p
-        mu, hf, df, hour, dow = self.expected(ts)
-        phi = self.dispersion
-        lower, upper = stats.count_cdf(y, mu, phi), stats.count_sf(y, mu, phi)
-        pmf = stats.count_pmf(y, mu, phi)
-        pre_p = None
-        if s.get("pre_level") is not None:
-            pre_mu = max(MU_FLOOR, s["pre_level"] * hf * df)
-            pre_p = 2 * min(stats.count_cdf(y, pre_mu, phi), stats.count_sf(y, pre_mu, phi))
-        point = self._score(ts, y, mu, lower, upper, pmf, hf * df, y - mu, None, pre_p)
-        # Learn: clip after warm-up so that anomalies do not teach the baseline.
-        sd = math.sqrt(mu + phi * mu * mu)
+        if not self.settings.counts and s["n"] < p["warmup"]:  # offset for non-counts: 5 % of the early mean
+            s["c_sum"] += y
+            s["c"] = max(1e-9, 0.05 * s["c_sum"] / (s["n"] + 1))
+        c = s["c"]
+        hour, dow, _ = self.calendar(ts)
+        how = dow * 24 + hour
+        base = self._base(hour, dow, how)
+        mu = _inv(base, c)
+        x = _fwd(y, c)
+        sd = self._spread(mu, hour)
+        r = x - base
+        z = r / sd
+        if self.settings.counts and abs(z) > PRESCREEN and mu > 0:
+            # Counts: the tail of a negative binomial whose dispersion is the learnt log-space excess variance
+            # (Var log Y ~ 1/mu + phi), exact at low counts where the log residual is too coarse.
+            phi = self._var(hour)
+            z = stats.mid_p_z(stats.count_cdf(y, mu, phi), stats.count_sf(y, mu, phi), stats.count_pmf(y, mu, phi))
         warm = s["n"] >= p["warmup"]
-        yc = min(max(y, mu - LEARN_CLIP * sd), mu + LEARN_CLIP * sd) if warm else y
-        if s["n"] >= p["warmup"] // 2:
-            a = max(_alpha(p["level_halflife"] * 7), 1.0 / (s["disp_n"] + 1))
-            s["disp_a"] += a * ((yc - mu) ** 2 - mu - s["disp_a"])
-            s["disp_b"] += a * (mu * mu - s["disp_b"])
-            s["disp_n"] += 1
-        if p["weekly"]:
-            self._learn_weekday(self.calendar(ts)[2], yc)
-        if p["daily"]:
-            # Hour profile: weekday-adjusted mean in this hour slot over the overall one (ratios of EWMAs),
-            # both over the same ~4 weeks.
-            per_day = DAY / self.bucket
-            g = max(_alpha(28 * max(1.0, per_day / 24)), 1.0 / (s["h_n"][hour] + 1))
-            s["h_num"][hour] += g * (yc - s["h_num"][hour])
-            s["h_w"][hour] += g * (df - s["h_w"][hour])
-            s["h_n"][hour] += 1
-            g = max(_alpha(28 * per_day), 1.0 / (s["h_all"] + 1))
-            s["h_den"] += g * (yc - s["h_den"])
-            s["h_wden"] += g * (df - s["h_wden"])
-            s["h_all"] += 1
-        a = max(_alpha(p["level_halflife"]), 1.0 / (s["level_n"] + 1))
-        s["level_y"] += a * (yc - s["level_y"])
-        s["level_w"] += a * (hf * df - s["level_w"])
+        point = self._judge(ts, y, mu, z, r, warm)
+        # Learn (Huber-type: residuals clipped at CLIP sd once warm; all rates start as running means).
+        rc = max(-CLIP * sd, min(CLIP * sd, r)) if warm else r
+        if s["n"] >= p["warmup"] // 2 and not (warm and point.kind is not None and point.kind != "new_level"):
+            if self.settings.counts:
+                phi = self._var(hour)
+                lim_y = CLIP * math.sqrt(mu + phi * mu * mu) if warm else 1e12
+                e = min(abs(y - mu), lim_y)
+                g = max(p["var_alpha_all"], 1.0 / (s["var_n_all"] + 1))
+                s["phi_a"] += g * (e * e - mu - s["phi_a"])
+                s["phi_b"] += g * (mu * mu - s["phi_b"])
+            vh = s["var"][hour]
+            excess = rc * rc - (sd * sd - vh)
+            g = max(p["var_alpha"], 1.0 / (s["var_n"][hour] + 1))
+            s["var"][hour] = max(0.0, vh + g * (excess - vh))
+            s["var_n"][hour] += 1
+            g = max(p["var_alpha_all"], 1.0 / (s["var_n_all"] + 1))
+            s["var_all"] = max(0.0, s["var_all"] + g * (rc * rc - (sd * sd - self._var(hour)) - s["var_all"]))
+            s["var_n_all"] += 1
+        # Backfitting: each part learns what the parts before it left (level, weekday, hour, hour of week).
+        lim = CLIP * sd if warm else 1e9
+        g = max(p["level_alpha"], 1.0 / (s["level_n"] + 1))
+        s["level"] += g * rc
         s["level_n"] += 1
+        if SKIP_RHYTHM_IN_EVENT and warm and s["in_event"]:  # the rhythm does not learn from anomalies
+            s["n"] += 1
+            return point
+        if p["weekly"]:
+            rw = max(-lim, min(lim, x - self._base(hour, dow, how)))
+            g = max(p["day_alpha"], 1.0 / (s["d_n"][dow] + 2))
+            s["d"][dow] += g * rw
+            s["d_n"][dow] += 1
+        if p["daily"]:
+            rh = max(-lim, min(lim, x - self._base(hour, dow, how)))
+            g = max(p["hour_alpha"], 1.0 / (s["h_n"][hour] + 2))
+            s["h"][hour] += g * rh
+            s["h_n"][hour] += 1
+            if p["weekly"]:
+                rk = max(-lim, min(lim, x - self._base(hour, dow, how)))
+                g = p["week_alpha"]  # a slow correction of hour x weekday: starts at 0, not as a running mean
+                s["w"][how] += g * rk
+                s["w_n"][how] += 1
         s["n"] += 1
         return point
 
-    def _learn_weekday(self, day: int, value: float) -> None:
-        """Weekday profile from whole-day means of raw counts (free of the hour profile) over the mean day."""
+    def _judge(self, ts: int, y: float, mu: float, z: float, r: float, warm: bool) -> Point:
+        """Score a bucket and group anomalous buckets into events (one alert at the start, the end reported)."""
+        s, p = self.s, self.p
+        if not warm:
+            return Point(ts, y, mu, 0.0, False)
+        zc = max(-CUSUM_CLIP, min(CUSUM_CLIP, z))
+        s["cusum_up"] = max(0.0, s["cusum_up"] + zc - CUSUM_K)
+        s["cusum_down"] = max(0.0, s["cusum_down"] - zc - CUSUM_K)
+        score = abs(z) / (abs(z) + Z_HALF)
+        direction = 1 if z > 0 else -1
+        level = s["cusum_up"] if direction > 0 else s["cusum_down"]
+        level_score = level / (level + COUNT_CUSUM_HALF)
+        shift = score < p["threshold"] <= level_score  # a spike when one bucket alone is enough
+        score = max(score, level_score)
+        ratio = (y + 1e-12) / (mu + 1e-12) if direction > 0 else (mu + 1e-12) / (y + 1e-12)
+        big = abs(y - mu) >= p["min_delta"] and ratio >= p["min_ratio"]
+        anomalous = big and score >= p["threshold"]
+        if s["in_event"]:
+            same = direction == s["event_dir"]
+            # A spike is over when the values are back in the normal range; a shift when they stop pushing the CUSUM.
+            calm = not same or abs(z) < (CUSUM_K if s["ev_shift"] else END_Z) or abs(y - mu) < p["min_delta"]
+            s["ev_n"] += 1
+            s["ev_sum"] += r
+            if not calm:
+                s["quiet"] = 0
+                if same:
+                    s["ev_peak"] = max(s["ev_peak"], abs(z))
+                if s["ev_n"] >= p["adapt"] and same:
+                    # A change that lasts this long is the new normal: take it into the baseline and say so.
+                    s["level"] += s["ev_sum"] / s["ev_n"]
+                    start = s["event_start"]
+                    self._end_event()
+                    return Point(ts, y, mu, round(score, 6), False, "new_level", 1.0, start, ended=True)
+                return Point(ts, y, mu, round(score, 6), False, self._kind(direction), 1.0, s["event_start"])
+            s["quiet"] += 1
+            if s["quiet"] >= p["cooldown"]:
+                start = s["event_start"]
+                self._end_event()
+                return Point(ts, y, mu, round(score, 6), False, None, 1.0, start, ended=True)
+            if not anomalous or same:
+                return Point(ts, y, mu, round(score, 6), False, None, 1.0, s["event_start"])
+            self._end_event()  # an opposite anomaly starts an event of its own
+        if not anomalous:
+            return Point(ts, y, mu, round(score, 6), False)
+        s["in_event"], s["event_dir"], s["event_start"], s["quiet"] = True, direction, ts, 0
+        s["ev_n"], s["ev_sum"], s["ev_peak"], s["ev_shift"] = 1, r, abs(z), shift
+        s["events"] += 1
+        kind = ("level_up" if direction > 0 else "level_down") if shift else self._kind(direction)
+        return Point(ts, y, mu, round(score, 6), True, kind, 1.0, ts)
+
+    @staticmethod
+    def _kind(direction: int) -> str:
+        """spike or drop."""
+        return "spike" if direction > 0 else "drop"
+
+    def _end_event(self) -> None:
+        """Close the current event."""
         s = self.s
-        if s["day"] is not None and day != s["day"]:
-            per_day = max(1.0, DAY / self.bucket)
-            if s["day_n"] >= 0.5 * per_day:  # a day with too many gaps teaches nothing
-                mean = s["day_sum"] / s["day_n"]
-                dow = int((s["day"] + 3) % 7)
-                g = max(_alpha(8), 1.0 / (s["d_n"][dow] + 1))
-                s["d_num"][dow] += g * (mean - s["d_num"][dow])
-                s["d_n"][dow] += 1
-                g = max(_alpha(56), 1.0 / (s["d_all"] + 1))
-                s["d_den"] += g * (mean - s["d_den"])
-                s["d_all"] += 1
-                if s["d_all"] == 1:
-                    s["level_n"] = 0  # the level restarts once the first day's profile is known
-            s["day_sum"], s["day_n"] = 0.0, 0
-        s["day"] = day
-        s["day_sum"] += value
-        s["day_n"] += 1
+        s["cusum_up"] = s["cusum_down"] = 0.0
+        s["in_event"], s["event_dir"], s["event_start"], s["quiet"] = False, 0, None, 0
+        s["ev_n"], s["ev_sum"], s["ev_peak"] = 0, 0.0, 0.0
 
     def _rebase(self, level: float) -> None:
-        """Jump the level to the post-change estimate."""
-        self.s["level_y"] = max(0.0, level) * self.s["level_w"]
+        """Set the log level so that the deseasonalised expectation is `level`."""
+        self.s["level"] = math.log(max(level, 0.0) + self.s["c"]) if level + self.s["c"] > 0 else self.s["level"]
 
     def _current_level(self) -> float:
         """Deseasonalised level now."""
-        return self.level
+        return max(0.0, math.exp(self.s["level"]) - self.s["c"])
 
 
 class ShareDetector(_Base):

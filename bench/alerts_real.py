@@ -42,6 +42,8 @@ DEFAULT_CATEGORIES = ["realKnownCause", "realAdExchange", "realTraffic"]
 #: Series that are counts of events (a Poisson floor on the noise makes sense); the others are rates or sizes.
 COUNT_SERIES = {"nyc_taxi.csv", "elb_request_count_8c0756.csv"}
 GAUSS_WINDOW = 6400
+#: Detector settings given on the command line (--set key=value).
+OVERRIDES: dict[str, object] = {}
 
 
 @dataclass
@@ -66,7 +68,9 @@ def load(data_dir: Path, selection: list[str]) -> list[Labelled]:
     windows = json.loads((data_dir / "combined_windows.json").read_text())
     out = []
     for item in selection:
-        files = [data_dir / "data" / item] if item.endswith(".csv") else sorted((data_dir / "data" / item).glob("*.csv"))
+        files = (
+            [data_dir / "data" / item] if item.endswith(".csv") else sorted((data_dir / "data" / item).glob("*.csv"))
+        )
         for path in files:
             cat = path.parent.name
             with path.open() as fh:
@@ -94,8 +98,10 @@ def bucket_of(ts: list[int]) -> int:
 
 def run_detector(s: Labelled, sensitivity: str) -> tuple[list[float], list[float]]:
     """(alert 0/1, score) per row from a fresh detector, causal, with the rows as they come."""
-    extra = {"counts": s.name in COUNT_SERIES} if "counts" in DetectorSettings.model_fields else {}
-    settings = DetectorSettings(sensitivity=sensitivity, **extra)
+    counts = s.name in COUNT_SERIES
+    extra = {"counts": counts, "min_delta": 3.0 if counts else 0.0} if "counts" in DetectorSettings.model_fields else {}
+    sens: str | float = sensitivity if sensitivity in ("low", "medium", "high") else float(sensitivity)
+    settings = DetectorSettings(sensitivity=sens, **{**extra, **OVERRIDES})
     det = CountDetector(bucket_of(s.ts), settings)
     alerts, scores = [], []
     last = None
@@ -240,7 +246,9 @@ def main() -> None:
     for row in rows:
         print(json.dumps(row, ensure_ascii=False))
     lo, med = throughput(series, args.sensitivity, args.runs)
-    print(f"detector throughput: min {lo:,.0f}, median {med:,.0f} points/s over {sum(len(s.ts) for s in series)} points")
+    print(
+        f"detector throughput: min {lo:,.0f}, median {med:,.0f} points/s over {sum(len(s.ts) for s in series)} points"
+    )
 
 
 if __name__ == "__main__":
