@@ -22,6 +22,8 @@ WEEK = 7 * DAY
 
 #: Named sensitivities and the score threshold each stands for (false alerts per week measured in docs/alerts.md).
 SENSITIVITIES: dict[str, float] = {"low": 0.6, "medium": 0.55, "high": 0.45}
+#: The same names for the negative-share detector (binomial surprise; unchanged).
+SHARE_SENSITIVITIES: dict[str, float] = {"low": 0.6, "medium": 0.5, "high": 0.4}
 #: Surprise (-log10 p of one bucket) that scores 0.5.
 SPIKE_HALF = 6.0
 #: CUSUM statistic (in standard deviations, reference k = 0.5) that scores 0.5.
@@ -41,6 +43,8 @@ CLIP = 2.5
 END_Z = 2.0
 #: Count detector: the count-model tail is computed only when the quick log-space |z| exceeds this.
 PRESCREEN = 1.5
+#: Count detector: a lasting change too small to report moves the level silently.
+SILENT_REBASE = True
 #: Count detector: the hour and weekday profiles do not learn during an event.
 SKIP_RHYTHM_IN_EVENT = True
 #: Count detector: Box-Cox power of the transform (0 = log).
@@ -438,7 +442,8 @@ class CountDetector(_Base):
         """Learnt excess variance of this hour of day, shrunk halfway towards that of all hours."""
         s = self.s
         if self.settings.counts:  # negative-binomial dispersion by moments: Var log Y ~ 1/mu + phi
-            return min(4.0, max(0.0, s["phi_a"] / s["phi_b"])) if s["phi_b"] > 0 else 0.0
+            # A weak prior (phi 0.02 with the weight of one bucket at mu = 1) keeps tiny counts from inflating it.
+            return min(4.0, max(0.0, (s["phi_a"] + 0.02) / (s["phi_b"] + 1.0)))
         return 0.5 * (s["var"][hour] + s["var_all"])
 
     def _spread(self, mu: float, hour: int) -> float:
@@ -471,8 +476,11 @@ class CountDetector(_Base):
         if self.settings.counts and abs(z) > PRESCREEN and mu > 0:
             # Counts: the tail of a negative binomial whose dispersion is the learnt log-space excess variance
             # (Var log Y ~ 1/mu + phi), exact at low counts where the log residual is too coarse.
-            phi = self._var(hour)
-            z = stats.mid_p_z(stats.count_cdf(y, mu, phi), stats.count_sf(y, mu, phi), stats.count_pmf(y, mu, phi))
+            # Rises only: at high counts the log residual (heavier, log-normal tail) is the more cautious of the two.
+            if z > 0:
+                phi = self._var(hour)
+                zc = stats.mid_p_z(stats.count_cdf(y, mu, phi), stats.count_sf(y, mu, phi), stats.count_pmf(y, mu, phi))
+                z = zc if mu < 30 else min(z, zc)
         warm = s["n"] >= p["warmup"]
         point = self._judge(ts, y, mu, z, r, warm)
         # Learn (Huber-type: residuals clipped at CLIP sd once warm; all rates start as running means).
@@ -529,6 +537,11 @@ class CountDetector(_Base):
         s["cusum_down"] = max(0.0, s["cusum_down"] - zc - CUSUM_K)
         score = abs(z) / (abs(z) + Z_HALF)
         direction = 1 if z > 0 else -1
+        if s["cusum_up"] == 0.0 and s["cusum_down"] == 0.0:
+            s["run_sum"], s["run_n"] = 0.0, 0
+        else:  # residuals since the CUSUM left zero: their mean is the size of a change
+            s["run_sum"] += r
+            s["run_n"] += 1
         level = s["cusum_up"] if direction > 0 else s["cusum_down"]
         level_score = level / (level + COUNT_CUSUM_HALF)
         shift = score < p["threshold"] <= level_score  # a spike when one bucket alone is enough
@@ -536,6 +549,11 @@ class CountDetector(_Base):
         ratio = (y + 1e-12) / (mu + 1e-12) if direction > 0 else (mu + 1e-12) / (y + 1e-12)
         big = abs(y - mu) >= p["min_delta"] and ratio >= p["min_ratio"]
         anomalous = big and score >= p["threshold"]
+        if SILENT_REBASE and not big and not s["in_event"] and level_score >= p["threshold"] and s["run_n"] > 0:
+            # A lasting change too small to report (a new brand's first mentions): the level follows it silently.
+            s["level"] += s["run_sum"] / s["run_n"]
+            s["cusum_up"] = s["cusum_down"] = 0.0
+            s["run_sum"], s["run_n"] = 0.0, 0
         if s["in_event"]:
             same = direction == s["event_dir"]
             # A spike is over when the values are back in the normal range; a shift when they stop pushing the CUSUM.
@@ -594,6 +612,13 @@ class ShareDetector(_Base):
     """Share of negative mentions per bucket: binomial with over-dispersion + CUSUM (no seasonality)."""
 
     kind_name = "share"
+
+    def __init__(
+        self, bucket: int, settings: DetectorSettings | None = None, state: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(bucket, settings, state)
+        if isinstance(self.settings.sensitivity, str):
+            self.p["threshold"] = SHARE_SENSITIVITIES[self.settings.sensitivity]
 
     def _initial(self) -> dict[str, Any]:
         """Fresh state with EWMAs of negatives, totals and dispersion."""

@@ -33,7 +33,7 @@ def _iso(ts: int) -> str:
 
 
 def test_backtest_cli_matches_live_detector_and_reports_problems(tmp_path: Path) -> None:
-    inj = Injection("spike", 11 * 288 + 144, 1, 8.0)  # Friday noon, week 2
+    inj = Injection("spike", 11 * 288 + 144, 1, 16.0)  # Friday noon, week 2
     series = make_series(4, bucket=300, weeks=2, base=30.0, injections=[inj])
     rows = [(_iso(t), str(v)) for t, v in zip(series.ts, series.values, strict=False)]
     del rows[2500:2506]  # a gap of six buckets

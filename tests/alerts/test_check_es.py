@@ -85,7 +85,7 @@ def _rules(path: Path, brand: str, hook: str, smtp=None, **extra) -> Path:
     channels = {"hook": {"type": "webhook", "url": f"{hook}/hook"}}
     if smtp is not None:
         channels["mail"] = {"type": "email", "host": smtp.host, "port": smtp.port, "to": ["pr@test.local"]}
-    detector = {"bucket": "1h", "warmup": 24, "daily": False, "weekly": False}
+    detector = {"bucket": "1h", "warmup": 24, "daily": False, "weekly": False, "sensitivity": "high"}
     data = {
         "history": "4d",
         "channels": channels,
