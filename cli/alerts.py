@@ -137,6 +137,9 @@ def check_cmd(
             typer.echo(f"rule {name} failed: {error}", err=True)
     if result.errors and len(result.errors) == len([r for r in config.rules if r.enabled]):
         raise typer.Exit(1)
+    if any(not d["ok"] for d in result.delivered):  # an alert reached no channel: cron and CI must notice
+        typer.echo("error: an alert reached no channel (kept in the outbox; see the log above)", err=True)
+        raise typer.Exit(1)
 
 
 @alerts_app.command("watch")
