@@ -127,7 +127,9 @@ def _check_series(
         else:
             point = det.update(bk.ts, bk.negative if rule.metric == "negative" else bk.total)
         extra = {"brand": rule.brand, "display": rule.display or rule.brand or _subject(rule)}
-        if point.ended and not first_run and point.event_start is not None:  # the "all clear" of an event
+        # The "all clear" of an event that was announced (not of one that started in the backfilled past).
+        if point.ended and point.event_start is not None and rstate.get("open_event") == point.event_start:
+            rstate.pop("open_event", None)
             alerts.append(
                 Alert(
                     rule.name,
@@ -150,6 +152,7 @@ def _check_series(
         # On the first run only the newest bucket may alert: the backfilled past is history, not news.
         if point.alert and (not first_run or bk.ts == end - b):
             event_start = point.event_start or bk.ts
+            rstate["open_event"] = event_start
             stories = source.top_stories(
                 client,
                 settings,

@@ -120,6 +120,8 @@ class Alert:
             return "\n".join(lines)
         if self.metric == "new_story":
             lines.append(f"[Резонанс] {who}: новый сюжет — {self.extra.get('title') or ''}".rstrip(" —"))
+            if self.held:
+                lines.append("(задержано на время тихих часов)")
             lines.append(
                 f"{_num(self.observed)} публикаций из {self.extra.get('sources', '?')} источников "
                 f"(порог {_num(self.expected)})"

@@ -109,7 +109,7 @@ def test_quiet_hours_cross_midnight_in_local_time() -> None:
     assert not q.active(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
 
 
-def _alert() -> Alert:
+def _alert(language: str = "en") -> Alert:
     return Alert(
         "sber-volume",
         "volume",
@@ -124,6 +124,8 @@ def _alert() -> Alert:
         1e-9,
         3600,
         [{"title": "Сбербанк снизил ставки", "url": "http://news.test/a", "source": "rbc"}],
+        extra={"brand": "sberbank", "display": "Сбербанк"},
+        language=language,
     )
 
 
@@ -162,6 +164,24 @@ def test_channels_deliver_and_retry(http_recorder, smtp_server, monkeypatch) -> 
     assert len(smtp_server.messages) == 1
     assert smtp_server.messages[0]["to"] == ["pr@test.local"]
     assert "spike in volume" in smtp_server.messages[0]["data"]
+
+
+def test_alert_text_in_russian_by_default() -> None:
+    """The default text: display name, 'в N раза больше обычного' in Russian number format, Moscow time, a command."""
+    alert = _alert("ru")
+    text = alert.text()
+    lines = text.splitlines()
+    assert lines[0] == "[Резонанс] Сбербанк: всплеск — упоминания"
+    assert lines[1] == "в 4,6 раза больше обычного (ожидали ≈ 12, пришло 57)"
+    assert lines[2] == "Когда: 28.05.2026 23:26 – 29.05.2026 00:26 (Europe/Moscow)"
+    assert lines[3] == "Упоминания: rezonans search --brand sberbank --from 2026-05-28 --to 2026-05-29"
+    assert "p =" not in text and "Сбербанк снизил ставки (rbc) http://news.test/a" in text
+    big = Alert.from_dict({**alert.as_dict(), "observed": 12345, "expected": 1210.4})
+    assert "в 10,2 раза больше обычного (ожидали ≈ 1\xa0210, пришло 12\xa0345)" in big.text()
+    drop = Alert.from_dict({**alert.as_dict(), "kind": "drop", "observed": 4, "expected": 30})
+    assert "провал" in drop.title() and "в 7,5 раза меньше обычного (ожидали ≈ 30, пришло 4)" in drop.text()
+    done = Alert.from_dict({**alert.as_dict(), "kind": "all_clear"})
+    assert done.text().startswith("[Резонанс] Сбербанк: всё спокойно")
 
 
 def test_alert_text_explains_itself() -> None:
@@ -204,7 +224,7 @@ def test_rules_file_timezone_drives_seasonality_and_quiet_hours() -> None:
     assert rules["inherit"].detector_settings().timezone == "Europe/Moscow"
     assert rules["own"].detector_settings().timezone == "Asia/Vladivostok"
     # A zone change restarts the detector; UTC rules keep the fingerprint they had before zones existed.
-    utc_rule = parse_config({"rules": [{"name": "a", "brand": "x"}]}).rules[0]
+    utc_rule = parse_config({"timezone": "UTC", "rules": [{"name": "a", "brand": "x"}]}).rules[0]
     assert "timezone" not in utc_rule.fingerprint() and utc_rule.detector_settings().timezone == "UTC"
     assert rules["inherit"].fingerprint() != utc_rule.model_copy(update={"name": "inherit"}).fingerprint()
     with pytest.raises(ConfigError, match="rule 'z': timezone: unknown time zone 'MSK'.*Europe/Moscow"):
