@@ -29,7 +29,7 @@ SPIKE_HALF = 6.0
 #: CUSUM statistic (in standard deviations, reference k = 0.5) that scores 0.5.
 CUSUM_HALF = 8.0
 #: Count detector: CUSUM statistic that scores 0.5 (bursty series push the CUSUM far more than model noise).
-COUNT_CUSUM_HALF = 30.0
+COUNT_CUSUM_HALF = 8.0
 CUSUM_K = 0.5
 #: Residuals are clipped before the CUSUM so that one spike alone cannot look like a level shift.
 CUSUM_CLIP = 4.0
@@ -37,6 +37,9 @@ CUSUM_CLIP = 4.0
 LEARN_CLIP = 4.0
 #: Count detector: |z| (log residual over its learnt spread) that scores 0.5.
 Z_HALF = 5.0
+#: Count detector: |z| of the negative-binomial tail (rises at low counts) that scores 0.5: a calibrated count model
+#: needs less margin than the log residual, whose tails real bursts make heavier.
+Z_HALF_COUNT = 4.5
 #: Count detector: log residuals are clipped at this many spreads before they teach the baseline (Huber).
 CLIP = 2.5
 #: Count detector: an event is calm again once |z| falls below this.
@@ -47,10 +50,22 @@ PRESCREEN = 1.5
 SILENT_REBASE = True
 #: Count detector: the hour and weekday profiles do not learn during an event.
 SKIP_RHYTHM_IN_EVENT = True
+#: Count detector: a profile entry seen on n days (weekday: n weeks) counts n / (n + SHRINK).
+SHRINK_HOUR = 2.0
+SHRINK_DAY = 1.0
+SHRINK_WEEK = 2.0
+#: Count detector: the hour-of-week correction starts as a running mean (then shrunk by SHRINK_WEEK).
+WEEK_RUNNING = False
+#: Count detector: shrink CUSUM steps by the residuals' lag-1 autocorrelation.
+AUTOCORR = True
+#: Count detector: the autocorrelation is learnt from pairs of buckets with |z| below this.
+AC_Z = 1.5
+#: Count detector: half-life of the level for sub-daily buckets, in days.
+LEVEL_HL_DAYS = 7.0
 #: Count detector: Box-Cox power of the transform (0 = log).
 POWER = 0.0
 #: Count detector: half-life of the learnt spread, in level half-lives.
-VAR_HL = 4.0
+VAR_HL = 2.0
 #: Count detector: half-lives (days) of the hour-of-day offsets and (weeks) of the hour-of-week offsets.
 HOUR_HL = 14.0
 WEEK_HL = 6.0
@@ -147,7 +162,7 @@ class DetectorSettings(BaseModel):
         """Concrete parameters for a bucket size in seconds."""
         weekly = self.weekly and bucket <= DAY
         if bucket < DAY:
-            warmup, level_hl = math.ceil(2 * DAY / bucket), 3 * DAY / bucket
+            warmup, level_hl = math.ceil(2 * DAY / bucket), LEVEL_HL_DAYS * DAY / bucket
         elif bucket < WEEK:
             warmup, level_hl = math.ceil((21 if weekly else 7) * DAY / bucket), 7.0
         else:
@@ -379,10 +394,20 @@ class CountDetector(_Base):
                 "c_sum": 0.0,
                 "level": 0.0,
                 "level_n": 0,
-                "h": [0.0] * 24,
+                "h_num": [0.0] * 24,
+                "h_w": [0.0] * 24,
                 "h_n": [0] * 24,
-                "d": [0.0] * 7,
+                "h_den": 0.0,
+                "h_wden": 0.0,
+                "h_all": 0,
+                "d_num": [0.0] * 7,
                 "d_n": [0] * 7,
+                "d_den": 0.0,
+                "d_all": 0,
+                "day": None,
+                "day_sum": 0.0,
+                "day_n": 0,
+                "day_dow": 0,
                 "w": [0.0] * 168,
                 "w_n": [0] * 168,
                 "var": [0.0] * 24,
@@ -395,17 +420,92 @@ class CountDetector(_Base):
                 "ev_sum": 0.0,
                 "ev_peak": 0.0,
                 "ev_shift": False,
+                "ac_xy": 0.0,
+                "ac_xx": 0.0,
+                "ac_n": 0,
+                "z_prev": 0.0,
             }
         )
         return s
 
     def hour_factor(self, hour: int) -> float:
         """Learnt hour-of-day multiplier (exp of the log offset)."""
-        return math.exp(self.s["h"][hour]) if self.p["daily"] else 1.0
+        return math.exp(self._hour(hour)) if self.p["daily"] else 1.0
 
     def day_factor(self, dow: int) -> float:
         """Learnt day-of-week multiplier (exp of the log offset)."""
-        return math.exp(self.s["d"][dow]) if self.p["weekly"] else 1.0
+        return math.exp(self._day(dow)) if self.p["weekly"] else 1.0
+
+    def _day(self, dow: int) -> float:
+        """Weekday offset in log units, from whole-day means (ratio to the mean day, as in classical decomposition):
+        it does not depend on the level or the hour profile, so their learning cannot drag it."""
+        s = self.s
+        if s["d_n"][dow] == 0 or s["d_all"] == 0:
+            return 0.0
+        if self.settings.counts:
+            prior = 0.05 * max(s["d_den"], 0.1)
+            return math.log(min(50.0, max(0.02, (s["d_num"][dow] + prior) / (s["d_den"] + prior))))
+        return s["d_num"][dow] - s["d_den"]
+
+    def _hour(self, hour: int) -> float:
+        """Hour-of-day offset in log units: weekday-adjusted slot mean over the weekday-adjusted overall mean."""
+        s = self.s
+        if s["h_n"][hour] == 0 or s["h_all"] == 0:
+            return 0.0
+        if self.settings.counts:
+            if s["h_w"][hour] <= 0 or s["h_wden"] <= 0:
+                return 0.0
+            num, den = s["h_num"][hour] / s["h_w"][hour], s["h_den"] / s["h_wden"]
+            prior = 0.05 * max(den, 0.1)
+            return math.log(min(50.0, max(0.02, (num + prior) / (den + prior))))
+        return s["h_num"][hour] - s["h_den"]
+
+    def _learn_rhythm(self, ts: int, y: float, x: float, mu: float, sd: float, hour: int, dow: int, warm: bool) -> None:
+        """Update the weekday (from whole days) and hour-of-day profiles with a clipped value."""
+        s, p = self.s, self.p
+        counts = self.settings.counts
+        if counts:
+            phi = self._var(hour)
+            lim = CLIP * math.sqrt(mu + phi * mu * mu) + 1.0
+            v = min(max(y, mu - lim), mu + lim) if warm else y
+        else:
+            v = (
+                min(
+                    max(x, self._base(hour, dow, dow * 24 + hour) - CLIP * sd),
+                    self._base(hour, dow, dow * 24 + hour) + CLIP * sd,
+                )
+                if warm
+                else x
+            )
+        if p["weekly"]:
+            day = self.calendar(ts)[2]
+            if s["day"] is not None and day != s["day"]:
+                per_day = max(1.0, DAY / self.bucket)
+                if s["day_n"] >= 0.5 * per_day:  # a day with too many gaps teaches nothing
+                    mean = s["day_sum"] / s["day_n"]
+                    k = int((s["day"] + 3) % 7) if is_utc(self.settings.timezone) else s["day_dow"]
+                    g = max(_alpha(8), 1.0 / (s["d_n"][k] + 1))
+                    s["d_num"][k] += g * (mean - s["d_num"][k])
+                    s["d_n"][k] += 1
+                    g = max(_alpha(56), 1.0 / (s["d_all"] + 1))
+                    s["d_den"] += g * (mean - s["d_den"])
+                    s["d_all"] += 1
+                s["day_sum"], s["day_n"] = 0.0, 0
+            s["day"], s["day_dow"] = day, dow
+            s["day_sum"] += v
+            s["day_n"] += 1
+        if p["daily"]:
+            per_day = DAY / self.bucket
+            d = self._day(dow) if p["weekly"] else 0.0
+            wf, wv = (math.exp(d), v) if counts else (1.0, v - d)
+            g = max(_alpha(28 * max(1.0, per_day / 24)), 1.0 / (s["h_n"][hour] + 1))
+            s["h_num"][hour] += g * (wv - s["h_num"][hour])
+            s["h_w"][hour] += g * (wf - s["h_w"][hour])
+            s["h_n"][hour] += 1
+            g = max(_alpha(28 * per_day), 1.0 / (s["h_all"] + 1))
+            s["h_den"] += g * (wv - s["h_den"])
+            s["h_wden"] += g * (wf - s["h_wden"])
+            s["h_all"] += 1
 
     def calendar(self, ts: int) -> tuple[int, int, int]:
         """(hour of day, weekday with Monday = 0, day number since 1970-01-01) of a bucket in the detector's zone.
@@ -424,19 +524,29 @@ class CountDetector(_Base):
         """Expected log value in this slot (level + weekday + hour + hour-of-week offsets)."""
         s, p = self.s, self.p
         x = s["level"]
+        # Profiles count in proportion to their evidence, so a young detector leans on the level alone.
         if p["weekly"]:
-            x += s["d"][dow]
+            n = s["d_n"][dow]
+            x += self._day(dow) * n / (n + SHRINK_DAY)
         if p["daily"]:
-            x += s["h"][hour]
+            days = s["h_n"][hour] * self.bucket / 3600.0
+            x += self._hour(hour) * days / (days + SHRINK_HOUR)
             if p["weekly"]:
-                x += s["w"][how]
+                weeks = s["w_n"][how] * self.bucket / 3600.0
+                x += s["w"][how] * (weeks / (weeks + SHRINK_WEEK) if WEEK_RUNNING else 1.0)
         return x
 
     def expected(self, ts: int) -> tuple[float, float, float, int, int]:
         """Expected value at ts from the state so far: (mu, hour factor, weekday factor, hour, weekday)."""
         hour, dow, _ = self.calendar(ts)
-        mu = _inv(self._base(hour, dow, dow * 24 + hour), self.s["c"])
+        mu = self._mean(self._base(hour, dow, dow * 24 + hour), hour)
         return mu, self.hour_factor(hour), self.day_factor(dow), hour, dow
+
+    def _mean(self, base: float, hour: int) -> float:
+        """Expected value from the baseline (counts: exp of the log-rate; other series: inverse of the transform)."""
+        if self.settings.counts:
+            return math.exp(min(base, 700.0))  # counts: the baseline is the log of the rate itself
+        return _inv(base, self.s["c"])
 
     def _var(self, hour: int) -> float:
         """Learnt excess variance of this hour of day, shrunk halfway towards that of all hours."""
@@ -461,32 +571,40 @@ class CountDetector(_Base):
         if y < 0 or math.isnan(y):
             raise ValueError(f"count at {ts} must be a non-negative number, got {value!r}")
         s, p = self.s, self.p
-        if not self.settings.counts and s["n"] < p["warmup"]:  # offset for non-counts: 5 % of the early mean
+        counts = self.settings.counts
+        if not counts and s["n"] < p["warmup"]:  # offset for non-counts: 5 % of the early mean
             s["c_sum"] += y
             s["c"] = max(1e-9, 0.05 * s["c_sum"] / (s["n"] + 1))
+        if counts and s["n"] == 0:
+            s["level"] = math.log(max(y, 0.5))  # the log-rate starts at the first count
         c = s["c"]
         hour, dow, _ = self.calendar(ts)
         how = dow * 24 + hour
         base = self._base(hour, dow, how)
-        mu = _inv(base, c)
-        x = _fwd(y, c)
+        mu = self._mean(base, hour)
+        if counts:
+            # Log residual of y + 1 against mu + 1 (for the spread and high counts), and the level residual.
+            x = math.log(y + 1.0)
+            r_log = x - math.log(mu + 1.0)
+            r = math.log((y + 0.5) / (mu + 0.5))
+        else:
+            x = _fwd(y, c)
+            r_log = r = x - base
         sd = self._spread(mu, hour)
-        r = x - base
-        z = r / sd
-        if self.settings.counts and abs(z) > PRESCREEN and mu > 0:
-            # Counts: the tail of a negative binomial whose dispersion is the learnt log-space excess variance
-            # (Var log Y ~ 1/mu + phi), exact at low counts where the log residual is too coarse.
-            # Rises only: at high counts the log residual (heavier, log-normal tail) is the more cautious of the two.
-            if z > 0:
-                phi = self._var(hour)
-                zc = stats.mid_p_z(stats.count_cdf(y, mu, phi), stats.count_sf(y, mu, phi), stats.count_pmf(y, mu, phi))
-                z = zc if mu < 30 else min(z, zc)
+        z = r_log / sd
+        if counts and abs(z) > PRESCREEN and mu > 0:
+            # The tail of a negative binomial with the learnt dispersion: exact at low counts, where the log
+            # residual is too coarse; at high counts the log residual (a heavier, log-normal tail) is the more
+            # cautious of the two and is kept when smaller.
+            phi = self._var(hour)
+            zc = stats.mid_p_z(stats.count_cdf(y, mu, phi), stats.count_sf(y, mu, phi), stats.count_pmf(y, mu, phi))
+            z = zc * Z_HALF / Z_HALF_COUNT if mu < 30 else (min(z, zc) if z > 0 else max(z, zc))
         warm = s["n"] >= p["warmup"]
         point = self._judge(ts, y, mu, z, r, warm)
-        # Learn (Huber-type: residuals clipped at CLIP sd once warm; all rates start as running means).
-        rc = max(-CLIP * sd, min(CLIP * sd, r)) if warm else r
+        # Learn the spread (not from anomalous buckets; Huber-clipped once warm).
+        rl = max(-CLIP * sd, min(CLIP * sd, r_log)) if warm else r_log
         if s["n"] >= p["warmup"] // 2 and not (warm and point.kind is not None and point.kind != "new_level"):
-            if self.settings.counts:
+            if counts:
                 phi = self._var(hour)
                 lim_y = CLIP * math.sqrt(mu + phi * mu * mu) if warm else 1e12
                 e = min(abs(y - mu), lim_y)
@@ -494,38 +612,50 @@ class CountDetector(_Base):
                 s["phi_a"] += g * (e * e - mu - s["phi_a"])
                 s["phi_b"] += g * (mu * mu - s["phi_b"])
             vh = s["var"][hour]
-            excess = rc * rc - (sd * sd - vh)
+            excess = rl * rl - (sd * sd - vh)
             g = max(p["var_alpha"], 1.0 / (s["var_n"][hour] + 1))
             s["var"][hour] = max(0.0, vh + g * (excess - vh))
             s["var_n"][hour] += 1
             g = max(p["var_alpha_all"], 1.0 / (s["var_n_all"] + 1))
-            s["var_all"] = max(0.0, s["var_all"] + g * (rc * rc - (sd * sd - self._var(hour)) - s["var_all"]))
+            s["var_all"] = max(0.0, s["var_all"] + g * (rl * rl - (sd * sd - self._var(hour)) - s["var_all"]))
             s["var_n_all"] += 1
         # Backfitting: each part learns what the parts before it left (level, weekday, hour, hour of week).
-        lim = CLIP * sd if warm else 1e9
         g = max(p["level_alpha"], 1.0 / (s["level_n"] + 1))
-        s["level"] += g * rc
+        s["level"] += g * self._residual(y, x, base, hour, warm)
         s["level_n"] += 1
         if SKIP_RHYTHM_IN_EVENT and warm and s["in_event"]:  # the rhythm does not learn from anomalies
             s["n"] += 1
             return point
-        if p["weekly"]:
-            rw = max(-lim, min(lim, x - self._base(hour, dow, how)))
-            g = max(p["day_alpha"], 1.0 / (s["d_n"][dow] + 2))
-            s["d"][dow] += g * rw
-            s["d_n"][dow] += 1
+        self._learn_rhythm(ts, y, x, mu, sd, hour, dow, warm)
         if p["daily"]:
-            rh = max(-lim, min(lim, x - self._base(hour, dow, how)))
-            g = max(p["hour_alpha"], 1.0 / (s["h_n"][hour] + 2))
-            s["h"][hour] += g * rh
-            s["h_n"][hour] += 1
             if p["weekly"]:
-                rk = max(-lim, min(lim, x - self._base(hour, dow, how)))
-                g = p["week_alpha"]  # a slow correction of hour x weekday: starts at 0, not as a running mean
-                s["w"][how] += g * rk
+                g = max(p["week_alpha"], 1.0 / (s["w_n"][how] + 2)) if WEEK_RUNNING else p["week_alpha"]
+                s["w"][how] += g * self._residual(y, x, self._base(hour, dow, how), hour, warm)
                 s["w_n"][how] += 1
         s["n"] += 1
         return point
+
+    def _residual(self, y: float, x: float, base: float, hour: int, warm: bool) -> float:
+        """What the baseline learns from one bucket, in its own (log) units, clipped once warm.
+
+        Counts: the Fisher-scoring step of a Poisson log-linear model, (y - mu) / mu, with y - mu clipped at CLIP
+        standard deviations of the negative binomial and the step at +-1: unbiased for the mean even at low
+        counts, where log(y + 1) is not (its average sits far below log(mu + 1) when mu is about 1).
+        Other series: the log residual, clipped at CLIP spreads.
+        """
+        if self.settings.counts:
+            mu = math.exp(min(base, 700.0))
+            e = y - mu
+            if warm:
+                phi = self._var(hour)
+                lim = CLIP * math.sqrt(mu + phi * mu * mu)
+                e = max(-lim, min(lim, e))
+            return max(-1.0, min(1.0, e / max(mu, 0.5)))
+        r = x - base
+        if warm:
+            lim = CLIP * self._spread(_inv(base, self.s["c"]), hour)
+            r = max(-lim, min(lim, r))
+        return r
 
     def _judge(self, ts: int, y: float, mu: float, z: float, r: float, warm: bool) -> Point:
         """Score a bucket and group anomalous buckets into events (one alert at the start, the end reported)."""
@@ -533,6 +663,19 @@ class CountDetector(_Base):
         if not warm:
             return Point(ts, y, mu, 0.0, False)
         zc = max(-CUSUM_CLIP, min(CUSUM_CLIP, z))
+        if AUTOCORR:
+            # Bursty series have runs of same-sign residuals: the CUSUM steps are shrunk by the learnt lag-1
+            # autocorrelation (a sum of AR(1) steps has (1 + rho) / (1 - rho) times the variance).
+            # Learnt from ordinary buckets only: the run of a real shift must not teach it.
+            prev = s["z_prev"]
+            if abs(zc) < AC_Z and abs(prev) < AC_Z:
+                g = max(p["var_alpha_all"], 1.0 / (s["ac_n"] + 1))
+                s["ac_xy"] += g * (zc * prev - s["ac_xy"])
+                s["ac_xx"] += g * (zc * zc - s["ac_xx"])
+                s["ac_n"] += 1
+            s["z_prev"] = zc
+            rho = min(0.95, max(0.0, s["ac_xy"] / s["ac_xx"])) if s["ac_xx"] > 0 else 0.0
+            zc *= math.sqrt((1.0 - rho) / (1.0 + rho))
         s["cusum_up"] = max(0.0, s["cusum_up"] + zc - CUSUM_K)
         s["cusum_down"] = max(0.0, s["cusum_down"] - zc - CUSUM_K)
         score = abs(z) / (abs(z) + Z_HALF)
@@ -556,8 +699,10 @@ class CountDetector(_Base):
             s["run_sum"], s["run_n"] = 0.0, 0
         if s["in_event"]:
             same = direction == s["event_dir"]
-            # A spike is over when the values are back in the normal range; a shift when they stop pushing the CUSUM.
-            calm = not same or abs(z) < (CUSUM_K if s["ev_shift"] else END_Z) or abs(y - mu) < p["min_delta"]
+            if s["ev_shift"]:  # a shift is over when the values stop pushing the CUSUM (quiet night hours do not)
+                calm = not same or z * direction < CUSUM_K
+            else:  # a spike is over when the values are back in the normal range
+                calm = not same or abs(z) < END_Z or abs(y - mu) < p["min_delta"]
             s["ev_n"] += 1
             s["ev_sum"] += r
             if not calm:
