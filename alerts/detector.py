@@ -299,7 +299,8 @@ class _Base:
             s["run_sum"], s["run_n"], s["run_excess"] = 0.0, 0, 0.0
             return Point(ts, value, expected, 0.0, False, None, 1.0, None, total)
         u_hi, u_lo = stats.surprise(upper), stats.surprise(lower)
-        spike_ok = abs(excess) >= p["min_delta"]
+        ratio = (value + 1e-12) / (expected + 1e-12)
+        spike_ok = abs(excess) >= p["min_delta"] and max(ratio, 1.0 / ratio) >= p["min_ratio"]
         level_ok = abs(s["run_excess"]) >= p["min_delta"]
         candidates = [
             (u_hi / (u_hi + SPIKE_HALF), "spike", spike_ok and excess > 0),
@@ -336,7 +337,9 @@ class _Base:
         elif s["in_event"]:
             s["quiet"] += 1
             if s["quiet"] >= p["cooldown"]:
+                start = s["event_start"]
                 s["in_event"], s["event_dir"], s["event_start"] = False, 0, None
+                return Point(ts, value, expected, round(score, 6), False, None, p_value, start, total, ended=True)
         return Point(
             ts,
             value,

@@ -316,3 +316,20 @@ def test_daily_buckets_take_the_local_weekday_of_their_middle() -> None:
     assert CountDetector(HOUR, DetectorSettings(timezone="America/New_York")).calendar(monday_utc)[:2] == (19, 6)
     with pytest.raises(ValueError, match="Europe/Moscow"):
         DetectorSettings(timezone="Moscow")
+
+
+def test_negative_share_rise_alerts_once_with_its_end_and_stays_quiet_on_wandering_tone() -> None:
+    """Tone: the share of negative mentions wanders (beta around 15 %) without alerts; tripled for six hours it
+    alerts once and the end of the event is reported."""
+    from alerts.synthetic import detect_share, make_share_series
+
+    quiet = [false_alarms_per_week(detect_share(make_share_series(s, weeks=6)), HOUR, 48) for s in range(4)]
+    assert sum(quiet) / len(quiet) <= 0.5, quiet
+    for seed in range(4):
+        start = 4 * 168 + 24 * seed + 12
+        inj = Injection("spike", start, 6, 3.0)
+        points = detect_share(make_share_series(2000 + seed, weeks=5, injections=[inj]))
+        alerts = [i for i in range(start, start + 24) if points[i].alert]
+        assert len(alerts) == 1 and alerts[0] < start + 6, (seed, alerts)
+        ends = [i for i in range(alerts[0] + 1, start + 24) if points[i].ended]
+        assert ends and points[ends[0]].event_start == points[alerts[0]].ts, (seed, ends)
