@@ -181,6 +181,10 @@ class DetectorSettings(BaseModel):
             "hour_alpha": _alpha(HOUR_HL * per_day / 24),
             "day_alpha": _alpha(21 * per_day),
             "week_alpha": _alpha(WEEK_HL * per_day / 24),
+            "dow_alpha": _alpha(8),
+            "dow_all_alpha": _alpha(56),
+            "slot_alpha": _alpha(28 * max(1.0, per_day / 24)),
+            "slot_all_alpha": _alpha(28 * per_day),
             "daily": self.daily and bucket < DAY,
             "weekly": self.weekly and bucket <= DAY,
             "level_halflife": self.level_halflife or level_hl,
@@ -440,6 +444,13 @@ class CountDetector(_Base):
         return math.exp(self._day(dow)) if self.p["weekly"] else 1.0
 
     def _day(self, dow: int) -> float:
+        """Weekday offset in log units (cached: it changes only when a day ends)."""
+        cache = self.__dict__.get("_day_cache")
+        if cache is None:
+            cache = self.__dict__["_day_cache"] = [self._day_offset(k) for k in range(7)]
+        return cache[dow]
+
+    def _day_offset(self, dow: int) -> float:
         """Weekday offset in log units, from whole-day means (ratio to the mean day, as in classical decomposition):
         it does not depend on the level or the hour profile, so their learning cannot drag it."""
         s = self.s
@@ -463,12 +474,13 @@ class CountDetector(_Base):
             return math.log(min(50.0, max(0.02, (num + prior) / (den + prior))))
         return s["h_num"][hour] - s["h_den"]
 
-    def _learn_rhythm(self, ts: int, y: float, x: float, mu: float, sd: float, hour: int, dow: int, warm: bool) -> None:
+    def _learn_rhythm(
+        self, day: int, y: float, x: float, mu: float, sd: float, hour: int, dow: int, warm: bool, phi: float
+    ) -> None:
         """Update the weekday (from whole days) and hour-of-day profiles with a clipped value."""
         s, p = self.s, self.p
         counts = self.settings.counts
         if counts:
-            phi = self._var(hour)
             lim = CLIP * math.sqrt(mu + phi * mu * mu) + 1.0
             v = min(max(y, mu - lim), mu + lim) if warm else y
         else:
@@ -481,18 +493,18 @@ class CountDetector(_Base):
                 else x
             )
         if p["weekly"]:
-            day = self.calendar(ts)[2]
             if s["day"] is not None and day != s["day"]:
                 per_day = max(1.0, DAY / self.bucket)
                 if s["day_n"] >= 0.5 * per_day:  # a day with too many gaps teaches nothing
                     mean = s["day_sum"] / s["day_n"]
                     k = int((s["day"] + 3) % 7) if is_utc(self.settings.timezone) else s["day_dow"]
-                    g = max(_alpha(8), 1.0 / (s["d_n"][k] + 1))
+                    g = max(p["dow_alpha"], 1.0 / (s["d_n"][k] + 1))
                     s["d_num"][k] += g * (mean - s["d_num"][k])
                     s["d_n"][k] += 1
-                    g = max(_alpha(56), 1.0 / (s["d_all"] + 1))
+                    g = max(p["dow_all_alpha"], 1.0 / (s["d_all"] + 1))
                     s["d_den"] += g * (mean - s["d_den"])
                     s["d_all"] += 1
+                    self.__dict__["_day_cache"] = None
                 s["day_sum"], s["day_n"] = 0.0, 0
             s["day"], s["day_dow"] = day, dow
             s["day_sum"] += v
@@ -501,11 +513,11 @@ class CountDetector(_Base):
             per_day = DAY / self.bucket
             d = self._day(dow) if p["weekly"] else 0.0
             wf, wv = (math.exp(d), v) if counts else (1.0, v - d)
-            g = max(_alpha(28 * max(1.0, per_day / 24)), 1.0 / (s["h_n"][hour] + 1))
+            g = max(p["slot_alpha"], 1.0 / (s["h_n"][hour] + 1))
             s["h_num"][hour] += g * (wv - s["h_num"][hour])
             s["h_w"][hour] += g * (wf - s["h_w"][hour])
             s["h_n"][hour] += 1
-            g = max(_alpha(28 * per_day), 1.0 / (s["h_all"] + 1))
+            g = max(p["slot_all_alpha"], 1.0 / (s["h_all"] + 1))
             s["h_den"] += g * (wv - s["h_den"])
             s["h_wden"] += g * (wf - s["h_wden"])
             s["h_all"] += 1
@@ -581,10 +593,11 @@ class CountDetector(_Base):
         if counts and s["n"] == 0:
             s["level"] = math.log(max(y, 0.5))  # the log-rate starts at the first count
         c = s["c"]
-        hour, dow, _ = self.calendar(ts)
+        hour, dow, day = self.calendar(ts)
         how = dow * 24 + hour
         base = self._base(hour, dow, how)
-        mu = self._mean(base, hour)
+        phi = self._var(hour)
+        mu = math.exp(min(base, 700.0)) if counts else _inv(base, c)
         if counts:
             # Log residual of y + 1 against mu + 1 (for the spread and high counts), and the level residual.
             x = math.log(y + 1.0)
@@ -593,13 +606,12 @@ class CountDetector(_Base):
         else:
             x = _fwd(y, c)
             r_log = r = x - base
-        sd = self._spread(mu, hour)
+        sd = math.sqrt(max(phi + mu * (mu + 1.0) ** -2.0 + 0.002 if counts else phi, 1e-6))
         z = r_log / sd
         if counts and abs(z) > PRESCREEN and mu > 0:
             # The tail of a negative binomial with the learnt dispersion: exact at low counts, where the log
             # residual is too coarse; at high counts the log residual (a heavier, log-normal tail) is the more
             # cautious of the two and is kept when smaller.
-            phi = self._var(hour)
             zc = stats.mid_p_z(stats.count_cdf(y, mu, phi), stats.count_sf(y, mu, phi), stats.count_pmf(y, mu, phi))
             z = zc * Z_HALF / Z_HALF_COUNT if mu < 30 else (min(z, zc) if z > 0 else max(z, zc))
         warm = s["n"] >= p["warmup"]
@@ -608,7 +620,6 @@ class CountDetector(_Base):
         rl = max(-CLIP * sd, min(CLIP * sd, r_log)) if warm else r_log
         if s["n"] >= p["warmup"] // 2 and not (warm and point.kind is not None and point.kind != "new_level"):
             if counts:
-                phi = self._var(hour)
                 lim_y = CLIP * math.sqrt(mu + phi * mu * mu) if warm else 1e12
                 e = min(abs(y - mu), lim_y)
                 g = max(p["var_alpha_all"], 1.0 / (s["var_n_all"] + 1))
@@ -624,21 +635,22 @@ class CountDetector(_Base):
             s["var_n_all"] += 1
         # Backfitting: each part learns what the parts before it left (level, weekday, hour, hour of week).
         g = max(p["level_alpha"], 1.0 / (s["level_n"] + 1))
-        s["level"] += g * self._residual(y, x, base, hour, warm)
+        phi = self._var(hour)  # after the spread has learnt
+        s["level"] += g * self._residual(y, x, base, hour, warm, phi)
         s["level_n"] += 1
         if SKIP_RHYTHM_IN_EVENT and warm and s["in_event"]:  # the rhythm does not learn from anomalies
             s["n"] += 1
             return point
-        self._learn_rhythm(ts, y, x, mu, sd, hour, dow, warm)
+        self._learn_rhythm(day, y, x, mu, sd, hour, dow, warm, phi)
         if p["daily"]:
             if p["weekly"]:
                 g = max(p["week_alpha"], 1.0 / (s["w_n"][how] + 2)) if WEEK_RUNNING else p["week_alpha"]
-                s["w"][how] += g * self._residual(y, x, self._base(hour, dow, how), hour, warm)
+                s["w"][how] += g * self._residual(y, x, self._base(hour, dow, how), hour, warm, phi)
                 s["w_n"][how] += 1
         s["n"] += 1
         return point
 
-    def _residual(self, y: float, x: float, base: float, hour: int, warm: bool) -> float:
+    def _residual(self, y: float, x: float, base: float, hour: int, warm: bool, phi: float) -> float:
         """What the baseline learns from one bucket, in its own (log) units, clipped once warm.
 
         Counts: the Fisher-scoring step of a Poisson log-linear model, (y - mu) / mu, with y - mu clipped at CLIP
@@ -650,7 +662,6 @@ class CountDetector(_Base):
             mu = math.exp(min(base, 700.0))
             e = y - mu
             if warm:
-                phi = self._var(hour)
                 lim = CLIP * math.sqrt(mu + phi * mu * mu)
                 e = max(-lim, min(lim, e))
             return max(-1.0, min(1.0, e / max(mu, 0.5)))
