@@ -636,7 +636,8 @@ class CountDetector(_Base):
         # Backfitting: each part learns what the parts before it left (level, weekday, hour, hour of week).
         g = max(p["level_alpha"], 1.0 / (s["level_n"] + 1))
         phi = self._var(hour)  # after the spread has learnt
-        s["level"] += g * self._residual(y, x, base, hour, warm, phi)
+        step = g * self._residual(y, x, base, hour, warm, phi)
+        s["level"] += step
         s["level_n"] += 1
         if SKIP_RHYTHM_IN_EVENT and warm and s["in_event"]:  # the rhythm does not learn from anomalies
             s["n"] += 1
@@ -645,7 +646,9 @@ class CountDetector(_Base):
         if p["daily"]:
             if p["weekly"]:
                 g = max(p["week_alpha"], 1.0 / (s["w_n"][how] + 2)) if WEEK_RUNNING else p["week_alpha"]
-                s["w"][how] += g * self._residual(y, x, self._base(hour, dow, how), hour, warm, phi)
+                # What the level and the profiles leave, approximated by the level's step alone (the profiles
+                # move far more slowly): one baseline evaluation per bucket instead of two.
+                s["w"][how] += g * self._residual(y, x, base + step, hour, warm, phi)
                 s["w_n"][how] += 1
         s["n"] += 1
         return point
