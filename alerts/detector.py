@@ -21,7 +21,7 @@ DAY = 86400
 WEEK = 7 * DAY
 
 #: Named sensitivities and the score threshold each stands for (false alerts per week measured in docs/alerts.md).
-SENSITIVITIES: dict[str, float] = {"low": 0.6, "medium": 0.55, "high": 0.45}
+SENSITIVITIES: dict[str, float] = {"low": 0.65, "medium": 0.55, "high": 0.45}
 #: The same names for the negative-share detector (binomial surprise; unchanged).
 SHARE_SENSITIVITIES: dict[str, float] = {"low": 0.6, "medium": 0.5, "high": 0.4}
 #: Surprise (-log10 p of one bucket) that scores 0.5.
