@@ -66,6 +66,8 @@ LEVEL_HL_DAYS = 7.0
 POWER = 0.0
 #: Count detector: half-life of the learnt spread, in level half-lives.
 VAR_HL = 2.0
+#: Count detector: the spread starts as a mean over the last 1/VAR_START of the buckets seen (early misfit fades).
+VAR_START = 2.0
 #: Count detector: half-lives (days) of the hour-of-day offsets and (weeks) of the hour-of-week offsets.
 HOUR_HL = 14.0
 WEEK_HL = 6.0
@@ -622,15 +624,15 @@ class CountDetector(_Base):
             if counts:
                 lim_y = CLIP * math.sqrt(mu + phi * mu * mu) if warm else 1e12
                 e = min(abs(y - mu), lim_y)
-                g = max(p["var_alpha_all"], 1.0 / (s["var_n_all"] + 1))
+                g = max(p["var_alpha_all"], VAR_START / (s["var_n_all"] + VAR_START))
                 s["phi_a"] += g * (e * e - mu - s["phi_a"])
                 s["phi_b"] += g * (mu * mu - s["phi_b"])
             vh = s["var"][hour]
             excess = rl * rl - (sd * sd - vh)
-            g = max(p["var_alpha"], 1.0 / (s["var_n"][hour] + 1))
+            g = max(p["var_alpha"], VAR_START / (s["var_n"][hour] + VAR_START))
             s["var"][hour] = max(0.0, vh + g * (excess - vh))
             s["var_n"][hour] += 1
-            g = max(p["var_alpha_all"], 1.0 / (s["var_n_all"] + 1))
+            g = max(p["var_alpha_all"], VAR_START / (s["var_n_all"] + VAR_START))
             s["var_all"] = max(0.0, s["var_all"] + g * (rl * rl - (sd * sd - self._var(hour)) - s["var_all"]))
             s["var_n_all"] += 1
         # Backfitting: each part learns what the parts before it left (level, weekday, hour, hour of week).
