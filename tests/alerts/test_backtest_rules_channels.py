@@ -58,6 +58,8 @@ def test_backtest_cli_matches_live_detector_and_reports_problems(tmp_path: Path)
     assert [float(r["anomaly_score"]) for r in out] == [round(p.score, 6) for p in live]
     assert [int(r["alert"]) for r in out] == [int(p.alert) for p in live]
     assert out[inj.start]["alert"] == "1"
+    ends = [i for i, r in enumerate(out) if r["event_end"] == "1" and i > inj.start]
+    assert ends and ends[0] <= inj.start + 24  # the end of the spike is reported within two hours
 
 
 def test_backtest_share_column_and_errors(tmp_path: Path) -> None:
@@ -69,6 +71,22 @@ def test_backtest_share_column_and_errors(tmp_path: Path) -> None:
     bad.write_text("when,count\n1,2\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["alerts", "backtest", "--csv", str(bad)])
     assert result.exit_code == 2 and "timestamp and value" in result.stderr
+
+
+def test_rules_language_display_and_min_ratio() -> None:
+    config = parse_config(
+        {"language": "en", "rules": [{"name": "s", "brand": "Sberbank", "display": "Сбербанк", "min_ratio": 2}]}
+    )
+    rule = config.rules[0]
+    assert config.language == "en" and rule.display == "Сбербанк" and rule.zone == "Europe/Moscow"
+    assert rule.detector_settings().min_ratio == 2.0
+    default = parse_config({"rules": [{"name": "s", "brand": "x"}]})
+    assert default.language == "ru" and default.rules[0].detector_settings().min_ratio == 1.5
+    assert rule.fingerprint() != rule.model_copy(update={"min_ratio": 3.0}).fingerprint()
+    with pytest.raises(ConfigError, match="language"):
+        parse_config({"language": "de", "rules": [{"name": "s", "brand": "x"}]})
+    with pytest.raises(ConfigError, match="rule 's': min_ratio"):
+        parse_config({"rules": [{"name": "s", "brand": "x", "min_ratio": 0.5}]})
 
 
 def test_rules_errors_name_the_rule_and_the_fix() -> None:
