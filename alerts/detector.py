@@ -50,6 +50,8 @@ PRESCREEN = 1.5
 SILENT_REBASE = True
 #: Count detector: the hour and weekday profiles do not learn during an event.
 SKIP_RHYTHM_IN_EVENT = True
+#: Count detector: ... except during events found by the CUSUM (lasting changes).
+SHIFTS_TEACH_RHYTHM = True
 #: Count detector: a profile entry seen on n days (weekday: n weeks) counts n / (n + SHRINK).
 SHRINK_HOUR = 2.0
 SHRINK_DAY = 1.0
@@ -70,7 +72,7 @@ VAR_HL = 2.0
 VAR_START = 2.0
 #: Count detector: half-lives (days) of the hour-of-day offsets and (weeks) of the hour-of-week offsets.
 HOUR_HL = 14.0
-WEEK_HL = 6.0
+WEEK_HL = 3.0
 
 
 def _fwd(y: float, c: float) -> float:
@@ -641,7 +643,8 @@ class CountDetector(_Base):
         step = g * self._residual(y, x, base, hour, warm, phi)
         s["level"] += step
         s["level_n"] += 1
-        if SKIP_RHYTHM_IN_EVENT and warm and s["in_event"]:  # the rhythm does not learn from anomalies
+        if SKIP_RHYTHM_IN_EVENT and warm and s["in_event"] and not (SHIFTS_TEACH_RHYTHM and s["ev_shift"]):
+            # The rhythm does not learn from a burst; a "shift" that comes back every week is the rhythm itself.
             s["n"] += 1
             return point
         self._learn_rhythm(day, y, x, mu, sd, hour, dow, warm, phi)

@@ -282,6 +282,10 @@ def main() -> None:
             )
     for row in rows:
         print(json.dumps(row, ensure_ascii=False))
+    for s in series:  # the count series, closest to mention volume, on their own
+        if s.name in COUNT_SERIES:
+            figures = {"ours": alert_figures([s], ours), "gaussian_alerts": alert_figures([s], gauss01)}
+            print(json.dumps({"series": f"{s.category}/{s.name}", **figures}, ensure_ascii=False))
     if args.tone_seeds:
         for row in tone(args.tone_seeds, args.sensitivity):
             print(json.dumps(row, ensure_ascii=False))
