@@ -7,6 +7,7 @@ The whole state is a JSON-able dict: `Detector.from_state(d.state())` continues 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -857,7 +858,8 @@ def _copy(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(
-    detector: CountDetector | ShareDetector, rows: list[tuple[int, float]] | list[tuple[int, float, float]]
+    detector: CountDetector | ShareDetector,
+    rows: Sequence[tuple[int, float]] | Sequence[tuple[int, float, float]],
 ) -> list[Point]:
     """Batch run: exactly the streaming updates, one after the other."""
     out = []

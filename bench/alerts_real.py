@@ -267,7 +267,7 @@ def main() -> None:
             write(root / "ours", s, flags)
             write(root / "gauss", s, list(gscore))
             write(root / "gauss01", s, gauss01[s.name])
-        rows = []
+        rows: list[dict[str, object]] = []
         for cat in categories:
             sub = [s for s in series if s.category == cat]
             rows.append(
@@ -284,11 +284,14 @@ def main() -> None:
         print(json.dumps(row, ensure_ascii=False))
     for s in series:  # the count series, closest to mention volume, on their own
         if s.name in COUNT_SERIES:
-            figures = {"ours": alert_figures([s], ours), "gaussian_alerts": alert_figures([s], gauss01)}
+            figures: dict[str, object] = {
+                "ours": alert_figures([s], ours),
+                "gaussian_alerts": alert_figures([s], gauss01),
+            }
             print(json.dumps({"series": f"{s.category}/{s.name}", **figures}, ensure_ascii=False))
     if args.tone_seeds:
-        for row in tone(args.tone_seeds, args.sensitivity):
-            print(json.dumps(row, ensure_ascii=False))
+        for tone_row in tone(args.tone_seeds, args.sensitivity):
+            print(json.dumps(tone_row, ensure_ascii=False))
     lo, med = throughput(series, args.sensitivity, args.runs)
     print(
         f"detector throughput: min {lo:,.0f}, median {med:,.0f} points/s over {sum(len(s.ts) for s in series)} points"
