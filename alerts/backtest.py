@@ -140,6 +140,11 @@ class Result:
         return sum(p.alert for p in self.points)
 
     @property
+    def ended(self) -> int:
+        """Events whose end was reported."""
+        return sum(p.ended for p in self.points)
+
+    @property
     def anomalous(self) -> int:
         """Points at or above the threshold."""
         return sum(p.kind is not None for p in self.points)
@@ -158,6 +163,7 @@ class Result:
             "anomalous_points": self.anomalous,
             "alerts": self.alerts,
             "events": self.alerts,
+            "events_ended": self.ended,
             "gaps": len(s.gaps),
             "gap_buckets": sum(n for _, n in s.gaps),
             "filled_with_zero": s.filled,
@@ -181,12 +187,13 @@ def backtest(series: Series, settings: DetectorSettings | None = None) -> Result
 
 
 def write_points(result: Result, out: IO[str]) -> None:
-    """CSV: timestamp,value,anomaly_score,alert (+ expected, kind for tuning)."""
+    """CSV: timestamp,value,anomaly_score,alert (+ expected, kind and event_end, 1 where an event is over)."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["timestamp", "value", "anomaly_score", "alert", "expected", "kind"])
+    writer.writerow(["timestamp", "value", "anomaly_score", "alert", "expected", "kind", "event_end"])
     for p in result.points:
         value = p.value if result.series.share else int(p.value)
-        writer.writerow([iso(p.ts), value, f"{p.score:.6f}", int(p.alert), f"{p.expected:.4f}", p.kind or ""])
+        row = [iso(p.ts), value, f"{p.score:.6f}", int(p.alert), f"{p.expected:.4f}", p.kind or "", int(p.ended)]
+        writer.writerow(row)
 
 
 def to_csv(result: Result) -> str:

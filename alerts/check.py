@@ -127,9 +127,33 @@ def _check_series(
             point = det.update(bk.ts, bk.negative, bk.total)
         else:
             point = det.update(bk.ts, bk.negative if rule.metric == "negative" else bk.total)
+        extra = {"brand": rule.brand, "display": rule.display or rule.brand or _subject(rule)}
+        # The "all clear" of an event that was announced (not of one that started in the backfilled past).
+        if point.ended and point.event_start is not None and rstate.get("open_event") == point.event_start:
+            rstate.pop("open_event", None)
+            alerts.append(
+                Alert(
+                    rule.name,
+                    rule.metric,
+                    "all_clear",
+                    _subject(rule),
+                    bk.ts,
+                    bk.ts + b,
+                    point.event_start,
+                    point.value,
+                    point.expected,
+                    point.score,
+                    1.0,
+                    b,
+                    [],
+                    extra=extra,
+                    language=config.language,
+                )
+            )
         # On the first run only the newest bucket may alert: the backfilled past is history, not news.
         if point.alert and (not first_run or bk.ts == end - b):
             event_start = point.event_start or bk.ts
+            rstate["open_event"] = event_start
             stories = source.top_stories(
                 client,
                 settings,
@@ -154,6 +178,8 @@ def _check_series(
                     point.p_value,
                     b,
                     stories,
+                    extra=extra,
+                    language=config.language,
                 )
             )
     rstate["detector"] = det.state()

@@ -7,30 +7,88 @@ The whole state is a JSON-able dict: `Detector.from_state(d.state())` continues 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alerts import stats
+from rezonans.timeutil import zone
 
 DAY = 86400
 WEEK = 7 * DAY
 
-#: Named sensitivities and the score threshold each stands for.
-SENSITIVITIES: dict[str, float] = {"low": 0.6, "medium": 0.5, "high": 0.4}
+#: Named sensitivities and the score threshold each stands for (false alerts per week measured in docs/alerts.md).
+SENSITIVITIES: dict[str, float] = {"low": 0.65, "medium": 0.55, "high": 0.45}
+#: The same names for the negative-share detector (binomial surprise; unchanged).
+SHARE_SENSITIVITIES: dict[str, float] = {"low": 0.6, "medium": 0.5, "high": 0.4}
 #: Surprise (-log10 p of one bucket) that scores 0.5.
 SPIKE_HALF = 6.0
 #: CUSUM statistic (in standard deviations, reference k = 0.5) that scores 0.5.
 CUSUM_HALF = 8.0
+#: Count detector: CUSUM statistic that scores 0.5 (bursty series push the CUSUM far more than model noise).
+COUNT_CUSUM_HALF = 8.0
 CUSUM_K = 0.5
 #: Residuals are clipped before the CUSUM so that one spike alone cannot look like a level shift.
 CUSUM_CLIP = 4.0
 #: Observations beyond this many standard deviations are clipped before they teach the baseline.
 LEARN_CLIP = 4.0
+#: Count detector: |z| (log residual over its learnt spread) that scores 0.5.
+Z_HALF = 5.0
+#: Count detector: |z| of the negative-binomial tail (rises at low counts) that scores 0.5: a calibrated count model
+#: needs less margin than the log residual, whose tails real bursts make heavier.
+Z_HALF_COUNT = 4.5
+#: Count detector: log residuals are clipped at this many spreads before they teach the baseline (Huber).
+CLIP = 2.5
+#: Count detector: an event is calm again once |z| falls below this.
+END_Z = 2.0
+#: Count detector: the count-model tail is computed only when the quick log-space |z| exceeds this.
+PRESCREEN = 1.5
+#: Count detector: a lasting change too small to report moves the level silently.
+SILENT_REBASE = True
+#: Count detector: the hour and weekday profiles do not learn during an event.
+SKIP_RHYTHM_IN_EVENT = True
+#: Count detector: ... except during events found by the CUSUM (lasting changes).
+SHIFTS_TEACH_RHYTHM = True
+#: Count detector: a profile entry seen on n days (weekday: n weeks) counts n / (n + SHRINK).
+SHRINK_HOUR = 2.0
+SHRINK_DAY = 1.0
+SHRINK_WEEK = 2.0
+#: Count detector: the hour-of-week correction starts as a running mean (then shrunk by SHRINK_WEEK).
+WEEK_RUNNING = False
+#: Count detector: shrink CUSUM steps by the residuals' lag-1 autocorrelation.
+AUTOCORR = True
+#: Count detector: the autocorrelation is learnt from pairs of buckets with |z| below this.
+AC_Z = 1.5
+#: Count detector: half-life of the level for sub-daily buckets, in days.
+LEVEL_HL_DAYS = 7.0
+#: Count detector: Box-Cox power of the transform (0 = log).
+POWER = 0.0
+#: Count detector: half-life of the learnt spread, in level half-lives.
+VAR_HL = 2.0
+#: Count detector: the spread starts as a mean over the last 1/VAR_START of the buckets seen (early misfit fades).
+VAR_START = 2.0
+#: Count detector: half-lives (days) of the hour-of-day offsets and (weeks) of the hour-of-week offsets.
+HOUR_HL = 14.0
+WEEK_HL = 3.0
+
+
+def _fwd(y: float, c: float) -> float:
+    """Box-Cox transform of y + c."""
+    if POWER == 0.0:
+        return math.log(y + c) if y + c > 0 else -30.0
+    return ((y + c) ** POWER - 1.0) / POWER
+
+
+def _inv(x: float, c: float) -> float:
+    """Inverse of `_fwd` (never below 0)."""
+    if POWER == 0.0:
+        return max(0.0, math.exp(min(x, 700.0)) - c)
+    return max(0.0, max(0.0, 1.0 + POWER * x) ** (1.0 / POWER) - c)
+
+
 MU_FLOOR = 0.01
 #: date(1970, 1, 1).toordinal(): local dates become day numbers on the same scale as ts // DAY.
 _EPOCH_ORDINAL = 719163
@@ -54,18 +112,6 @@ def threshold_for(sensitivity: str | float) -> float:
     return value
 
 
-@lru_cache(maxsize=64)
-def zone(name: str) -> ZoneInfo:
-    """The IANA time zone `name`; ValueError says how to fix a bad name or a missing time-zone database."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone {name!r}: use an IANA name such as Europe/Moscow or UTC (if the name "
-            "is right, this system has no time-zone database: pip install tzdata)"
-        ) from None
-
-
 def is_utc(name: str) -> bool:
     """Whether a zone name is plain UTC (the fast, integer-only calendar)."""
     return name in ("UTC", "Etc/UTC")
@@ -80,6 +126,11 @@ class DetectorSettings(BaseModel):
     warmup: int | None = Field(None, ge=0, description="buckets scored 0 while the baseline learns")
     cooldown: int | None = Field(None, ge=1, description="quiet buckets that end an event")
     min_delta: float = Field(3.0, ge=0, description="smallest |observed - expected| worth an alert")
+    min_ratio: float = Field(
+        1.5, ge=1.0, description="smallest observed/expected (a rise) or expected/observed (a fall) worth an alert"
+    )
+    adapt: int | None = Field(None, ge=1, description="buckets after which a lasting change is the new normal")
+    counts: bool = Field(True, description="values are counts of events (Poisson noise at low counts)")
     daily: bool = True
     weekly: bool = True
     level_halflife: float | None = Field(None, gt=0, description="buckets; EWMA half-life of the level")
@@ -103,16 +154,29 @@ class DetectorSettings(BaseModel):
         """Concrete parameters for a bucket size in seconds."""
         weekly = self.weekly and bucket <= DAY
         if bucket < DAY:
-            warmup, level_hl = math.ceil((7 if weekly else 2) * DAY / bucket), 3 * DAY / bucket
+            warmup, level_hl = math.ceil(2 * DAY / bucket), LEVEL_HL_DAYS * DAY / bucket
         elif bucket < WEEK:
             warmup, level_hl = math.ceil((21 if weekly else 7) * DAY / bucket), 7.0
         else:
             warmup, level_hl = 6, 4.0
+        per_day = max(1.0, DAY / bucket)
         return {
             "threshold": threshold_for(self.sensitivity),
             "warmup": self.warmup if self.warmup is not None else max(warmup, 6),
             "cooldown": self.cooldown if self.cooldown is not None else max(3, math.ceil(3600 / bucket)),
+            "adapt": self.adapt if self.adapt is not None else max(6, math.ceil(DAY / bucket)),
             "min_delta": self.min_delta,
+            "min_ratio": self.min_ratio,
+            "level_alpha": _alpha(level_hl),
+            "var_alpha": _alpha(level_hl * VAR_HL / (24 if bucket < DAY else 1)),
+            "var_alpha_all": _alpha(level_hl * VAR_HL),
+            "hour_alpha": _alpha(HOUR_HL * per_day / 24),
+            "day_alpha": _alpha(21 * per_day),
+            "week_alpha": _alpha(WEEK_HL * per_day / 24),
+            "dow_alpha": _alpha(8),
+            "dow_all_alpha": _alpha(56),
+            "slot_alpha": _alpha(28 * max(1.0, per_day / 24)),
+            "slot_all_alpha": _alpha(28 * per_day),
             "daily": self.daily and bucket < DAY,
             "weekly": self.weekly and bucket <= DAY,
             "level_halflife": self.level_halflife or level_hl,
@@ -132,6 +196,7 @@ class Point:
     p_value: float = 1.0
     event_start: int | None = None
     total: float | None = None
+    ended: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -230,7 +295,8 @@ class _Base:
             s["run_sum"], s["run_n"], s["run_excess"] = 0.0, 0, 0.0
             return Point(ts, value, expected, 0.0, False, None, 1.0, None, total)
         u_hi, u_lo = stats.surprise(upper), stats.surprise(lower)
-        spike_ok = abs(excess) >= p["min_delta"]
+        ratio = (value + 1e-12) / (expected + 1e-12)
+        spike_ok = abs(excess) >= p["min_delta"] and max(ratio, 1.0 / ratio) >= p["min_ratio"]
         level_ok = abs(s["run_excess"]) >= p["min_delta"]
         candidates = [
             (u_hi / (u_hi + SPIKE_HALF), "spike", spike_ok and excess > 0),
@@ -267,7 +333,9 @@ class _Base:
         elif s["in_event"]:
             s["quiet"] += 1
             if s["quiet"] >= p["cooldown"]:
+                start = s["event_start"]
                 s["in_event"], s["event_dir"], s["event_start"] = False, 0, None
+                return Point(ts, value, expected, round(score, 6), False, None, p_value, start, total, ended=True)
         return Point(
             ts,
             value,
@@ -305,17 +373,25 @@ class _Base:
 
 
 class CountDetector(_Base):
-    """Counts per bucket (volume, negative mentions): seasonal baseline × negative-binomial tails + CUSUM."""
+    """Counts per bucket: a robust seasonal baseline in log space whose spread is learnt from the series itself.
+
+    x = log(y + c) (c = 1 for counts); expected x = level + hour-of-day offset + day-of-week offset, each an EWMA
+    fed with residuals clipped at CLIP sd (a Huber-type update, so bursts barely move it). The spread is the learnt
+    excess variance of the residuals (clipped squares, not updated on anomalous buckets) plus, for counts, the
+    Poisson variance of log(y + 1) at the expected count. z = residual / spread; a bucket is anomalous when |z|
+    passes the sensitivity and the change is at least `min_delta` in size and `min_ratio` as a ratio.
+    """
 
     kind_name = "count"
 
     def _initial(self) -> dict[str, Any]:
-        """Fresh state: level, hour-of-day and day-of-week profiles (ratio to moving average), dispersion."""
+        """Fresh state: log-space level and profiles, learnt excess variance, event bookkeeping."""
         s = super()._initial()
         s.update(
             {
-                "level_y": 0.0,
-                "level_w": 0.0,
+                "c": 1.0 if self.settings.counts else 0.0,
+                "c_sum": 0.0,
+                "level": 0.0,
                 "level_n": 0,
                 "h_num": [0.0] * 24,
                 "h_w": [0.0] * 24,
@@ -330,33 +406,113 @@ class CountDetector(_Base):
                 "day": None,
                 "day_sum": 0.0,
                 "day_n": 0,
-                "disp_a": 0.0,
-                "disp_b": 0.0,
-                "disp_n": 0,
+                "day_dow": 0,
+                "w": [0.0] * 168,
+                "w_n": [0] * 168,
+                "var": [0.0] * 24,
+                "var_n": [0] * 24,
+                "var_all": 0.0,
+                "phi_a": 0.0,
+                "phi_b": 0.0,
+                "var_n_all": 0,
+                "ev_n": 0,
+                "ev_sum": 0.0,
+                "ev_peak": 0.0,
+                "ev_shift": False,
+                "ac_xy": 0.0,
+                "ac_xx": 0.0,
+                "ac_n": 0,
+                "z_prev": 0.0,
             }
         )
         return s
 
-    @staticmethod
-    def _factor(num: float, den: float, seen: int) -> float:
-        """Seasonal factor (slot mean / overall mean) shrunk towards 1 for slots with little evidence."""
-        if seen == 0:
-            return 1.0
-        prior = 0.05 * max(den, 0.1)
-        return min(50.0, max(0.02, (num + prior) / (den + prior)))
+    def hour_factor(self, hour: int) -> float:
+        """Learnt hour-of-day multiplier (exp of the log offset)."""
+        return math.exp(self._hour(hour)) if self.p["daily"] else 1.0
 
-    @property
-    def level(self) -> float:
-        """Deseasonalised level: ratio of the EWMAs of counts and of seasonal factors (the Poisson MLE)."""
-        s = self.s
-        return s["level_y"] / s["level_w"] if s["level_w"] > 0 else 0.0
+    def day_factor(self, dow: int) -> float:
+        """Learnt day-of-week multiplier (exp of the log offset)."""
+        return math.exp(self._day(dow)) if self.p["weekly"] else 1.0
 
-    def _hour_factor(self, hour: int) -> float:
-        """Hour-of-day factor: weekday-adjusted slot mean over the weekday-adjusted overall mean."""
+    def _day(self, dow: int) -> float:
+        """Weekday offset in log units (cached: it changes only when a day ends)."""
+        cache = self.__dict__.get("_day_cache")
+        if cache is None:
+            cache = self.__dict__["_day_cache"] = [self._day_offset(k) for k in range(7)]
+        return cache[dow]
+
+    def _day_offset(self, dow: int) -> float:
+        """Weekday offset in log units, from whole-day means (ratio to the mean day, as in classical decomposition):
+        it does not depend on the level or the hour profile, so their learning cannot drag it."""
         s = self.s
-        if s["h_n"][hour] == 0 or s["h_wden"] <= 0 or s["h_w"][hour] <= 0:
-            return 1.0
-        return self._factor(s["h_num"][hour] / s["h_w"][hour], s["h_den"] / s["h_wden"], 1)
+        if s["d_n"][dow] == 0 or s["d_all"] == 0:
+            return 0.0
+        if self.settings.counts:
+            prior = 0.05 * max(s["d_den"], 0.1)
+            return math.log(min(50.0, max(0.02, (s["d_num"][dow] + prior) / (s["d_den"] + prior))))
+        return s["d_num"][dow] - s["d_den"]
+
+    def _hour(self, hour: int) -> float:
+        """Hour-of-day offset in log units: weekday-adjusted slot mean over the weekday-adjusted overall mean."""
+        s = self.s
+        if s["h_n"][hour] == 0 or s["h_all"] == 0:
+            return 0.0
+        if self.settings.counts:
+            if s["h_w"][hour] <= 0 or s["h_wden"] <= 0:
+                return 0.0
+            num, den = s["h_num"][hour] / s["h_w"][hour], s["h_den"] / s["h_wden"]
+            prior = 0.05 * max(den, 0.1)
+            return math.log(min(50.0, max(0.02, (num + prior) / (den + prior))))
+        return s["h_num"][hour] - s["h_den"]
+
+    def _learn_rhythm(
+        self, day: int, y: float, x: float, mu: float, sd: float, hour: int, dow: int, warm: bool, phi: float
+    ) -> None:
+        """Update the weekday (from whole days) and hour-of-day profiles with a clipped value."""
+        s, p = self.s, self.p
+        counts = self.settings.counts
+        if counts:
+            lim = CLIP * math.sqrt(mu + phi * mu * mu) + 1.0
+            v = min(max(y, mu - lim), mu + lim) if warm else y
+        else:
+            v = (
+                min(
+                    max(x, self._base(hour, dow, dow * 24 + hour) - CLIP * sd),
+                    self._base(hour, dow, dow * 24 + hour) + CLIP * sd,
+                )
+                if warm
+                else x
+            )
+        if p["weekly"]:
+            if s["day"] is not None and day != s["day"]:
+                per_day = max(1.0, DAY / self.bucket)
+                if s["day_n"] >= 0.5 * per_day:  # a day with too many gaps teaches nothing
+                    mean = s["day_sum"] / s["day_n"]
+                    k = int((s["day"] + 3) % 7) if is_utc(self.settings.timezone) else s["day_dow"]
+                    g = max(p["dow_alpha"], 1.0 / (s["d_n"][k] + 1))
+                    s["d_num"][k] += g * (mean - s["d_num"][k])
+                    s["d_n"][k] += 1
+                    g = max(p["dow_all_alpha"], 1.0 / (s["d_all"] + 1))
+                    s["d_den"] += g * (mean - s["d_den"])
+                    s["d_all"] += 1
+                    self.__dict__["_day_cache"] = None
+                s["day_sum"], s["day_n"] = 0.0, 0
+            s["day"], s["day_dow"] = day, dow
+            s["day_sum"] += v
+            s["day_n"] += 1
+        if p["daily"]:
+            per_day = DAY / self.bucket
+            d = self._day(dow) if p["weekly"] else 0.0
+            wf, wv = (math.exp(d), v) if counts else (1.0, v - d)
+            g = max(p["slot_alpha"], 1.0 / (s["h_n"][hour] + 1))
+            s["h_num"][hour] += g * (wv - s["h_num"][hour])
+            s["h_w"][hour] += g * (wf - s["h_w"][hour])
+            s["h_n"][hour] += 1
+            g = max(p["slot_all_alpha"], 1.0 / (s["h_all"] + 1))
+            s["h_den"] += g * (wv - s["h_den"])
+            s["h_wden"] += g * (wf - s["h_wden"])
+            s["h_all"] += 1
 
     def calendar(self, ts: int) -> tuple[int, int, int]:
         """(hour of day, weekday with Monday = 0, day number since 1970-01-01) of a bucket in the detector's zone.
@@ -371,21 +527,48 @@ class CountDetector(_Base):
         local = datetime.fromtimestamp(ts + (self.bucket // 2 if self.bucket >= DAY else 0), zone(name))
         return local.hour, local.weekday(), local.toordinal() - _EPOCH_ORDINAL
 
-    def expected(self, ts: int) -> tuple[float, float, float, int, int]:
-        """Expected count at ts from the state so far: (mu, hour factor, weekday factor, hour, weekday)."""
+    def _base(self, hour: int, dow: int, how: int) -> float:
+        """Expected log value in this slot (level + weekday + hour + hour-of-week offsets)."""
         s, p = self.s, self.p
-        hour, dow, _ = self.calendar(ts)
-        hf = self._hour_factor(hour) if p["daily"] else 1.0
-        df = self._factor(s["d_num"][dow], s["d_den"], s["d_n"][dow]) if p["weekly"] else 1.0
-        return max(MU_FLOOR, self.level * hf * df), hf, df, hour, dow
+        x = s["level"]
+        # Profiles count in proportion to their evidence, so a young detector leans on the level alone.
+        if p["weekly"]:
+            n = s["d_n"][dow]
+            x += self._day(dow) * n / (n + SHRINK_DAY)
+        if p["daily"]:
+            days = s["h_n"][hour] * self.bucket / 3600.0
+            x += self._hour(hour) * days / (days + SHRINK_HOUR)
+            if p["weekly"]:
+                weeks = s["w_n"][how] * self.bucket / 3600.0
+                x += s["w"][how] * (weeks / (weeks + SHRINK_WEEK) if WEEK_RUNNING else 1.0)
+        return x
 
-    @property
-    def dispersion(self) -> float:
-        """Over-dispersion phi (variance = mu + phi mu^2), estimated by moments after half the warm-up."""
+    def expected(self, ts: int) -> tuple[float, float, float, int, int]:
+        """Expected value at ts from the state so far: (mu, hour factor, weekday factor, hour, weekday)."""
+        hour, dow, _ = self.calendar(ts)
+        mu = self._mean(self._base(hour, dow, dow * 24 + hour), hour)
+        return mu, self.hour_factor(hour), self.day_factor(dow), hour, dow
+
+    def _mean(self, base: float, hour: int) -> float:
+        """Expected value from the baseline (counts: exp of the log-rate; other series: inverse of the transform)."""
+        if self.settings.counts:
+            return math.exp(min(base, 700.0))  # counts: the baseline is the log of the rate itself
+        return _inv(base, self.s["c"])
+
+    def _var(self, hour: int) -> float:
+        """Learnt excess variance of this hour of day, shrunk halfway towards that of all hours."""
         s = self.s
-        if s["disp_b"] <= 0:
-            return 0.0
-        return min(2.0, max(0.0, s["disp_a"] / s["disp_b"]))
+        if self.settings.counts:  # negative-binomial dispersion by moments: Var log Y ~ 1/mu + phi
+            # A weak prior (phi 0.02 with the weight of one bucket at mu = 1) keeps tiny counts from inflating it.
+            return min(4.0, max(0.0, (s["phi_a"] + 0.02) / (s["phi_b"] + 1.0)))
+        return 0.5 * (s["var"][hour] + s["var_all"])
+
+    def _spread(self, mu: float, hour: int) -> float:
+        """Standard deviation of the log residual: learnt excess (per hour of day) plus, for counts, Poisson noise."""
+        var = self._var(hour)
+        if self.settings.counts:
+            var += mu * (mu + 1.0) ** (2.0 * POWER - 2.0) + 0.002
+        return math.sqrt(max(var, 1e-6))
 
     def update(self, ts: int, value: float) -> Point:
         """Score one bucket (start time ts, epoch seconds) and then learn from it."""
@@ -395,79 +578,202 @@ class CountDetector(_Base):
         if y < 0 or math.isnan(y):
             raise ValueError(f"count at {ts} must be a non-negative number, got {value!r}")
         s, p = self.s, self.p
-        mu, hf, df, hour, dow = self.expected(ts)
-        phi = self.dispersion
-        lower, upper = stats.count_cdf(y, mu, phi), stats.count_sf(y, mu, phi)
-        pmf = stats.count_pmf(y, mu, phi)
-        pre_p = None
-        if s.get("pre_level") is not None:
-            pre_mu = max(MU_FLOOR, s["pre_level"] * hf * df)
-            pre_p = 2 * min(stats.count_cdf(y, pre_mu, phi), stats.count_sf(y, pre_mu, phi))
-        point = self._score(ts, y, mu, lower, upper, pmf, hf * df, y - mu, None, pre_p)
-        # Learn: clip after warm-up so that anomalies do not teach the baseline.
-        sd = math.sqrt(mu + phi * mu * mu)
+        counts = self.settings.counts
+        if not counts and s["n"] < p["warmup"]:  # offset for non-counts: 5 % of the early mean
+            s["c_sum"] += y
+            s["c"] = max(1e-9, 0.05 * s["c_sum"] / (s["n"] + 1))
+        if counts and s["n"] == 0:
+            s["level"] = math.log(max(y, 0.5))  # the log-rate starts at the first count
+        c = s["c"]
+        hour, dow, day = self.calendar(ts)
+        how = dow * 24 + hour
+        base = self._base(hour, dow, how)
+        phi = self._var(hour)
+        mu = math.exp(min(base, 700.0)) if counts else _inv(base, c)
+        if counts:
+            # Log residual of y + 1 against mu + 1 (for the spread and high counts), and the level residual.
+            x = math.log(y + 1.0)
+            r_log = x - math.log(mu + 1.0)
+            r = math.log((y + 0.5) / (mu + 0.5))
+        else:
+            x = _fwd(y, c)
+            r_log = r = x - base
+        sd = math.sqrt(max(phi + mu * (mu + 1.0) ** -2.0 + 0.002 if counts else phi, 1e-6))
+        z = r_log / sd
+        if counts and abs(z) > PRESCREEN and mu > 0:
+            # The tail of a negative binomial with the learnt dispersion: exact at low counts, where the log
+            # residual is too coarse; at high counts the log residual (a heavier, log-normal tail) is the more
+            # cautious of the two and is kept when smaller.
+            zc = stats.mid_p_z(stats.count_cdf(y, mu, phi), stats.count_sf(y, mu, phi), stats.count_pmf(y, mu, phi))
+            z = zc * Z_HALF / Z_HALF_COUNT if mu < 30 else (min(z, zc) if z > 0 else max(z, zc))
         warm = s["n"] >= p["warmup"]
-        yc = min(max(y, mu - LEARN_CLIP * sd), mu + LEARN_CLIP * sd) if warm else y
-        if s["n"] >= p["warmup"] // 2:
-            a = max(_alpha(p["level_halflife"] * 7), 1.0 / (s["disp_n"] + 1))
-            s["disp_a"] += a * ((yc - mu) ** 2 - mu - s["disp_a"])
-            s["disp_b"] += a * (mu * mu - s["disp_b"])
-            s["disp_n"] += 1
-        if p["weekly"]:
-            self._learn_weekday(self.calendar(ts)[2], yc)
-        if p["daily"]:
-            # Hour profile: weekday-adjusted mean in this hour slot over the overall one (ratios of EWMAs),
-            # both over the same ~4 weeks.
-            per_day = DAY / self.bucket
-            g = max(_alpha(28 * max(1.0, per_day / 24)), 1.0 / (s["h_n"][hour] + 1))
-            s["h_num"][hour] += g * (yc - s["h_num"][hour])
-            s["h_w"][hour] += g * (df - s["h_w"][hour])
-            s["h_n"][hour] += 1
-            g = max(_alpha(28 * per_day), 1.0 / (s["h_all"] + 1))
-            s["h_den"] += g * (yc - s["h_den"])
-            s["h_wden"] += g * (df - s["h_wden"])
-            s["h_all"] += 1
-        a = max(_alpha(p["level_halflife"]), 1.0 / (s["level_n"] + 1))
-        s["level_y"] += a * (yc - s["level_y"])
-        s["level_w"] += a * (hf * df - s["level_w"])
+        point = self._judge(ts, y, mu, z, r, warm)
+        # Learn the spread (not from anomalous buckets; Huber-clipped once warm).
+        rl = max(-CLIP * sd, min(CLIP * sd, r_log)) if warm else r_log
+        if s["n"] >= p["warmup"] // 2 and not (warm and point.kind is not None and point.kind != "new_level"):
+            if counts:
+                lim_y = CLIP * math.sqrt(mu + phi * mu * mu) if warm else 1e12
+                e = min(abs(y - mu), lim_y)
+                g = max(p["var_alpha_all"], VAR_START / (s["var_n_all"] + VAR_START))
+                s["phi_a"] += g * (e * e - mu - s["phi_a"])
+                s["phi_b"] += g * (mu * mu - s["phi_b"])
+            vh = s["var"][hour]
+            excess = rl * rl - (sd * sd - vh)
+            g = max(p["var_alpha"], VAR_START / (s["var_n"][hour] + VAR_START))
+            s["var"][hour] = max(0.0, vh + g * (excess - vh))
+            s["var_n"][hour] += 1
+            g = max(p["var_alpha_all"], VAR_START / (s["var_n_all"] + VAR_START))
+            s["var_all"] = max(0.0, s["var_all"] + g * (rl * rl - (sd * sd - self._var(hour)) - s["var_all"]))
+            s["var_n_all"] += 1
+        # Backfitting: each part learns what the parts before it left (level, weekday, hour, hour of week).
+        g = max(p["level_alpha"], 1.0 / (s["level_n"] + 1))
+        phi = self._var(hour)  # after the spread has learnt
+        step = g * self._residual(y, x, base, hour, warm, phi)
+        s["level"] += step
         s["level_n"] += 1
+        if SKIP_RHYTHM_IN_EVENT and warm and s["in_event"] and not (SHIFTS_TEACH_RHYTHM and s["ev_shift"]):
+            # The rhythm does not learn from a burst; a "shift" that comes back every week is the rhythm itself.
+            s["n"] += 1
+            return point
+        self._learn_rhythm(day, y, x, mu, sd, hour, dow, warm, phi)
+        if p["daily"]:
+            if p["weekly"]:
+                g = max(p["week_alpha"], 1.0 / (s["w_n"][how] + 2)) if WEEK_RUNNING else p["week_alpha"]
+                # What the level and the profiles leave, approximated by the level's step alone (the profiles
+                # move far more slowly): one baseline evaluation per bucket instead of two.
+                s["w"][how] += g * self._residual(y, x, base + step, hour, warm, phi)
+                s["w_n"][how] += 1
         s["n"] += 1
         return point
 
-    def _learn_weekday(self, day: int, value: float) -> None:
-        """Weekday profile from whole-day means of raw counts (free of the hour profile) over the mean day."""
+    def _residual(self, y: float, x: float, base: float, hour: int, warm: bool, phi: float) -> float:
+        """What the baseline learns from one bucket, in its own (log) units, clipped once warm.
+
+        Counts: the Fisher-scoring step of a Poisson log-linear model, (y - mu) / mu, with y - mu clipped at CLIP
+        standard deviations of the negative binomial and the step at +-1: unbiased for the mean even at low
+        counts, where log(y + 1) is not (its average sits far below log(mu + 1) when mu is about 1).
+        Other series: the log residual, clipped at CLIP spreads.
+        """
+        if self.settings.counts:
+            mu = math.exp(min(base, 700.0))
+            e = y - mu
+            if warm:
+                lim = CLIP * math.sqrt(mu + phi * mu * mu)
+                e = max(-lim, min(lim, e))
+            return max(-1.0, min(1.0, e / max(mu, 0.5)))
+        r = x - base
+        if warm:
+            lim = CLIP * self._spread(_inv(base, self.s["c"]), hour)
+            r = max(-lim, min(lim, r))
+        return r
+
+    def _judge(self, ts: int, y: float, mu: float, z: float, r: float, warm: bool) -> Point:
+        """Score a bucket and group anomalous buckets into events (one alert at the start, the end reported)."""
+        s, p = self.s, self.p
+        if not warm:
+            return Point(ts, y, mu, 0.0, False)
+        zc = max(-CUSUM_CLIP, min(CUSUM_CLIP, z))
+        if AUTOCORR:
+            # Bursty series have runs of same-sign residuals: the CUSUM steps are shrunk by the learnt lag-1
+            # autocorrelation (a sum of AR(1) steps has (1 + rho) / (1 - rho) times the variance).
+            # Learnt from ordinary buckets only: the run of a real shift must not teach it.
+            prev = s["z_prev"]
+            if abs(zc) < AC_Z and abs(prev) < AC_Z:
+                g = max(p["var_alpha_all"], 1.0 / (s["ac_n"] + 1))
+                s["ac_xy"] += g * (zc * prev - s["ac_xy"])
+                s["ac_xx"] += g * (zc * zc - s["ac_xx"])
+                s["ac_n"] += 1
+            s["z_prev"] = zc
+            rho = min(0.95, max(0.0, s["ac_xy"] / s["ac_xx"])) if s["ac_xx"] > 0 else 0.0
+            zc *= math.sqrt((1.0 - rho) / (1.0 + rho))
+        s["cusum_up"] = max(0.0, s["cusum_up"] + zc - CUSUM_K)
+        s["cusum_down"] = max(0.0, s["cusum_down"] - zc - CUSUM_K)
+        score = abs(z) / (abs(z) + Z_HALF)
+        direction = 1 if z > 0 else -1
+        if s["cusum_up"] == 0.0 and s["cusum_down"] == 0.0:
+            s["run_sum"], s["run_n"] = 0.0, 0
+        else:  # residuals since the CUSUM left zero: their mean is the size of a change
+            s["run_sum"] += r
+            s["run_n"] += 1
+        level = s["cusum_up"] if direction > 0 else s["cusum_down"]
+        level_score = level / (level + COUNT_CUSUM_HALF)
+        shift = score < p["threshold"] <= level_score  # a spike when one bucket alone is enough
+        score = max(score, level_score)
+        ratio = (y + 1e-12) / (mu + 1e-12) if direction > 0 else (mu + 1e-12) / (y + 1e-12)
+        big = abs(y - mu) >= p["min_delta"] and ratio >= p["min_ratio"]
+        anomalous = big and score >= p["threshold"]
+        if SILENT_REBASE and not big and not s["in_event"] and level_score >= p["threshold"] and s["run_n"] > 0:
+            # A lasting change too small to report (a new brand's first mentions): the level follows it silently.
+            s["level"] += s["run_sum"] / s["run_n"]
+            s["cusum_up"] = s["cusum_down"] = 0.0
+            s["run_sum"], s["run_n"] = 0.0, 0
+        if s["in_event"]:
+            same = direction == s["event_dir"]
+            if s["ev_shift"]:  # a shift is over when the values stop pushing the CUSUM (quiet night hours do not)
+                calm = not same or z * direction < CUSUM_K
+            else:  # a spike is over when the values are back in the normal range
+                calm = not same or abs(z) < END_Z or abs(y - mu) < p["min_delta"]
+            s["ev_n"] += 1
+            s["ev_sum"] += r
+            if not calm:
+                s["quiet"] = 0
+                if same:
+                    s["ev_peak"] = max(s["ev_peak"], abs(z))
+                if s["ev_n"] >= p["adapt"] and same:
+                    # A change that lasts this long is the new normal: take it into the baseline and say so.
+                    s["level"] += s["ev_sum"] / s["ev_n"]
+                    start = s["event_start"]
+                    self._end_event()
+                    return Point(ts, y, mu, round(score, 6), False, "new_level", 1.0, start, ended=True)
+                return Point(ts, y, mu, round(score, 6), False, self._kind(direction), 1.0, s["event_start"])
+            s["quiet"] += 1
+            if s["quiet"] >= p["cooldown"]:
+                start = s["event_start"]
+                self._end_event()
+                return Point(ts, y, mu, round(score, 6), False, None, 1.0, start, ended=True)
+            if not anomalous or same:
+                return Point(ts, y, mu, round(score, 6), False, None, 1.0, s["event_start"])
+            self._end_event()  # an opposite anomaly starts an event of its own
+        if not anomalous:
+            return Point(ts, y, mu, round(score, 6), False)
+        s["in_event"], s["event_dir"], s["event_start"], s["quiet"] = True, direction, ts, 0
+        s["ev_n"], s["ev_sum"], s["ev_peak"], s["ev_shift"] = 1, r, abs(z), shift
+        s["events"] += 1
+        kind = ("level_up" if direction > 0 else "level_down") if shift else self._kind(direction)
+        return Point(ts, y, mu, round(score, 6), True, kind, 1.0, ts)
+
+    @staticmethod
+    def _kind(direction: int) -> str:
+        """spike or drop."""
+        return "spike" if direction > 0 else "drop"
+
+    def _end_event(self) -> None:
+        """Close the current event."""
         s = self.s
-        if s["day"] is not None and day != s["day"]:
-            per_day = max(1.0, DAY / self.bucket)
-            if s["day_n"] >= 0.5 * per_day:  # a day with too many gaps teaches nothing
-                mean = s["day_sum"] / s["day_n"]
-                dow = int((s["day"] + 3) % 7)
-                g = max(_alpha(8), 1.0 / (s["d_n"][dow] + 1))
-                s["d_num"][dow] += g * (mean - s["d_num"][dow])
-                s["d_n"][dow] += 1
-                g = max(_alpha(56), 1.0 / (s["d_all"] + 1))
-                s["d_den"] += g * (mean - s["d_den"])
-                s["d_all"] += 1
-                if s["d_all"] == 1:
-                    s["level_n"] = 0  # the level restarts once the first day's profile is known
-            s["day_sum"], s["day_n"] = 0.0, 0
-        s["day"] = day
-        s["day_sum"] += value
-        s["day_n"] += 1
+        s["cusum_up"] = s["cusum_down"] = 0.0
+        s["in_event"], s["event_dir"], s["event_start"], s["quiet"] = False, 0, None, 0
+        s["ev_n"], s["ev_sum"], s["ev_peak"] = 0, 0.0, 0.0
 
     def _rebase(self, level: float) -> None:
-        """Jump the level to the post-change estimate."""
-        self.s["level_y"] = max(0.0, level) * self.s["level_w"]
+        """Set the log level so that the deseasonalised expectation is `level`."""
+        self.s["level"] = math.log(max(level, 0.0) + self.s["c"]) if level + self.s["c"] > 0 else self.s["level"]
 
     def _current_level(self) -> float:
         """Deseasonalised level now."""
-        return self.level
+        return max(0.0, math.exp(self.s["level"]) - self.s["c"])
 
 
 class ShareDetector(_Base):
     """Share of negative mentions per bucket: binomial with over-dispersion + CUSUM (no seasonality)."""
 
     kind_name = "share"
+
+    def __init__(
+        self, bucket: int, settings: DetectorSettings | None = None, state: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(bucket, settings, state)
+        if isinstance(self.settings.sensitivity, str):
+            self.p["threshold"] = SHARE_SENSITIVITIES[self.settings.sensitivity]
 
     def _initial(self) -> dict[str, Any]:
         """Fresh state with EWMAs of negatives, totals and dispersion."""
@@ -539,7 +845,8 @@ def _copy(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(
-    detector: CountDetector | ShareDetector, rows: list[tuple[int, float]] | list[tuple[int, float, float]]
+    detector: CountDetector | ShareDetector,
+    rows: Sequence[tuple[int, float]] | Sequence[tuple[int, float, float]],
 ) -> list[Point]:
     """Batch run: exactly the streaming updates, one after the other."""
     out = []

@@ -138,6 +138,8 @@ class Rule(_Strict):
     warmup: int | None = Field(None, ge=0)
     cooldown: int | None = Field(None, ge=1)
     min_delta: float = Field(3.0, ge=0)
+    min_ratio: float = Field(1.5, ge=1.0, description="smallest observed/expected (or its inverse) worth an alert")
+    display: str | None = Field(None, description="the brand's name in alert texts (default: the brand id)")
     daily: bool = True
     weekly: bool = True
     settle: int = Field(0, ge=0, description="seconds after a bucket ends before it is scored")
@@ -201,6 +203,7 @@ class Rule(_Strict):
             warmup=self.warmup,
             cooldown=self.cooldown,
             min_delta=self.min_delta,
+            min_ratio=self.min_ratio,
             daily=self.daily,
             weekly=self.weekly,
             timezone=self.zone,
@@ -223,10 +226,12 @@ class Rule(_Strict):
             "warmup",
             "cooldown",
             "min_delta",
+            "min_ratio",
             "daily",
             "weekly",
         )
-        data = {k: getattr(self, k) for k in keys}
+        data: dict[str, Any] = {k: getattr(self, k) for k in keys}
+        data["detector"] = 2  # the robust log-space detector: older saved states start afresh
         if self.zone != "UTC":  # only then, so that state saved before zones existed stays valid
             data["timezone"] = self.zone
         return yaml.safe_dump(data, sort_keys=True)
@@ -247,16 +252,22 @@ class Watch(_Strict):
         return None if value is None else parse_duration(value)
 
 
+def _console_only() -> dict[str, Channel]:
+    """The channels of a rules file that names none: the console."""
+    return {"console": ConsoleChannel()}
+
+
 class AlertsConfig(_Strict):
     """The whole rules file."""
 
     defaults: dict[str, Any] = Field(default_factory=dict)
-    channels: dict[str, Channel] = Field(default_factory=lambda: {"console": ConsoleChannel()})
+    channels: dict[str, Channel] = Field(default_factory=lambda: _console_only())
     rules: list[Rule] = Field(min_length=1)
     watch: Watch = Field(default_factory=Watch)
     retry: Retry = Field(default_factory=Retry)
     outbox: Outbox = Field(default_factory=Outbox)
-    timezone: str = Field("UTC", description="IANA zone of seasonality, quiet hours and alert texts")
+    timezone: str = Field("Europe/Moscow", description="IANA zone of seasonality, quiet hours and alert texts")
+    language: Literal["ru", "en"] = Field("ru", description="language of alert texts")
     history: int = Field(28 * 86400, description="seconds of history read on the first check of a rule")
     top_stories: int = Field(5, ge=0, le=50)
 

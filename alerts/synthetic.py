@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from alerts.detector import DAY, WEEK, CountDetector, DetectorSettings, Point, run
+from alerts.detector import DAY, WEEK, CountDetector, DetectorSettings, Point, ShareDetector, run
 
 #: Monday 2024-01-01 00:00 UTC: series start on a week boundary.
 EPOCH_START = 1704067200
@@ -87,3 +87,53 @@ def detection_delay(points: list[Point], inj: Injection, window: int = 24) -> in
         if points[i].alert:
             return i - inj.start
     return None
+
+
+@dataclass
+class ShareSeries:
+    """Generated negative and total mention counts per bucket, with the injected rises of the negative share."""
+
+    bucket: int
+    ts: list[int]
+    negative: list[int]
+    total: list[int]
+    share: list[float]
+    injections: list[Injection] = field(default_factory=list)
+
+
+def make_share_series(
+    seed: int,
+    bucket: int = 3600,
+    weeks: float = 6,
+    base: float = 20.0,
+    share: float = 0.15,
+    concentration: float = 40.0,
+    injections: list[Injection] | None = None,
+) -> ShareSeries:
+    """Tone series: seasonal Poisson totals; each bucket's negative share drawn from a beta around `share` (so the
+    share wanders more than a binomial would: `concentration` is its a + b); injections multiply the share."""
+    rng = np.random.default_rng(seed)
+    n = int(weeks * WEEK / bucket)
+    ts = EPOCH_START + bucket * np.arange(n, dtype=np.int64)
+    total = rng.poisson(seasonal_rate(ts, base * bucket / 3600.0))
+    mean = np.full(n, share)
+    for inj in injections or []:
+        mean[inj.start : min(n, inj.start + inj.length)] = np.minimum(
+            0.95, mean[inj.start : inj.start + inj.length] * inj.factor
+        )
+    p = rng.beta(mean * concentration, (1 - mean) * concentration)
+    negative = rng.binomial(total, p)
+    return ShareSeries(
+        bucket,
+        [int(t) for t in ts],
+        [int(k) for k in negative],
+        [int(t) for t in total],
+        [float(m) for m in mean],
+        list(injections or []),
+    )
+
+
+def detect_share(series: ShareSeries, settings: DetectorSettings | None = None) -> list[Point]:
+    """Run a fresh negative-share detector over the series."""
+    det = ShareDetector(series.bucket, settings)
+    return run(det, list(zip(series.ts, series.negative, series.total, strict=True)))

@@ -138,6 +138,8 @@ def check_cmd(
             typer.echo(f"rule {name} failed: {error}", err=True)
     if result.errors and len(result.errors) == len([r for r in config.rules if r.enabled]):
         raise ServiceError(f"every rule failed ({len(result.errors)}); the reasons are above")
+    if any(not d["ok"] for d in result.delivered):  # an alert reached no channel: cron and CI must notice
+        raise ServiceError("an alert reached no channel (kept in the outbox; see the log above)")
 
 
 @alerts_app.command("watch")

@@ -33,7 +33,7 @@ def _iso(ts: int) -> str:
 
 
 def test_backtest_cli_matches_live_detector_and_reports_problems(tmp_path: Path) -> None:
-    inj = Injection("spike", 11 * 288 + 144, 1, 8.0)  # Friday noon, week 2
+    inj = Injection("spike", 11 * 288 + 144, 1, 16.0)  # Friday noon, week 2
     series = make_series(4, bucket=300, weeks=2, base=30.0, injections=[inj])
     rows = [(_iso(t), str(v)) for t, v in zip(series.ts, series.values, strict=False)]
     del rows[2500:2506]  # a gap of six buckets
@@ -58,6 +58,8 @@ def test_backtest_cli_matches_live_detector_and_reports_problems(tmp_path: Path)
     assert [float(r["anomaly_score"]) for r in out] == [round(p.score, 6) for p in live]
     assert [int(r["alert"]) for r in out] == [int(p.alert) for p in live]
     assert out[inj.start]["alert"] == "1"
+    ends = [i for i, r in enumerate(out) if r["event_end"] == "1" and i > inj.start]
+    assert ends and ends[0] <= inj.start + 24  # the end of the spike is reported within two hours
 
 
 def test_backtest_share_column_and_errors(tmp_path: Path) -> None:
@@ -69,6 +71,22 @@ def test_backtest_share_column_and_errors(tmp_path: Path) -> None:
     bad.write_text("when,count\n1,2\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["alerts", "backtest", "--csv", str(bad)])
     assert result.exit_code == 2 and "timestamp and value" in result.stderr
+
+
+def test_rules_language_display_and_min_ratio() -> None:
+    config = parse_config(
+        {"language": "en", "rules": [{"name": "s", "brand": "Sberbank", "display": "Сбербанк", "min_ratio": 2}]}
+    )
+    rule = config.rules[0]
+    assert config.language == "en" and rule.display == "Сбербанк" and rule.zone == "Europe/Moscow"
+    assert rule.detector_settings().min_ratio == 2.0
+    default = parse_config({"rules": [{"name": "s", "brand": "x"}]})
+    assert default.language == "ru" and default.rules[0].detector_settings().min_ratio == 1.5
+    assert rule.fingerprint() != rule.model_copy(update={"min_ratio": 3.0}).fingerprint()
+    with pytest.raises(ConfigError, match="language"):
+        parse_config({"language": "de", "rules": [{"name": "s", "brand": "x"}]})
+    with pytest.raises(ConfigError, match="rule 's': min_ratio"):
+        parse_config({"rules": [{"name": "s", "brand": "x", "min_ratio": 0.5}]})
 
 
 def test_rules_errors_name_the_rule_and_the_fix() -> None:
@@ -109,7 +127,7 @@ def test_quiet_hours_cross_midnight_in_local_time() -> None:
     assert not q.active(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
 
 
-def _alert() -> Alert:
+def _alert(language: str = "en") -> Alert:
     return Alert(
         "sber-volume",
         "volume",
@@ -124,6 +142,8 @@ def _alert() -> Alert:
         1e-9,
         3600,
         [{"title": "Сбербанк снизил ставки", "url": "http://news.test/a", "source": "rbc"}],
+        extra={"brand": "sberbank", "display": "Сбербанк"},
+        language=language,
     )
 
 
@@ -162,6 +182,24 @@ def test_channels_deliver_and_retry(http_recorder, smtp_server, monkeypatch) -> 
     assert len(smtp_server.messages) == 1
     assert smtp_server.messages[0]["to"] == ["pr@test.local"]
     assert "spike in volume" in smtp_server.messages[0]["data"]
+
+
+def test_alert_text_in_russian_by_default() -> None:
+    """The default text: display name, 'в N раза больше обычного' in Russian number format, Moscow time, a command."""
+    alert = _alert("ru")
+    text = alert.text()
+    lines = text.splitlines()
+    assert lines[0] == "[Резонанс] Сбербанк: всплеск — упоминания"
+    assert lines[1] == "в 4,6 раза больше обычного (ожидали ≈ 12, пришло 57)"
+    assert lines[2] == "Когда: 28.05.2026 23:26 – 29.05.2026 00:26 (Europe/Moscow)"
+    assert lines[3] == "Упоминания: rezonans search --brand sberbank --from 2026-05-28 --to 2026-05-29"
+    assert "p =" not in text and "Сбербанк снизил ставки (rbc) http://news.test/a" in text
+    big = Alert.from_dict({**alert.as_dict(), "observed": 12345, "expected": 1210.4})
+    assert "в 10,2 раза больше обычного (ожидали ≈ 1\xa0210, пришло 12\xa0345)" in big.text()
+    drop = Alert.from_dict({**alert.as_dict(), "kind": "drop", "observed": 4, "expected": 30})
+    assert "провал" in drop.title() and "в 7,5 раза меньше обычного (ожидали ≈ 30, пришло 4)" in drop.text()
+    done = Alert.from_dict({**alert.as_dict(), "kind": "all_clear"})
+    assert done.text().startswith("[Резонанс] Сбербанк: всё спокойно")
 
 
 def test_alert_text_explains_itself() -> None:
@@ -204,7 +242,7 @@ def test_rules_file_timezone_drives_seasonality_and_quiet_hours() -> None:
     assert rules["inherit"].detector_settings().timezone == "Europe/Moscow"
     assert rules["own"].detector_settings().timezone == "Asia/Vladivostok"
     # A zone change restarts the detector; UTC rules keep the fingerprint they had before zones existed.
-    utc_rule = parse_config({"rules": [{"name": "a", "brand": "x"}]}).rules[0]
+    utc_rule = parse_config({"timezone": "UTC", "rules": [{"name": "a", "brand": "x"}]}).rules[0]
     assert "timezone" not in utc_rule.fingerprint() and utc_rule.detector_settings().timezone == "UTC"
     assert rules["inherit"].fingerprint() != utc_rule.model_copy(update={"name": "inherit"}).fingerprint()
     with pytest.raises(ConfigError, match="rule 'z': timezone: unknown time zone 'MSK'.*Europe/Moscow"):

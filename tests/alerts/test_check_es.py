@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -85,7 +86,7 @@ def _rules(path: Path, brand: str, hook: str, smtp=None, **extra) -> Path:
     channels = {"hook": {"type": "webhook", "url": f"{hook}/hook"}}
     if smtp is not None:
         channels["mail"] = {"type": "email", "host": smtp.host, "port": smtp.port, "to": ["pr@test.local"]}
-    detector = {"bucket": "1h", "warmup": 24, "daily": False, "weekly": False}
+    detector = {"bucket": "1h", "warmup": 24, "daily": False, "weekly": False, "sensitivity": "high"}
     data = {
         "history": "4d",
         "channels": channels,
@@ -127,7 +128,7 @@ def test_nested_histogram_counts_articles_not_mentions(es_settings, corpus) -> N
 
 
 def test_check_delivers_explained_alerts_and_resumes(env, corpus, http_recorder, smtp_server) -> None:
-    rules = _rules(env / "rules.yaml", corpus["brand"], http_recorder.url, smtp_server)
+    rules = _rules(env / "rules.yaml", corpus["brand"], http_recorder.url, smtp_server, language="en")
     now = corpus["now"].isoformat()
     runner = CliRunner()
     result = runner.invoke(app, ["alerts", "check", "--rules", str(rules), "--now", now, "--json"])
@@ -191,7 +192,9 @@ def test_quiet_hours_hold_then_deliver(env, corpus, http_recorder) -> None:
     )
     assert len(after["delivered"]) == 3
     assert {p["json"]["rule"] for p in http_recorder.requests} == {"volume", "negative", "story"}
-    assert all(p["json"]["held"] and "(held during quiet hours)" in p["json"]["text"] for p in http_recorder.requests)
+    assert all(
+        p["json"]["held"] and "(задержано на время тихих часов)" in p["json"]["text"] for p in http_recorder.requests
+    )
 
 
 def test_watch_loop_checks_and_starts_crawls(env, corpus, http_recorder) -> None:
@@ -222,10 +225,14 @@ def test_check_reports_es_errors_per_rule(env, corpus, http_recorder, monkeypatc
 
 
 def _check(rules: Path, when: datetime) -> dict:
-    """One `alerts check --json` at a given time."""
+    """One `alerts check --json` at a given time: exit 1 exactly when an alert reached no channel."""
     result = CliRunner().invoke(app, ["alerts", "check", "--rules", str(rules), "--now", when.isoformat(), "--json"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    failed = any(not d["ok"] for d in report["delivered"])
+    assert result.exit_code == (1 if failed else 0), result.output
+    if failed:
+        assert "reached no channel" in result.stderr
+    return report
 
 
 def _state(env: Path) -> dict:
@@ -281,7 +288,12 @@ def test_one_working_channel_is_enough_and_a_fixed_url_gets_the_rest(
     rules = _rules(env / "rules.yaml", corpus["brand"], dead, smtp_server)  # volume → [hook, mail]; others → [hook]
     first = _check(rules, corpus["now"])
     assert first["undelivered"] == 2
-    assert len(smtp_server.messages) == 1 and "spike in volume" in smtp_server.messages[0]["data"]
+    from email import message_from_string, policy
+
+    assert len(smtp_server.messages) == 1
+    mail = message_from_string(smtp_server.messages[0]["data"], policy=policy.default)
+    assert mail["Subject"].startswith("[Резонанс]") and "всплеск — упоминания" in mail["Subject"]
+    assert re.search(r"в [\d,]+ раза больше обычного \(ожидали ≈ [12], пришло 14\)", mail.get_content())
     assert "delivered via mail; not via hook" in caplog.text
     assert sorted(e["rule"] for e in _state(env)["outbox"]) == ["negative", "story"]
     assert all("cannot reach" in e["last_error"] for e in _state(env)["outbox"])
@@ -353,5 +365,22 @@ def test_rules_file_timezone_reaches_quiet_hours_detectors_and_texts(env, corpus
     after = _check(rules, now + timedelta(minutes=40))
     assert len(after["delivered"]) == 3 and after["undelivered"] == 0
     volume = next(p["json"] for p in http_recorder.requests if p["json"]["rule"] == "volume")
-    start = datetime.fromtimestamp(corpus["burst_start"], ZoneInfo("Europe/Moscow")).strftime("%Y-%m-%d %H:%M")
-    assert f"Period: {start}" in volume["text"] and "Europe/Moscow" in volume["text"]
+    start = datetime.fromtimestamp(corpus["burst_start"], ZoneInfo("Europe/Moscow")).strftime("%d.%m.%Y %H:%M")
+    assert f"Когда: {start}" in volume["text"] and "Europe/Moscow" in volume["text"]
+    assert re.search(r"в [\d,]+ раза больше обычного \(ожидали ≈ [12], пришло 14\)", volume["text"])
+
+
+def test_all_clear_follows_when_the_event_is_over(env, corpus, http_recorder) -> None:
+    """After the burst, quiet buckets end the event: one 'всё спокойно' message per event, in Russian."""
+    rules = _rules(env / "rules.yaml", corpus["brand"], http_recorder.url)
+    first = _check(rules, corpus["now"])
+    assert {(a["rule"], a["kind"]) for a in first["alerts"]} >= {("volume", "spike")}
+    later = _check(rules, corpus["now"] + timedelta(hours=4))
+    clear = [a for a in later["alerts"] if a["kind"] == "all_clear"]
+    assert [a["rule"] for a in clear if a["rule"] == "volume"] == ["volume"]
+    volume = next(a for a in clear if a["rule"] == "volume")
+    assert volume["event_start"] == corpus["burst_start"] and volume["bucket_start"] > corpus["burst_start"]
+    texts = [p["json"]["text"] for p in http_recorder.requests if p["json"]["kind"] == "all_clear"]
+    assert any(t.startswith("[Резонанс]") and "всё спокойно" in t for t in texts)
+    again = _check(rules, corpus["now"] + timedelta(hours=6))
+    assert not [a for a in again["alerts"] if a["kind"] == "all_clear"]
