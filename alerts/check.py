@@ -22,6 +22,7 @@ from alerts.message import Alert
 from alerts.rules import AlertsConfig, Rule, utcnow
 from indexer.client import connect
 from rezonans.config import Settings
+from rezonans.files import private_dir, private_file
 from rezonans.timeutil import format_duration
 
 log = logging.getLogger(__name__)
@@ -61,9 +62,9 @@ def load_state(path: Path) -> dict[str, Any]:
 
 
 def save_state(path: Path, state: dict[str, Any]) -> None:
-    """Write atomically (temp file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    """Write atomically (temp file + rename), readable by its owner only (it may name webhook targets)."""
+    private_dir(path.parent)
+    tmp = private_file(path.with_suffix(".tmp"))
     tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, path)
 

@@ -47,9 +47,9 @@ def _table(sources: dict[str, dict[str, Any]], lang: str = "ru") -> Table:
     ru = lang != "en"
     table = Table(title="обход" if ru else "crawl", expand=False)
     cols = (
-        ("источник", "ленты", "страницы", "статьи", "ошибки", "304", "видели", "robots")
+        ("источник", "ленты", "страницы", "статьи", "ошибки", "304", "видели", "robots", "листинги", "сверх бюджета")
         if ru
-        else ("source", "listings", "pages", "articles", "errors", "304", "seen", "robots")
+        else ("source", "listings", "pages", "articles", "errors", "304", "seen", "robots", "listing pages", "over budget")
     )
     for i, col in enumerate(cols):
         table.add_column(col, justify="left" if i == 0 else "right")
@@ -63,6 +63,9 @@ def _table(sources: dict[str, dict[str, Any]], lang: str = "ru") -> Table:
             str(s.get("not_modified", 0)),
             str(s.get("skipped_seen", 0)),
             str(s.get("robots", 0)),
+            str(s.get("listing_pages", 0)),
+            # the per-run page budget was hit: the rest of the source waits for the next run
+            f"[yellow]{s['over_budget']}[/yellow]" if s.get("over_budget") else "0",
         )
     return table
 

@@ -28,8 +28,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from crawler.options import CrawlOptions
 from crawler.sources import Source
-from crawler.state import CrawlBusy, CrawlState, crawl_lock, default_state_path, private_dir
+from crawler.state import CrawlBusy, CrawlState, crawl_lock, default_state_path
 from rezonans.errors import ServiceError
+from rezonans.files import private_dir
 from rezonans.model import Article
 
 log = logging.getLogger(__name__)

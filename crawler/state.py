@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rezonans.files import private_file
 from rezonans.model import Article, canonicalize_url
 
 SCHEMA = """
@@ -45,34 +46,6 @@ def default_state_path(home: Path) -> Path:
 
 class CrawlBusy(RuntimeError):
     """Another crawl holds the lock of this state store."""
-
-
-def private_dir(folder: Path) -> Path:
-    """Create the missing folders of a path with mode 0700 (folders that exist are left as they are)."""
-    folder = Path(folder)
-    missing: list[Path] = []
-    current = folder
-    while not current.exists() and current != current.parent:
-        missing.append(current)
-        current = current.parent
-    for path in reversed(missing):
-        path.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
-    return folder
-
-
-def private_file(path: Path) -> Path:
-    """Create a file with mode 0600 if missing; tighten a file of ours that is readable by others."""
-    path = Path(path)
-    private_dir(path.parent)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        info = os.fstat(fd)
-        if info.st_uid == os.getuid() and info.st_mode & 0o077:
-            os.fchmod(fd, 0o600)
-    finally:
-        os.close(fd)
-    return path
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from elasticsearch import Elasticsearch, TransportError, helpers
 from indexer.client import connect
 from indexer.store import action_for, ensure_templates
 from rezonans.config import Settings
+from rezonans.files import private_dir, private_file
 from rezonans.model import Article
 
 log = logging.getLogger(__name__)
@@ -45,14 +46,14 @@ class Spool:
 
     def _new_path(self, kind: str) -> Path:
         """A fresh file name carrying the writer's process id."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_dir(self.folder)
         stamp = time.strftime("%Y%m%dT%H%M%S")
         return self.folder / f"{kind}-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:6]}.jsonl"
 
     def write(self, actions: list[dict[str, Any]]) -> Path:
         """Append actions to this writer's spool file (fsynced: a crash loses nothing written)."""
         if self._path is None:
-            self._path = self._new_path("spool")
+            self._path = private_file(self._new_path("spool"))
         with self._path.open("a", encoding="utf-8") as fh:
             for action in actions:
                 fh.write(json.dumps(action, ensure_ascii=False))
@@ -86,7 +87,7 @@ class Journal:
     def append(self, action: dict[str, Any]) -> None:
         """Add one action; it is in the operating system's hands when this returns (survives kill -9)."""
         if self._fh is None:
-            self.path = self.spool._new_path("journal")
+            self.path = private_file(self.spool._new_path("journal"))
             self._fh = self.path.open("a", encoding="utf-8")
         self._fh.write(json.dumps(action, ensure_ascii=False) + "\n")
         self._fh.flush()
@@ -229,8 +230,7 @@ class BulkWriter:
         """Write documents the server refused, with its reason, to rejected-*.jsonl beside the spool."""
         by_id = {a["_id"]: a for a in batch}
         folder = self.settings.spool_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"rejected-{time.strftime('%Y%m%d')}.jsonl"
+        path = private_file(private_dir(folder) / f"rejected-{time.strftime('%Y%m%d')}.jsonl")
         with path.open("a", encoding="utf-8") as fh:
             for item in items:
                 info = next(iter(item.values()))
