@@ -275,6 +275,12 @@ def run_check(
     for rule in config.rules:
         if not rule.enabled:
             continue
+        try:
+            rule = source.resolve_rule(client, settings, rule)  # a saved search becomes the rule's query
+        except Exception as exc:  # a missing saved search fails this rule only
+            log.error("rule %s failed: %s", rule.name, exc)
+            result.errors[rule.name] = str(exc)
+            continue
         rstate = state["rules"].get(rule.name)
         if rstate is None or rstate.get("fingerprint") != rule.fingerprint():
             if rstate is not None:

@@ -132,6 +132,7 @@ class Rule(_Strict):
     brand: str | None = None
     query: str | None = Field(None, description="search query language (as in `rezonans search`)")
     es_query: dict[str, Any] | None = Field(None, description="raw Elasticsearch query over articles")
+    saved: str | None = Field(None, description="a saved search by name (rezonans serve, rezonans search --saved)")
     metric: Metric = "volume"
     bucket: int = 3600
     sensitivity: str | float = "medium"
@@ -179,10 +180,12 @@ class Rule(_Strict):
     @model_validator(mode="after")
     def _what(self) -> Rule:
         """A rule counts a brand, a query, or both; query syntax is checked now."""
-        if not (self.brand or self.query or self.es_query):
-            raise ValueError("say what to count: brand: BRAND_ID, query: 'search query' or es_query: {...}")
-        if self.query and self.es_query:
-            raise ValueError("use either query: or es_query:, not both")
+        if not (self.brand or self.query or self.es_query or self.saved):
+            raise ValueError(
+                "say what to count: brand: BRAND_ID, query: 'search query', saved: SAVED_SEARCH or es_query: {...}"
+            )
+        if sum(1 for x in (self.query, self.es_query, self.saved) if x) > 1:
+            raise ValueError("use only one of query:, saved: and es_query:")
         if self.metric in ("negative", "negative_share") and not self.brand:
             raise ValueError(f"metric {self.metric} needs brand: (tone is judged towards a brand)")
         if self.bucket < 60:

@@ -24,6 +24,23 @@ class Bucket:
     negative: int
 
 
+def resolve_rule(client: Elasticsearch, settings: Settings, rule: Rule) -> Rule:
+    """A `saved:` rule with its saved search read now (query and filters as an Elasticsearch query; its one brand,
+    if it names exactly one and the rule names none); other rules as they are. An edited saved search changes
+    the rule's fingerprint, so its detector learns afresh."""
+    if not rule.saved:
+        return rule
+    from search.saved import build_request, resolve_saved
+
+    saved = resolve_saved(client, settings, rule.saved)
+    request = build_request(saved.query, saved.filters, None, None)
+    brands = saved.filters.brands
+    update: dict[str, Any] = {"es_query": request.body_query()}
+    if not rule.brand and len(brands) == 1:
+        update["brand"] = brands[0].lower()
+    return rule.model_copy(update=update)
+
+
 def _ms(ts: int) -> int:
     """Epoch seconds → epoch milliseconds."""
     return int(ts) * 1000

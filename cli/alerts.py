@@ -168,7 +168,8 @@ def validate_cmd(rules: Path = typer.Option(..., "--rules", "-r", help=RULES_HEL
     config = _config(rules)
     for r in config.rules:
         what = r.brand or ""
-        what += f" query={r.query!r}" if r.query else (" es_query" if r.es_query else "")
+        what += f" query={r.query!r}" if r.query else (f" saved={r.saved!r}" if r.saved else "")
+        what += " es_query" if r.es_query else ""
         typer.echo(
             f"{r.name}: {r.metric} of {what.strip()} per {r.bucket}s, sensitivity {r.sensitivity}, "
             f"channels {', '.join(config.channels_for(r))}"

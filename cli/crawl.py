@@ -49,7 +49,18 @@ def _table(sources: dict[str, dict[str, Any]], lang: str = "ru") -> Table:
     cols = (
         ("источник", "ленты", "страницы", "статьи", "ошибки", "304", "видели", "robots", "листинги", "сверх бюджета")
         if ru
-        else ("source", "listings", "pages", "articles", "errors", "304", "seen", "robots", "listing pages", "over budget")
+        else (
+            "source",
+            "listings",
+            "pages",
+            "articles",
+            "errors",
+            "304",
+            "seen",
+            "robots",
+            "listing pages",
+            "over budget",
+        )
     )
     for i, col in enumerate(cols):
         table.add_column(col, justify="left" if i == 0 else "right")

@@ -384,3 +384,30 @@ def test_all_clear_follows_when_the_event_is_over(env, corpus, http_recorder) ->
     assert any(t.startswith("[Резонанс]") and "всё спокойно" in t for t in texts)
     again = _check(rules, corpus["now"] + timedelta(hours=6))
     assert not [a for a in again["alerts"] if a["kind"] == "all_clear"]
+
+
+def test_saved_search_rule_counts_what_the_search_finds(es_settings, corpus, env) -> None:
+    from alerts.check import run_check
+    from alerts.source import resolve_rule
+    from indexer.client import connect
+    from search.saved import SearchFilters, save_search
+
+    client = connect(es_settings)
+    brand, b = corpus["brand"], corpus["burst_start"]
+    name = f"лента1-{brand}"
+    save_search(client, es_settings, name, "новость", SearchFilters(brands=[brand], source="lenta1"))
+    saved_rule = parse_config({"rules": [{"name": "s", "saved": name, "bucket": "1h"}]}).rules[0]
+    resolved = resolve_rule(client, es_settings, saved_rule)
+    assert resolved.brand == brand and resolved.es_query  # the saved search's one brand and its query
+    same = parse_config(
+        {"rules": [{"name": "q", "brand": brand, "query": "новость AND source:lenta1", "bucket": "1h"}]}
+    ).rules[0]
+    window = (b - 3 * HOUR, b + HOUR)
+    saved_rows = [r.total for r in bucket_counts(client, es_settings, resolved, *window)]
+    query_rows = [r.total for r in bucket_counts(client, es_settings, same, *window)]
+    everything = [r.total for r in bucket_counts(client, es_settings, same.model_copy(update={"query": None}), *window)]
+    assert saved_rows == query_rows and 0 < saved_rows[-1] < everything[-1] == 14  # the saved filters apply
+
+    missing = parse_config({"rules": [{"name": "m", "saved": "нет-такого", "bucket": "1h"}]})
+    result = run_check(es_settings.model_copy(update={"home": env / "home"}), missing, client=client)
+    assert "нет-такого" in result.errors["m"]  # a missing saved search fails its rule with the name in the error
