@@ -7,13 +7,14 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from elasticsearch import Elasticsearch, TransportError, helpers
 
-from indexer.client import connect
+from indexer.client import ESUnavailable, connect
 from indexer.store import action_for, ensure_templates
 from rezonans.config import Settings
 from rezonans.files import private_dir, private_file
@@ -139,8 +140,12 @@ class BulkWriter:
         initial_backoff: float = 1.0,
         refresh: bool = False,
         durable: bool = False,
+        before_send: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.settings = settings
+        # before_send(batch) may amend the actions' sources in place just before they go out (the pipeline keeps
+        # analysts' tone corrections of documents that a new version of the same article replaces)
+        self.before_send = before_send
         self.client = client or connect(settings)
         self.chunk_size = chunk_size
         self.max_retries = max_retries
@@ -184,10 +189,12 @@ class BulkWriter:
             if not self._templates_ready:
                 ensure_templates(self.client, self.settings)
                 self._templates_ready = True
+            if self.before_send is not None:
+                self.before_send(batch)
             self._send(batch)
             if self.journal is not None:
                 self.journal.close(sent=True)
-        except (TransportError, ConnectionError) as exc:
+        except (TransportError, ConnectionError, ESUnavailable) as exc:  # ESUnavailable: from before_send
             # After the client's own retries, give the server a pause before trying again.
             self._down_until = time.monotonic() + 30
             self._to_spool(batch, str(exc))

@@ -10,13 +10,13 @@ model has run, so the model's new tone never wins over a person's.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
-from indexer.client import es_errors
+from indexer.client import ESRefused, es_errors
 from indexer.mappings import ARTICLE_PROPERTIES, articles_alias
 from indexer.store import from_document, to_document
 from rezonans.config import Settings
@@ -193,3 +193,27 @@ def corrections_for(client: Elasticsearch, settings: Settings, ids: list[str]) -
         if items:
             out[hit["_id"]] = [ToneCorrection.model_validate(c) for c in items]
     return out
+
+
+def keep_corrections(client: Elasticsearch, settings: Settings) -> Callable[[list[dict[str, Any]]], None]:
+    """A BulkWriter `before_send` hook: a new version of a stored article keeps the analysts' tone corrections.
+
+    One lookup per batch (the corrections of the batch's ids); an action whose article had corrections gets them
+    back, applied over the new model tone, before it replaces the stored document.
+    """
+
+    def before_send(batch: list[dict[str, Any]]) -> None:
+        fresh = {a["_id"]: a for a in batch if "_source" in a and not a["_source"].get("tone_corrections")}
+        if not fresh:
+            return
+        try:
+            stored = corrections_for(client, settings, list(fresh))
+        except ESRefused:  # no article index yet: nothing can have been corrected
+            return
+        for article_id, corrections in stored.items():
+            action = fresh[article_id]
+            article = from_document(action["_source"])
+            article.tone_corrections = corrections
+            action["_source"] = to_document(apply_corrections(article))
+
+    return before_send

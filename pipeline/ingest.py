@@ -199,7 +199,10 @@ def crawl_to_index(
     workers = default_analysis_workers() if analysis_workers is None else max(0, analysis_workers)
     pending = replay(settings) if Spool(settings.spool_dir).files() else None
     # durable: each article is journalled before the crawl marks its URL seen, so kill -9 loses nothing.
+    from pipeline.corrections import keep_corrections
+
     writer = BulkWriter(settings, durable=True, refresh=refresh)
+    writer.before_send = keep_corrections(writer.client, settings)  # a re-crawled article keeps analysts' tone
     analysis = ParallelAnalysis(
         analyzer, writer, brands, workers, e5=settings.e5, e5_threads=settings.e5_threads, on_indexed=on_indexed
     )

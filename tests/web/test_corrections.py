@@ -258,3 +258,47 @@ def test_api_tone_takes_json_with_the_session_token(web_rw: Server) -> None:
         )
     assert resp.status_code == 200, resp.text
     assert resp.json()["brand_tone"][0]["sentiment"] == "neutral"
+
+
+@pytest.mark.es
+def test_a_recrawled_article_keeps_its_correction(es_settings, tmp_path) -> None:
+    """A new version of a stored article (fresh crawl state, the same URL) replaces the document but not the
+    analyst's tone: the writer's before_send hook of the ingest path puts the correction back."""
+    from indexer.bulk import BulkWriter
+    from pipeline.corrections import keep_corrections, set_tone
+
+    settings = es_settings.model_copy(update={"index_prefix": f"{es_settings.index_prefix}-recrawl", "home": tmp_path})
+    client = connect(settings)
+    analyzer = Analyzer.from_file(None)
+
+    def version(text: str) -> Article:
+        return analyzer.analyze(
+            Article(
+                url="https://example.ru/news/recrawl",
+                source=SourceRef(name="Пример", weight=1.0),
+                title="Сбербанк снизил ставки по ипотеке",
+                text=text,
+                published_at=datetime(2026, 11, 18, 9, tzinfo=UTC),
+            )
+        )
+
+    first = version("Сбербанк снизил ставки по ипотеке для семей. Клиенты довольны.")
+    with BulkWriter(settings, refresh=True) as writer:
+        writer.add(first)
+    model_tone = next(t.sentiment for t in first.brand_tone if t.brand == "sberbank")
+    wanted = "negative" if model_tone != "negative" else "positive"
+    set_tone(client, settings, first.id, "sberbank", wanted, by="аналитик")
+
+    second = version("Сбербанк снизил ставки по ипотеке для семей. Клиенты довольны. Обновлено.")
+    assert second.id == first.id and not second.tone_corrections
+    with BulkWriter(settings, refresh=True, before_send=keep_corrections(client, settings)) as writer:
+        writer.add(second)
+    _, stored = fetch_article(client, settings, first.id)
+    assert stored.text.endswith("Обновлено.")  # the new version replaced the document …
+    assert next(t.sentiment for t in stored.brand_tone if t.brand == "sberbank") == wanted  # … but not the tone
+    assert stored.tone_corrections[0].by == "аналитик"
+
+    with BulkWriter(settings, refresh=True) as writer:  # without the hook the correction would be lost
+        writer.add(second)
+    _, lost = fetch_article(client, settings, first.id)
+    assert not lost.tone_corrections
