@@ -57,7 +57,7 @@ class _Tok:
     neg: bool  # preceded by a negation word
 
 
-def _analyse(tokens: list[Token]) -> list[_Tok]:
+def analyse_tokens(tokens: list[Token]) -> list[_Tok]:
     """Lemma, part of speech, case and negation mark of each token."""
     out: list[_Tok] = []
     prev_neg = False
@@ -94,10 +94,10 @@ def _target_tokens(tokens: list[Token], start: int, end: int) -> tuple[int, int]
 def features(sentence: str, start: int, end: int, lexicon: dict[str, float] | None = None) -> dict[str, float]:
     """Entity-relative features of the target span [start, end) in a sentence."""
     tokens = tokenize(sentence)
-    return _features(tokens, _analyse(tokens), start, end, lexicon)
+    return token_features(tokens, analyse_tokens(tokens), start, end, lexicon)
 
 
-def _features(
+def token_features(
     tokens: list[Token], toks: list[_Tok], start: int, end: int, lexicon: dict[str, float] | None
 ) -> dict[str, float]:
     """Entity-relative sparse features from analysed tokens."""
@@ -194,10 +194,10 @@ def dense_features(
     """Navec context vectors of the target (distance-weighted left/right, sentence mean, target, negated words)
     and distance-weighted lexicon polarity sums left/right."""
     tokens = tokenize(sentence)
-    return _dense(tokens, _analyse(tokens), start, end, lexicon, emb)
+    return token_dense_features(tokens, analyse_tokens(tokens), start, end, lexicon, emb)
 
 
-def _dense(
+def token_dense_features(
     tokens: list[Token], toks: list[_Tok], start: int, end: int, lexicon: dict[str, float] | None = None, emb=None
 ) -> np.ndarray:
     """Five 300-d means (zeros where a part has no known word) and 12 lexicon sums, concatenated."""
@@ -363,7 +363,9 @@ class ToneModel:
         """Load the shipped artifact (needs numpy only)."""
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"tone model {path} is missing: train it with `python -m nlp.train_tone DATA_DIR`")
+            raise FileNotFoundError(
+                f"tone model {path} is missing: train it with `python -m training.train_tone DATA_DIR`"
+            )
         with np.load(path, allow_pickle=False) as z:
             lexicon = dict(zip(z["lex_words"].tolist(), z["lex_scores"].astype(float).tolist(), strict=False))
             dense = None
@@ -401,20 +403,20 @@ class ToneModel:
     def log_probs(self, sentence: str, start: int, end: int) -> np.ndarray:
         """Averaged log-probabilities of (negative, neutral, positive) before the class offsets."""
         tokens = tokenize(sentence)
-        toks = _analyse(tokens)
-        feats = _features(tokens, toks, start, end, self.lexicon)
+        toks = analyse_tokens(tokens)
+        feats = token_features(tokens, toks, start, end, self.lexicon)
         if self.syntax:
             feats.update(syntax_features(sentence, start, end))
         keys, vals = vectorize(feats, self.bits)
-        parts = [_log_softmax(vals @ self.weights[keys] + self.bias)]
+        parts = [log_softmax(vals @ self.weights[keys] + self.bias)]
         if self.dense is not None:
             w, b, mean, scale = self.dense
-            x = (_dense(tokens, toks, start, end, self.lexicon) - mean) / scale
-            parts.append(_log_softmax(x @ w + b))
+            x = (token_dense_features(tokens, toks, start, end, self.lexicon) - mean) / scale
+            parts.append(log_softmax(x @ w + b))
         if self.e5 is not None and encoder.available():
             w, b, mean, scale = self.e5
             x = (encoder.default_encoder().features(sentence, start, end) - mean) / scale
-            parts.append(_log_softmax(x @ w + b))
+            parts.append(log_softmax(x @ w + b))
         return np.mean(parts, axis=0)
 
     def predict(self, sentence: str, start: int, end: int) -> ToneResult:
@@ -426,7 +428,7 @@ class ToneModel:
         return ToneResult(LABELS[k], float(p[2] - p[0]), (float(p[0]), float(p[1]), float(p[2])))
 
 
-def _log_softmax(z: np.ndarray) -> np.ndarray:
+def log_softmax(z: np.ndarray) -> np.ndarray:
     """Log of the softmax of a logit vector."""
     z = z - z.max()
     return z - np.log(np.exp(z).sum())

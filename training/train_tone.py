@@ -1,6 +1,6 @@
 """Train the tone model on RuSentNE-2023 (MIT, github.com/dialogue-evaluation/RuSentNE-evaluation).
 
-Usage: python -m nlp.train_tone DATA [--lexicon POLSENTILEX.csv] [--out nlp/models/tone.npz]
+Usage: python -m training.train_tone DATA [--lexicon POLSENTILEX.csv] [--out nlp/models/tone.npz]
 DATA is the RuSentNE-2023 `train_data.csv` (tab-separated) or the folder holding it. The optional lexicon is
 PolSentiLex (CC BY 4.0, github.com/hse-scila/PolSentiLex, `PolSentiLex-raw.csv`). A validation split of 15 %
 of the sentences (grouped by sentence, fixed seed) is kept out of training and out of model selection;
@@ -29,15 +29,15 @@ from nlp.tone import (
     DIM_BITS,
     MODEL_PATH,
     ToneModel,
-    _analyse,
-    _dense,
-    _features,
-    _log_softmax,
+    analyse_tokens,
+    log_softmax,
     syntax_features,
+    token_dense_features,
+    token_features,
     vectorize,
 )
 
-log = logging.getLogger("nlp.train_tone")
+log = logging.getLogger("training.train_tone")
 _LABEL = {"-1": 0, "0": 1, "1": 2}
 LABEL_INDEX = {"negative": 0, "neutral": 1, "positive": 2}
 
@@ -120,7 +120,7 @@ def fit(X, y, c: float):
 
 def log_probs(clf, X) -> np.ndarray:
     """Log-probabilities of a fitted classifier, computed the way `ToneModel` does at inference."""
-    return np.array([_log_softmax(z) for z in np.asarray(X @ clf.coef_.T) + clf.intercept_])
+    return np.array([log_softmax(z) for z in np.asarray(X @ clf.coef_.T) + clf.intercept_])
 
 
 def out_of_fold(X, y, folds: np.ndarray, c: float) -> np.ndarray:
@@ -199,14 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     feats, dense = [], []
     for r in rows:
         tokens = tokenize(r["sentence"])
-        toks = _analyse(tokens)
+        toks = analyse_tokens(tokens)
         a, b = int(r["entity_pos_start_rel"]), int(r["entity_pos_end_rel"])
-        fd = _features(tokens, toks, a, b, lexicon)
+        fd = token_features(tokens, toks, a, b, lexicon)
         if not args.no_syntax:
             fd.update(syntax_features(r["sentence"], a, b))
         feats.append(fd)
         if not args.no_dense:
-            dense.append(_dense(tokens, toks, a, b, lexicon))
+            dense.append(token_dense_features(tokens, toks, a, b, lexicon))
     y = np.array([_LABEL[r["label"]] for r in rows])
     X = matrix(feats, args.bits)
     tr, va = split(rows, args.val_share, args.seed)
