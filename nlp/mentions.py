@@ -64,7 +64,7 @@ def find_mentions(
     for h in hits:
         sent = _sentence_of(sents, h.start)
         card = cards[h.brand]
-        if not is_ambiguous(card, h.text, h.n_tokens):
+        if h.kind != "name" or not is_ambiguous(card, h.text, h.n_tokens):
             found.append(Found(h, SURE, True, sent))
             continue
         if use_ner and sent not in ner_done:
