@@ -295,6 +295,7 @@ def judge(
     sentence: tuple[int, int],
     ents: list[Entity],
     other_hits: int = 0,
+    ner_checked: bool = True,
 ) -> Verdict:
     """Score one ambiguous hit (tokens[first:first+n_tokens]) in its sentence; confidence = P(brand)."""
     tok = tokens[first]
@@ -308,9 +309,11 @@ def judge(
         score += value
         cues.append(f"{name}{value:+.1f}")
 
-    # named-entity tagger
+    # named-entity tagger (when it ran on this sentence)
     over = [e for e in ents if e.start < end and e.end > start]
-    if any(e.type == "ORG" for e in over):
+    if not ner_checked:
+        pass
+    elif any(e.type == "ORG" for e in over):
         cue("ner_org", 2.0)
     elif any(e.type == "PER" for e in over):
         cue("ner_per", -2.0)
@@ -329,7 +332,7 @@ def judge(
         cue("capital", 2.0)
     elif word[:1].islower():
         # posts and comments are written in lower case: there it says little
-        cue("lower", -0.6 if _casual(text, sentence) else -1.5)
+        cue("lower", -0.6 if casual(text, sentence) else -1.5)
     if first > 0 and tokens[first - 1].text == "#" and tokens[first - 1].end == start:
         cue("hashtag", 3.0)
     quoted = first > 0 and tokens[first - 1].text in _QUOTE
@@ -361,10 +364,11 @@ def judge(
     return Verdict(conf >= 0.5, round(conf, 3), cues)
 
 
-def _casual(text: str, sentence: tuple[int, int]) -> bool:
+def casual(text: str, sentence: tuple[int, int] | None = None) -> bool:
     """A post or comment rather than edited news: the sentence starts in lower case, or the text has handles,
     hashtags, links or doubled punctuation."""
-    first = next((c for c in text[sentence[0] : sentence[1]] if c.isalpha()), "")
+    a, b = sentence if sentence is not None else (0, len(text))
+    first = next((c for c in text[a:b] if c.isalpha()), "")
     return first.islower() or bool(_CASUAL.search(text))
 
 
