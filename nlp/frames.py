@@ -10,7 +10,7 @@ target», with negation («не оштрафовали») flipping the signs. Th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nlp.lemmas import word_info
 
@@ -29,6 +29,10 @@ _ROLE_OF_REL = {
     "xcomp": "a1",
 }
 _NEG = {"не", "нет", "ни"}
+_THEME_RELS = {"obj", "nsubj:pass", "iobj"}
+# an agent acting against a wrongdoer («уволил мошенников», «поймал хакеров») is not in trouble itself
+_WRONGDOERS = {"мошенник", "хакер", "вор", "преступник", "нарушитель", "взяточник", "коррупционер", "грабитель",
+               "злоумышленник", "спамер", "аферист", "похититель", "коллектор", "спам", "мошенничество", "хищение"}  # fmt: skip
 _SIGN = {"+": 1.0, "-": -1.0, "pos": 1.0, "neg": -1.0}
 
 
@@ -40,6 +44,9 @@ class FrameHit:
     role: str  # a0, a1, own_a0, own_a1 (the target owns the argument: «клиенты Сбера»), or "" (no role)
     negated: bool
     entries: list[str]
+    themes: list[str] = field(
+        default_factory=list
+    )  # lemmas of the predicate's objects («мошенник» in «уволил мошенников»)
 
 
 def _lemma(text: str) -> str:
@@ -88,11 +95,20 @@ def find_frames(toks: tuple, target_ids: set[str], table: FrameTable) -> list[Fr
     out = []
     for i, (key, toks_of) in occ.items():
         negated = any(lemmas[k] in _NEG and index.get(toks[k].head_id) in toks_of for k in range(len(toks)))
-        out.append(FrameHit(key, roles.get(i, ""), negated, table[key]))
+        themes = [lemmas[k] for k in range(len(toks)) if index.get(toks[k].head_id) == i and toks[k].rel in _THEME_RELS]
+        out.append(FrameHit(key, roles.get(i, ""), negated, table[key], themes))
     return out
 
 
-def frame_features(hits: list[FrameHit]) -> dict[str, float]:
+def against_wrongdoer(h: FrameHit, lexicon: dict[str, float] | None = None) -> bool:
+    """The target is the agent of a frame that harms its theme, and the theme is a wrongdoer («уволил мошенников»)."""
+    if h.role != "a0" or h.negated or not any(e.startswith(("E:a1:-", "E:a2:-")) for e in h.entries):
+        return False
+    lexicon = lexicon or {}
+    return any(t in _WRONGDOERS or lexicon.get(t, 0.0) <= -0.5 for t in h.themes)
+
+
+def frame_features(hits: list[FrameHit], lexicon: dict[str, float] | None = None) -> dict[str, float]:
     """Sparse features of the frames around a target: effect, state and polarity concerning its role."""
     feats: dict[str, float] = {}
 
@@ -100,6 +116,8 @@ def frame_features(hits: list[FrameHit]) -> dict[str, float]:
         feats[name] = feats.get(name, 0.0) + value
 
     for h in hits:
+        if against_wrongdoer(h, lexicon):
+            feats["FBAD:a0"] = 1.0
         flip = -1.0 if h.negated else 1.0
         base = h.role.removeprefix("own_")
         for e in h.entries:
@@ -127,7 +145,8 @@ def frame_features(hits: list[FrameHit]) -> dict[str, float]:
                 label = "+" if sign > 0 else "-"
                 if dst == base:
                     add(f"FPto:{h.role}:{src}:{label}", conf)
-                    add("FPto:target", sign * conf)
+                    if src == "author":
+                        add("FPto:target", sign * conf)
                 elif src == base:
                     add(f"FPfrom:{h.role}:{label}", conf)
     return feats

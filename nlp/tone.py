@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from nlp import encoder
-from nlp.frames import FrameTable, find_frames, frame_features, frame_reason
+from nlp.frames import FrameTable, against_wrongdoer, find_frames, frame_features, frame_reason
 from nlp.homonyms import casual
 from nlp.lemmas import Token, tokenize, word_info
 
@@ -279,13 +279,17 @@ def _parse(sentence: str) -> tuple:
     return tuple(doc.tokens)
 
 
-def syntax_features(sentence: str, start: int, end: int, frames: FrameTable | None = None) -> dict[str, float]:
+def syntax_features(
+    sentence: str, start: int, end: int, frames: FrameTable | None = None, lexicon: dict[str, float] | None = None
+) -> dict[str, float]:
     """Dependency cues of the target: its relation, head word, the head's other dependents, its own dependents;
     with a frame table also the RuSentiFrames features of the target's role (`nlp.frames`)."""
-    return _syntax_and_frames(sentence, start, end, frames)[0]
+    return _syntax_and_frames(sentence, start, end, frames, lexicon)[0]
 
 
-def _syntax_and_frames(sentence: str, start: int, end: int, frames: FrameTable | None) -> tuple[dict[str, float], list]:
+def _syntax_and_frames(
+    sentence: str, start: int, end: int, frames: FrameTable | None, lexicon: dict[str, float] | None = None
+) -> tuple[dict[str, float], list]:
     """Dependency features and the frames found around the target."""
     toks = _parse(sentence)
     inside = [t for t in toks if t.start < end and t.stop > start]
@@ -317,7 +321,7 @@ def _syntax_and_frames(sentence: str, start: int, end: int, frames: FrameTable |
             feats["CH:" + lemma(t)] = 1.0
     hits = find_frames(toks, ids, frames) if frames else []
     if hits:
-        feats.update(frame_features(hits))
+        feats.update(frame_features(hits, lexicon))
     return feats, hits
 
 
@@ -346,7 +350,7 @@ def target_features(
     feats = token_features(tokens, toks, start, end, lexicon)
     hits: list = []
     if syntax:
-        extra, hits = _syntax_and_frames(sentence, start, end, frames)
+        extra, hits = _syntax_and_frames(sentence, start, end, frames, lexicon)
         feats.update(extra)
     post = casual(sentence)
     if post:
@@ -506,6 +510,18 @@ class ToneModel:
         p = np.exp(logits - logits.max())
         p /= p.sum()
         k = int(p.argmax())
+        bad = next((h for h in hits if against_wrongdoer(h, self.lexicon)), None)
+        if bad is not None and k == 0:
+            # acting against a wrongdoer («Сбербанк уволил мошенников») is not bad news for the one who acts
+            p[0] = 0.0
+            p /= p.sum()
+            k = 1 if p[1] >= p[2] else 2
+            return ToneResult(
+                LABELS[k],
+                float(p[2] - p[0]),
+                (float(p[0]), float(p[1]), float(p[2])),
+                f"{bad.key} {', '.join(bad.themes)} (against a wrongdoer)",
+            )
         reason = self._reason(feats, k, hits) if k != 1 else ""
         return ToneResult(LABELS[k], float(p[2] - p[0]), (float(p[0]), float(p[1]), float(p[2])), reason)
 

