@@ -56,3 +56,21 @@ def test_challenge_score_floor():
 # Measured with the shipped model: F1_PN 69.7, post-style accuracy 69.8 (nlp/models/README.md).
 CHALLENGE_F1_PN_FLOOR = 62.0
 POST_ACCURACY_FLOOR = 60.0
+
+
+@pytest.mark.parametrize(
+    "name", ["Сбера", "ВТБ", "Т-Банка", "Альфа-Банка", "Магнита", "Пятёрочки", "МегаФона", "Билайна"]
+)
+def test_complaint_headline_is_negative_for_every_card(analyzer, name):
+    from rezonans.model import Article
+
+    article = Article(
+        url="http://127.0.0.1/x",
+        source={"name": "t"},
+        title=f"Клиенты {name} пожаловались на масштабный сбой",
+        text="Компания пообещала разобраться.",
+    )
+    analyzer.analyze(article, reprints=False)
+    (tone,) = article.brand_tone
+    assert tone.sentiment == "negative" and tone.tone_reason.startswith("title:")
+    assert article.mentions[0].tone_reason
