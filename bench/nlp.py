@@ -2,7 +2,9 @@
 
 Usage: python bench/nlp.py [--articles 400] [--brand-share 0.4] [--workers 2]
 Prints JSON. Figures: model load (brand cards + tone model + NER), lemmas+matching articles/s, full stage
-articles/s (one process and a pool of --workers processes), peak RSS.
+articles/s (one process and a pool of --workers processes), peak RSS; and the tone model alone: load time and
+CPU ms per article (all articles, and those with mentions) and per mention, min and median of --runs runs over
+the mentions the analyzer judged (the parse cache is cleared before each run).
 """
 
 from __future__ import annotations
@@ -148,11 +150,62 @@ def _work(batch: list[dict]) -> int:
     return len(batch)
 
 
+def tone_cost(arts: list, runs: int, path: Path | None = None) -> dict:
+    """CPU cost of the tone model alone on the mentions the analyzer judged (with a reason or a polar label)."""
+    import statistics
+
+    from nlp.analyzer import _sentence_at
+    from nlp.ner import sentences
+    from nlp.tone import ToneModel, _parse
+
+    t = time.perf_counter()
+    model = ToneModel.load(path) if path else ToneModel.load()
+    load = time.perf_counter() - t
+    targets: list[list[tuple[str, int, int]]] = []
+    for a in arts:
+        items = []
+        sents = {"title": [(0, len(a.title))], "lead": None, "body": None}
+        for m in a.mentions:
+            field = a.title if m.placement == "title" else (a.lead if m.placement == "lead" and a.lead else a.text)
+            key = "title" if m.placement == "title" else ("lead" if field is a.lead else "body")
+            if sents[key] is None:
+                sents[key] = sentences(field)
+            s0, s1 = _sentence_at(sents[key], m.start, m.end, field)
+            items.append((field[s0:s1], m.start - s0, m.end - s0))
+        targets.append(items)
+    n_mentions = sum(len(x) for x in targets)
+    with_mentions = sum(1 for x in targets if x)
+    per_run = []
+    for _ in range(runs):
+        _parse.cache_clear()
+        t = time.process_time()
+        for items in targets:
+            for sentence, a, b in items:
+                model.predict(sentence, a, b)
+        per_run.append(time.process_time() - t)
+    lo, med = min(per_run), statistics.median(per_run)
+    return {
+        "tone_load_s": round(load, 2),
+        "tone_mentions": n_mentions,
+        "tone_cpu_ms_per_article_min_median": [round(1000 * lo / len(arts), 2), round(1000 * med / len(arts), 2)],
+        "tone_cpu_ms_per_article_with_mentions_min_median": [
+            round(1000 * lo / max(1, with_mentions), 2),
+            round(1000 * med / max(1, with_mentions), 2),
+        ],
+        "tone_cpu_ms_per_mention_min_median": [
+            round(1000 * lo / max(1, n_mentions), 2),
+            round(1000 * med / max(1, n_mentions), 2),
+        ],
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--articles", type=int, default=400)
     ap.add_argument("--brand-share", type=float, default=0.4)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--tone-model", type=Path, default=None, help="tone artifact for the tone-only figures")
     args = ap.parse_args()
     docs = make_articles(args.articles, args.brand_share)
     words = sum(len(d["text"].split()) for d in docs) / len(docs)
@@ -187,6 +240,8 @@ def main() -> None:
     full_rate = len(arts) / (time.perf_counter() - t)
     mentions = sum(len(a.mentions) for a in arts)
 
+    tone = tone_cost(arts, args.runs, args.tone_model)
+
     batches = [docs[i : i + 25] for i in range(0, len(docs), 25)]
     t = time.perf_counter()
     # spawn, not fork: the parent already runs the e5 engine's threads, which a forked child would inherit mid-lock
@@ -207,6 +262,7 @@ def main() -> None:
                 "full_stage_per_s_1core": round(full_rate, 1),
                 f"full_stage_per_s_{args.workers}proc": round(pool_rate, 1),
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                **tone,
             },
             ensure_ascii=False,
         )

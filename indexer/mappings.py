@@ -26,6 +26,7 @@ MENTION_PROPERTIES: dict[str, Any] = {
     "confidence": {"type": "float"},
     "topics": KW,
     "promo_codes": KW,
+    "tone_reason": KW_LONG,
     # Copied from the article so that nested aggregations need no reverse_nested.
     "published_at": {"type": "date"},
     "source_name": KW,
@@ -70,7 +71,14 @@ ARTICLE_PROPERTIES: dict[str, Any] = {
     "mentions": {"type": "nested", "properties": MENTION_PROPERTIES},
     "brand_tone": {
         "type": "nested",
-        "properties": {"brand": KW, "sentiment": KW, "score": {"type": "float"}, "mentions": {"type": "integer"}},
+        "properties": {
+            "brand": KW,
+            "sentiment": KW,
+            "score": {"type": "float"},
+            "mentions": {"type": "integer"},
+            "tone_reason": KW_LONG,
+            "tone_capped": {"type": "boolean"},
+        },
     },
     "brand_sentiment": {"type": "object", "enabled": False},
     # Analysts' tone corrections (who/when); the corrected tone is also written into brand_tone and mentions.

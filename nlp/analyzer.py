@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -20,6 +21,9 @@ from rezonans.model import Article, BrandTone, Mention
 
 log = logging.getLogger(__name__)
 LEAD_CHARS = 400  # without an explicit lead, the text's first paragraph (at most this long) counts as the lead
+MAX_TONE_MENTIONS = 12  # per brand per article: tone is judged for this many mentions, title and lead first
+PLACEMENT_WEIGHT = {"title": 3.0, "lead": 2.0, "body": 1.0}  # weight of a mention's vote in the article's tone
+_PLACEMENT_ORDER = {"title": 0, "lead": 1, "body": 2}
 
 
 def _lemmas(tokens: list[Token]) -> list[str]:
@@ -33,12 +37,18 @@ def _lead_end(text: str) -> int:
     return min(nl if nl > 0 else len(text), LEAD_CHARS)
 
 
-def _sentence_at(sents: list[tuple[int, int]], start: int, end: int, text: str) -> tuple[int, int]:
-    """The sentence(s) covering [start, end)."""
+def _sentence_at(
+    sents: list[tuple[int, int]], start: int, end: int, text: str, starts: list[int] | None = None
+) -> tuple[int, int]:
+    """The sentence(s) covering [start, end) (sentences sorted by start)."""
     if not sents:
         sents = sentences(text) or [(0, len(text))]
-    a = next((s for s in sents if s[0] <= start < s[1]), (0, len(text)))
-    b = next((s for s in sents if s[0] < end <= s[1]), a)
+        starts = None
+    starts = starts if starts is not None else [s[0] for s in sents]
+    i = bisect_right(starts, start) - 1
+    a = sents[i] if i >= 0 and sents[i][0] <= start < sents[i][1] else (0, len(text))
+    j = bisect_right(starts, max(start, end - 1)) - 1
+    b = sents[j] if j >= 0 and sents[j][0] < end <= sents[j][1] else a
     return a[0], max(a[1], b[1])
 
 
@@ -51,8 +61,10 @@ class Analyzer:
         tone: ToneModel | None = None,
         reprints: ReprintDetector | None = None,
         use_ner: bool = True,
+        max_tone_mentions: int = MAX_TONE_MENTIONS,
     ) -> None:
         self.brands = brands
+        self.max_tone_mentions = max_tone_mentions
         self.matcher = BrandMatcher(brands)
         self._tone = tone
         self.reprints = reprints if reprints is not None else ReprintDetector()
@@ -101,41 +113,82 @@ class Analyzer:
                 if tm.found:
                     found.append((name, value, tm))
         lead_end = 0 if article.lead else _lead_end(article.text)
-        mentions: list[Mention] = []
+        # every accepted hit becomes a mention; tone is judged for at most `max_tone_mentions` per brand,
+        # title and lead first, so that an article with thousands of mentions costs a bounded amount
+        rows = []
         for name, value, tm in found:
+            starts = [s[0] for s in tm.sentences]
             for f in tm.accepted:
                 h = f.hit
                 placement = name if name != "body" else ("lead" if h.start < lead_end else "body")
-                sent = _sentence_at(tm.sentences, h.start, h.end, value)
-                res = self.tone.predict(value[sent[0] : sent[1]], h.start - sent[0], h.end - sent[0])
-                mentions.append(
-                    Mention(
-                        brand=h.brand,
-                        start=h.start,
-                        end=h.end,
-                        text=h.text,
-                        matched_form=h.name,
-                        placement=placement,
-                        sentiment=res.label,
-                        sentiment_score=round(res.score, 3),
-                        confidence=f.confidence,
-                        topics=topics_of(value[sent[0] : sent[1]], top=1, min_hits=1),
-                        promo_codes=promo_codes(value[sent[0] : sent[1]], [self.cards[h.brand]]),
-                        prominence=0.0
-                        if not value
-                        else h.start / max(1, len(value)),  # relative position, replaced below
-                    )
+                rows.append((name, value, f, placement, _sentence_at(tm.sentences, h.start, h.end, value, starts)))
+        judged: dict[str, int] = defaultdict(int)
+        tone_of: dict[int, tuple[str, float, str]] = {}
+        order = sorted(range(len(rows)), key=lambda k: (_PLACEMENT_ORDER[rows[k][3]], rows[k][2].hit.start))
+        for k in order:
+            _, value, f, _, sent = rows[k]
+            if judged[f.hit.brand] >= self.max_tone_mentions:
+                continue
+            judged[f.hit.brand] += 1
+            res = self.tone.predict(value[sent[0] : sent[1]], f.hit.start - sent[0], f.hit.end - sent[0])
+            tone_of[k] = (res.label, round(res.score, 3), res.reason)
+        topics_at: dict[tuple[str, tuple[int, int]], list[str]] = {}
+        codes_at: dict[tuple[str, tuple[int, int], str], list[str]] = {}
+        mentions: list[Mention] = []
+        judged_ids: set[int] = set()
+        capped: set[str] = set()
+        for k, (name, value, f, placement, sent) in enumerate(rows):
+            h = f.hit
+            piece = value[sent[0] : sent[1]]
+            if (name, sent) not in topics_at:
+                topics_at[(name, sent)] = topics_of(piece, top=1, min_hits=1)
+            if (name, sent, h.brand) not in codes_at:
+                codes_at[(name, sent, h.brand)] = promo_codes(piece, [self.cards[h.brand]])
+            topics, own_codes = topics_at[(name, sent)], codes_at[(name, sent, h.brand)]
+            label, score, reason = tone_of.get(k, ("neutral", 0.0, ""))
+            if k in tone_of:
+                judged_ids.add(len(mentions))
+            else:
+                capped.add(h.brand)
+            mentions.append(
+                Mention(
+                    brand=h.brand,
+                    start=h.start,
+                    end=h.end,
+                    text=h.text,
+                    matched_form=h.name,
+                    placement=placement,
+                    sentiment=label,
+                    sentiment_score=score,
+                    tone_reason=reason,
+                    confidence=f.confidence,
+                    topics=topics,
+                    promo_codes=own_codes,
+                    prominence=0.0 if not value else h.start / max(1, len(value)),  # relative position, replaced below
                 )
+            )
         self._context(article, mentions)
         article.mentions = mentions
         # article-level tone per brand
         per: dict[str, list[Mention]] = defaultdict(list)
-        for m in mentions:
+        per_judged: dict[str, list[Mention]] = defaultdict(list)
+        for i, m in enumerate(mentions):
             per[m.brand].append(m)
+            if i in judged_ids:
+                per_judged[m.brand].append(m)
         tones = []
         for brand, ms in per.items():
-            label, score = article_tone(ms)
-            tones.append(BrandTone(brand=brand, sentiment=label, score=round(score, 3), mentions=len(ms)))
+            label, score, reason = article_tone_reason(per_judged[brand])
+            tones.append(
+                BrandTone(
+                    brand=brand,
+                    sentiment=label,
+                    score=round(score, 3),
+                    mentions=len(ms),
+                    tone_reason=reason,
+                    tone_capped=brand in capped,
+                )
+            )
         article.brand_tone = tones
         article.brand_sentiment = {t.brand: t.sentiment for t in tones}
         # topics of the article: from the sentences around mentions (whole text when no brand is found)
@@ -206,17 +259,39 @@ class Analyzer:
 
 
 def article_tone(mentions: list[Mention]) -> tuple[str, float]:
-    """Tone of an article towards one brand: the label with the most prominence-weighted mention votes.
-
-    A tie (for example one positive and one negative mention of equal weight) is neutral, and a single
-    mention always gives its own label. The score is the weighted mean of the mention scores.
-    """
-    weights = [0.5 + m.prominence for m in mentions]
-    votes: dict[str, float] = {"positive": 0.0, "neutral": 0.0, "negative": 0.0}
-    for w, m in zip(weights, mentions, strict=False):
-        votes[m.sentiment] += w
-    best = max(votes.values())
-    leaders = [label for label, v in votes.items() if v == best]
-    label = leaders[0] if len(leaders) == 1 else "neutral"
-    score = sum(w * m.sentiment_score for w, m in zip(weights, mentions, strict=False)) / sum(weights)
+    """Tone of an article towards one brand from its mentions (see `article_tone_reason`)."""
+    label, score, _ = article_tone_reason(mentions)
     return label, score
+
+
+def article_tone_reason(mentions: list[Mention]) -> tuple[str, float, str]:
+    """Tone of an article towards one brand: the label with the most weighted mention votes, and why.
+
+    A mention's weight is its placement's (title 3, lead 2, body 1) times (0.5 + prominence); a neutral mention
+    votes with half its weight (a passing mention should not outvote a negative headline). A tie between
+    positive and negative is neutral; a tie between a polar label and neutral goes to the polar one. A single
+    mention always gives its own label. The score is the weighted mean of the mention scores; the reason is the
+    placement and reason of the heaviest mention with the winning label.
+    """
+    if not mentions:
+        return "neutral", 0.0, ""
+    weights = [PLACEMENT_WEIGHT.get(m.placement, 1.0) * (0.5 + m.prominence) for m in mentions]
+    votes: dict[str, float] = {"positive": 0.0, "neutral": 0.0, "negative": 0.0}
+    for w, m in zip(weights, mentions, strict=True):
+        votes[m.sentiment] += w * (0.5 if m.sentiment == "neutral" else 1.0)
+    best = max(votes.values())
+    leaders = [label for label, v in votes.items() if abs(v - best) < 1e-9]
+    if len(leaders) == 1:
+        label = leaders[0]
+    elif "positive" in leaders and "negative" in leaders:
+        label = "neutral"
+    else:
+        label = next(lb for lb in leaders if lb != "neutral")
+    score = sum(w * m.sentiment_score for w, m in zip(weights, mentions, strict=True)) / sum(weights)
+    reason = ""
+    if label != "neutral":
+        top = max((wm for wm in zip(weights, mentions, strict=True) if wm[1].sentiment == label), key=lambda wm: wm[0])[
+            1
+        ]
+        reason = f"{top.placement}: {top.tone_reason}" if top.tone_reason else top.placement
+    return label, score, reason

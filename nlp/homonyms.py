@@ -130,6 +130,49 @@ _BUSINESS = {
     "партнер",
     "спонсор",
     "кампания",
+    # posts about a telecom operator or a shop
+    "симка",
+    "сим",
+    "баланс",
+    "смс",
+    "sms",
+    "звонок",
+    "дозвониться",
+    "безлимит",
+    "4g",
+    "lte",
+    "модем",
+    "роутер",
+    "номер",
+    "перейти",
+    "подключить",
+    "отключить",
+    "списать",
+    "поддержка",
+    "техподдержка",
+    "ловить",
+    "сотовый",
+    "провайдер",
+    "покупка",
+    "чек",
+    "кэшбэк",
+    "бонусный",
+    "продавец",
+    "настройка",
+    "настроить",
+    "драйвер",
+    "прошивка",
+    "iphone",
+    "смартфон",
+    "инет",
+    "опция",
+    "подписка",
+    "мегабайт",
+    "скорость",
+    "покрытие",
+    "пополнить",
+    "оплатить",
+    "счет",
 }
 # Words that point to the common noun (a physical magnet, a loudspeaker, a school mark, a car, a top five).
 _COMMON = {
@@ -216,6 +259,8 @@ _COMMON = {
     "аниматор",
 }
 _PREP_COMMON = {"через"}  # «через мегафон», «через магнит»
+_PREP_ORG = {"у", "от"}  # «у мегафона сеть пропадает», «смс от мегафона»
+_CASUAL = re.compile(r"(?:^|\s)[@#]\w|https?://|[)(]{2}|!!|\?\?")
 _QUOTE = {"«", '"', "„", "“"}
 
 
@@ -235,7 +280,10 @@ def is_ambiguous(card: BrandCard, hit_text: str, n_tokens: int) -> bool:
         return card.ambiguous
     if n_tokens != 1:
         return False
-    info = word_info(hit_text.lower())
+    low = hit_text.lower()
+    info = word_info(low)
+    if len(low) > 6 and info.lemma.endswith("банк"):
+        return False  # «сбербанк», «газпромбанку»: the dictionary's common noun is the bank itself
     return info.known and (info.common or info.surname)
 
 
@@ -247,6 +295,7 @@ def judge(
     sentence: tuple[int, int],
     ents: list[Entity],
     other_hits: int = 0,
+    ner_checked: bool = True,
 ) -> Verdict:
     """Score one ambiguous hit (tokens[first:first+n_tokens]) in its sentence; confidence = P(brand)."""
     tok = tokens[first]
@@ -260,9 +309,11 @@ def judge(
         score += value
         cues.append(f"{name}{value:+.1f}")
 
-    # named-entity tagger
+    # named-entity tagger (when it ran on this sentence)
     over = [e for e in ents if e.start < end and e.end > start]
-    if any(e.type == "ORG" for e in over):
+    if not ner_checked:
+        pass
+    elif any(e.type == "ORG" for e in over):
         cue("ner_org", 2.0)
     elif any(e.type == "PER" for e in over):
         cue("ner_per", -2.0)
@@ -280,7 +331,10 @@ def judge(
     elif word[:1].isupper() and not first_in_sent:
         cue("capital", 2.0)
     elif word[:1].islower():
-        cue("lower", -1.5)
+        # posts and comments are written in lower case: there it says little
+        cue("lower", -0.6 if casual(text, sentence) else -1.5)
+    if first > 0 and tokens[first - 1].text == "#" and tokens[first - 1].end == start:
+        cue("hashtag", 3.0)
     quoted = first > 0 and tokens[first - 1].text in _QUOTE
     if quoted:
         cue("quoted", 1.5 if word[:1].isupper() else 0.5)
@@ -295,6 +349,8 @@ def judge(
         cue("org_word_before", 2.0)
     if before and before[-1] in _PREP_COMMON:
         cue("prep_common", -2.0)
+    elif before and before[-1] in _PREP_ORG:
+        cue("prep_org", 0.8)
     lemmas = [word_info(tokens[i].text.lower()).lemma for i in sent_tokens if not (first <= i < first + n_tokens)]
     biz = sum(1 for lem in lemmas if lem in _BUSINESS)
     com = sum(1 for lem in lemmas if lem in _COMMON)
@@ -303,9 +359,17 @@ def judge(
     if com:
         cue("common_words", -min(3.0, 1.0 * com))
     if other_hits:
-        cue("other_brands", 1.0)
+        cue("other_brands", 1.0 if other_hits == 1 and word[:1].isupper() else 2.5)
     conf = 1.0 / (1.0 + math.exp(-score))
     return Verdict(conf >= 0.5, round(conf, 3), cues)
+
+
+def casual(text: str, sentence: tuple[int, int] | None = None) -> bool:
+    """A post or comment rather than edited news: the sentence starts in lower case, or the text has handles,
+    hashtags, links or doubled punctuation."""
+    a, b = sentence if sentence is not None else (0, len(text))
+    first = next((c for c in text[a:b] if c.isalpha()), "")
+    return first.islower() or bool(_CASUAL.search(text))
 
 
 def _top_tag(word: str):

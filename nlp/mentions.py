@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from nlp.homonyms import Verdict, is_ambiguous, judge
@@ -11,6 +12,7 @@ from nlp.ner import Entity, entities, sentences
 from rezonans.brands import BrandSet
 
 SURE = 0.97  # confidence of an unambiguous name
+MAX_NER_SENTENCES = 20  # per text: later ambiguous hits are judged on the other cues (bounds a 5,000-mention text)
 
 
 @dataclass(slots=True)
@@ -40,12 +42,14 @@ class TextMentions:
         return [f for f in self.found if f.is_brand]
 
 
-def _sentence_of(sents: list[tuple[int, int]], pos: int) -> tuple[int, int]:
-    """The sentence span holding a character position."""
-    for s in sents:
-        if s[0] <= pos < s[1]:
-            return s
-    return (0, 0) if not sents else sents[-1]
+def _sentence_of(sents: list[tuple[int, int]], pos: int, starts: list[int] | None = None) -> tuple[int, int]:
+    """The sentence span holding a character position (sentences sorted by start)."""
+    if not sents:
+        return (0, 0)
+    i = bisect_right(starts if starts is not None else [s[0] for s in sents], pos) - 1
+    if i >= 0 and sents[i][0] <= pos < sents[i][1]:
+        return sents[i]
+    return sents[-1] if i >= 0 else sents[0]
 
 
 def find_mentions(
@@ -57,20 +61,23 @@ def find_mentions(
     if not hits:
         return TextMentions(text, tokens, [], [], [])
     sents = sentences(text)
+    starts = [s[0] for s in sents]
     cards = {c.id: c for c in brands.brands}
     found: list[Found] = []
     ents: list[Entity] = []
+    hit_starts = [h.start for h in hits]  # hits come sorted by start
     ner_done: set[tuple[int, int]] = set()
     for h in hits:
-        sent = _sentence_of(sents, h.start)
+        sent = _sentence_of(sents, h.start, starts)
         card = cards[h.brand]
-        if not is_ambiguous(card, h.text, h.n_tokens):
+        if h.kind != "name" or not is_ambiguous(card, h.text, h.n_tokens):
             found.append(Found(h, SURE, True, sent))
             continue
-        if use_ner and sent not in ner_done:
+        if use_ner and sent not in ner_done and len(ner_done) < MAX_NER_SENTENCES:
             ner_done.add(sent)
             ents.extend(Entity(e.start + sent[0], e.end + sent[0], e.type) for e in entities(text[sent[0] : sent[1]]))
-        others = sum(1 for o in hits if o is not h and sent[0] <= o.start < sent[1] and o.brand != h.brand)
-        v: Verdict = judge(text, tokens, h.first_token, h.n_tokens, sent, ents, others)
+        lo, hi = bisect_left(hit_starts, sent[0]), bisect_left(hit_starts, sent[1])
+        others = sum(1 for o in hits[lo:hi] if o is not h and o.brand != h.brand)
+        v: Verdict = judge(text, tokens, h.first_token, h.n_tokens, sent, ents, others, sent in ner_done)
         found.append(Found(h, v.confidence, v.is_brand, sent, v.cues))
     return TextMentions(text, tokens, sents, found, ents)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from nlp import encoder
+from nlp.frames import FrameTable, against_wrongdoer, find_frames, frame_features, frame_reason
+from nlp.homonyms import casual
 from nlp.lemmas import Token, tokenize, word_info
 
 log = logging.getLogger(__name__)
@@ -57,7 +61,7 @@ class _Tok:
     neg: bool  # preceded by a negation word
 
 
-def _analyse(tokens: list[Token]) -> list[_Tok]:
+def analyse_tokens(tokens: list[Token]) -> list[_Tok]:
     """Lemma, part of speech, case and negation mark of each token."""
     out: list[_Tok] = []
     prev_neg = False
@@ -94,10 +98,10 @@ def _target_tokens(tokens: list[Token], start: int, end: int) -> tuple[int, int]
 def features(sentence: str, start: int, end: int, lexicon: dict[str, float] | None = None) -> dict[str, float]:
     """Entity-relative features of the target span [start, end) in a sentence."""
     tokens = tokenize(sentence)
-    return _features(tokens, _analyse(tokens), start, end, lexicon)
+    return token_features(tokens, analyse_tokens(tokens), start, end, lexicon)
 
 
-def _features(
+def token_features(
     tokens: list[Token], toks: list[_Tok], start: int, end: int, lexicon: dict[str, float] | None
 ) -> dict[str, float]:
     """Entity-relative sparse features from analysed tokens."""
@@ -194,10 +198,10 @@ def dense_features(
     """Navec context vectors of the target (distance-weighted left/right, sentence mean, target, negated words)
     and distance-weighted lexicon polarity sums left/right."""
     tokens = tokenize(sentence)
-    return _dense(tokens, _analyse(tokens), start, end, lexicon, emb)
+    return token_dense_features(tokens, analyse_tokens(tokens), start, end, lexicon, emb)
 
 
-def _dense(
+def token_dense_features(
     tokens: list[Token], toks: list[_Tok], start: int, end: int, lexicon: dict[str, float] | None = None, emb=None
 ) -> np.ndarray:
     """Five 300-d means (zeros where a part has no known word) and 12 lexicon sums, concatenated."""
@@ -275,13 +279,23 @@ def _parse(sentence: str) -> tuple:
     return tuple(doc.tokens)
 
 
-def syntax_features(sentence: str, start: int, end: int) -> dict[str, float]:
-    """Dependency cues of the target: its relation, head word, the head's other dependents, its own dependents."""
+def syntax_features(
+    sentence: str, start: int, end: int, frames: FrameTable | None = None, lexicon: dict[str, float] | None = None
+) -> dict[str, float]:
+    """Dependency cues of the target: its relation, head word, the head's other dependents, its own dependents;
+    with a frame table also the RuSentiFrames features of the target's role (`nlp.frames`)."""
+    return _syntax_and_frames(sentence, start, end, frames, lexicon)[0]
+
+
+def _syntax_and_frames(
+    sentence: str, start: int, end: int, frames: FrameTable | None, lexicon: dict[str, float] | None = None
+) -> tuple[dict[str, float], list]:
+    """Dependency features and the frames found around the target."""
     toks = _parse(sentence)
     inside = [t for t in toks if t.start < end and t.stop > start]
     feats: dict[str, float] = {}
     if not inside:
-        return feats
+        return feats, []
     ids = {t.id for t in inside}
     by_id = {t.id: t for t in toks}
     head = next((t for t in inside if t.head_id not in ids), inside[0])
@@ -305,7 +319,46 @@ def syntax_features(sentence: str, start: int, end: int) -> dict[str, float]:
             feats["SIBW:" + lemma(t)] = 0.5
         elif t.head_id in ids:
             feats["CH:" + lemma(t)] = 1.0
-    return feats
+    hits = find_frames(toks, ids, frames) if frames else []
+    if hits:
+        feats.update(frame_features(hits, lexicon))
+    return feats, hits
+
+
+def post_features(feats: dict[str, float]) -> dict[str, float]:
+    """Domain copies for post-style text: every feature also under a `P|` prefix (frustratingly easy adaptation)."""
+    out = dict(feats)
+    for name, value in feats.items():
+        out["P|" + name] = value
+    out["STYLE:post"] = 1.0
+    return out
+
+
+def target_features(
+    sentence: str,
+    start: int,
+    end: int,
+    lexicon: dict[str, float] | None = None,
+    syntax: bool = True,
+    frames: FrameTable | None = None,
+    dense: bool = True,
+    tokens: list[Token] | None = None,
+) -> tuple[dict[str, float], np.ndarray | None, bool, list]:
+    """Everything the tone model reads about one target: sparse features, dense vector (or None), post style, frames."""
+    tokens = tokenize(sentence) if tokens is None else tokens
+    toks = analyse_tokens(tokens)
+    feats = token_features(tokens, toks, start, end, lexicon)
+    hits: list = []
+    if syntax:
+        extra, hits = _syntax_and_frames(sentence, start, end, frames, lexicon)
+        feats.update(extra)
+    post = casual(sentence)
+    if post:
+        feats = post_features(feats)
+    vec = None
+    if dense:
+        vec = np.append(token_dense_features(tokens, toks, start, end, lexicon), np.float32(post))
+    return feats, vec, post, hits
 
 
 def vectorize(feats: dict[str, float], bits: int = DIM_BITS) -> tuple[np.ndarray, np.ndarray]:
@@ -327,13 +380,15 @@ class ToneResult:
     label: str
     score: float  # P(positive) - P(negative), in -1..1
     probs: tuple[float, float, float]
+    reason: str = ""  # the words or frame that decided it («оштрафовать (− for A1)», «сбой, пожаловаться»)
 
 
 class ToneModel:
     """Sparse, dense and sentence-encoder multinomial linear models, log-probabilities averaged, plus offsets.
 
     The offsets (added to the averaged log-probabilities of negative / neutral / positive) are chosen by
-    cross-validation to maximise F1_PN: they trade neutral precision for positive/negative recall.
+    cross-validation to maximise F1 over the positive and negative classes, separately for news-style and
+    post-style text: they trade neutral precision for positive/negative recall.
     """
 
     def __init__(
@@ -346,6 +401,9 @@ class ToneModel:
         offsets: np.ndarray | None = None,
         syntax: bool = False,
         e5: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+        frames: FrameTable | None = None,
+        offsets_post: np.ndarray | None = None,
+        post_style: bool = False,
     ) -> None:
         self.weights = weights.astype(np.float32)  # (dim, 3): negative, neutral, positive
         self.bias = bias.astype(np.float32)
@@ -354,16 +412,21 @@ class ToneModel:
         # dense model: (weights (D, 3), bias (3,), feature mean (D,), feature scale (D,)) over `dense_features`
         self.dense = tuple(a.astype(np.float32) for a in dense) if dense is not None else None
         self.offsets = (np.zeros(3) if offsets is None else np.asarray(offsets)).astype(np.float32)
+        self.offsets_post = self.offsets if offsets_post is None else np.asarray(offsets_post, dtype=np.float32)
         self.syntax = syntax  # add `syntax_features` to the sparse features
         # sentence-encoder model: (weights (768, 3), bias (3,), mean (768,), scale (768,)) over `encoder.features`
         self.e5 = tuple(a.astype(np.float32) for a in e5) if e5 is not None else None
+        self.frames = frames or {}  # RuSentiFrames table (`nlp.frames`)
+        self.post_style = post_style  # features know post-style text (`post_features`, a flag in the dense part)
 
     @classmethod
     def load(cls, path: str | Path = MODEL_PATH) -> ToneModel:
         """Load the shipped artifact (needs numpy only)."""
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"tone model {path} is missing: train it with `python -m nlp.train_tone DATA_DIR`")
+            raise FileNotFoundError(
+                f"tone model {path} is missing: train it with `python -m training.train_tone DATA_DIR`"
+            )
         with np.load(path, allow_pickle=False) as z:
             lexicon = dict(zip(z["lex_words"].tolist(), z["lex_scores"].astype(float).tolist(), strict=False))
             dense = None
@@ -374,59 +437,125 @@ class ToneModel:
             e5 = None
             if "e5_weights" in z.files:
                 e5 = (z["e5_weights"], z["e5_bias"], z["e5_mean"], z["e5_scale"])
-            return cls(z["weights"], z["bias"], lexicon, int(z["bits"]), dense, offsets, syntax, e5)
+            frames = json.loads(str(z["frames"])) if "frames" in z.files else None
+            offsets_post = z["offsets_post"] if "offsets_post" in z.files else None
+            post_style = bool(z["post_style"]) if "post_style" in z.files else False
+            return cls(
+                z["weights"],
+                z["bias"],
+                lexicon,
+                int(z["bits"]),
+                dense,
+                offsets,
+                syntax,
+                e5,
+                frames,
+                offsets_post,
+                post_style,
+            )
 
     def save(self, path: str | Path) -> None:
-        """Write weights (float16), biases, offsets and lexicon to a compressed .npz."""
+        """Write weights (float16), biases, offsets, lexicon and frame table to a compressed .npz."""
         words = np.array(sorted(self.lexicon), dtype=str)
-        extra = {}
+        extra: dict[str, np.ndarray] = {}
         if self.dense is not None:
             w, b, mean, scale = self.dense
             extra = {"dense_weights": w, "dense_bias": b, "dense_mean": mean, "dense_scale": scale}
         if self.e5 is not None:
             w, b, mean, scale = self.e5
             extra.update(e5_weights=w.astype(np.float16), e5_bias=b, e5_mean=mean, e5_scale=scale)
-        np.savez_compressed(
-            path,
+        if self.frames:
+            extra["frames"] = np.array(json.dumps(self.frames, ensure_ascii=False))
+        arrays: dict[str, Any] = dict(
             weights=self.weights.astype(np.float16),
             bias=self.bias,
             bits=np.int64(self.bits),
             offsets=self.offsets,
+            offsets_post=self.offsets_post,
+            post_style=np.bool_(self.post_style),
             syntax=np.bool_(self.syntax),
             lex_words=words,
             lex_scores=np.array([self.lexicon[w] for w in words], dtype=np.float32),
             **extra,
         )
+        np.savez_compressed(path, **arrays)
 
-    def log_probs(self, sentence: str, start: int, end: int) -> np.ndarray:
-        """Averaged log-probabilities of (negative, neutral, positive) before the class offsets."""
-        tokens = tokenize(sentence)
-        toks = _analyse(tokens)
-        feats = _features(tokens, toks, start, end, self.lexicon)
-        if self.syntax:
-            feats.update(syntax_features(sentence, start, end))
+    def _parts(self, sentence: str, start: int, end: int) -> tuple[np.ndarray, dict[str, float], bool, list]:
+        """Averaged log-probabilities before the offsets, the sparse features, post style and frames."""
+        feats, vec, post, hits = target_features(
+            sentence, start, end, self.lexicon, self.syntax, self.frames, self.dense is not None
+        )
+        if not self.post_style and post:
+            feats = {k: v for k, v in feats.items() if not k.startswith(("P|", "STYLE:"))}
         keys, vals = vectorize(feats, self.bits)
-        parts = [_log_softmax(vals @ self.weights[keys] + self.bias)]
-        if self.dense is not None:
+        parts = [log_softmax(vals @ self.weights[keys] + self.bias)]
+        if self.dense is not None and vec is not None:
             w, b, mean, scale = self.dense
-            x = (_dense(tokens, toks, start, end, self.lexicon) - mean) / scale
-            parts.append(_log_softmax(x @ w + b))
+            x = vec if len(vec) == len(mean) else vec[: len(mean)]
+            parts.append(log_softmax(((x - mean) / scale) @ w + b))
         if self.e5 is not None and encoder.available():
             w, b, mean, scale = self.e5
             x = (encoder.default_encoder().features(sentence, start, end) - mean) / scale
-            parts.append(_log_softmax(x @ w + b))
-        return np.mean(parts, axis=0)
+            parts.append(log_softmax(x @ w + b))
+        return np.mean(parts, axis=0), feats, post, hits
+
+    def log_probs(self, sentence: str, start: int, end: int) -> np.ndarray:
+        """Averaged log-probabilities of (negative, neutral, positive) before the class offsets."""
+        return self._parts(sentence, start, end)[0]
 
     def predict(self, sentence: str, start: int, end: int) -> ToneResult:
-        """Tone towards sentence[start:end]."""
-        logits = self.log_probs(sentence, start, end) + self.offsets
+        """Tone towards sentence[start:end], with the words or frame that decided it."""
+        logp, feats, post, hits = self._parts(sentence, start, end)
+        logits = logp + (self.offsets_post if post else self.offsets)
         p = np.exp(logits - logits.max())
         p /= p.sum()
         k = int(p.argmax())
-        return ToneResult(LABELS[k], float(p[2] - p[0]), (float(p[0]), float(p[1]), float(p[2])))
+        bad = next((h for h in hits if against_wrongdoer(h, self.lexicon)), None)
+        if bad is not None and k == 0:
+            # acting against a wrongdoer («Сбербанк уволил мошенников») is not bad news for the one who acts
+            p[0] = 0.0
+            p /= p.sum()
+            k = 1 if p[1] >= p[2] else 2
+            return ToneResult(
+                LABELS[k],
+                float(p[2] - p[0]),
+                (float(p[0]), float(p[1]), float(p[2])),
+                f"{bad.key} {', '.join(bad.themes)} (against a wrongdoer)",
+            )
+        reason = self._reason(feats, k, hits) if k != 1 else ""
+        return ToneResult(LABELS[k], float(p[2] - p[0]), (float(p[0]), float(p[1]), float(p[2])), reason)
+
+    def _reason(self, feats: dict[str, float], k: int, hits: list) -> str:
+        """The frame concerning the target whose effect agrees with the label, else the words that pushed most."""
+        frame = frame_reason(hits)
+        if frame and ((k == 0) == ("−" in frame)):
+            return frame
+        mask = (1 << self.bits) - 1
+        push: dict[str, float] = {}
+        for name, value in feats.items():
+            word = _reason_word(name)
+            if not word:
+                continue
+            j = _h(name, mask)
+            w = self.weights[j]
+            push[word] = push.get(word, 0.0) + value * float(w[k] - w[1])
+        top = [w for w, v in sorted(push.items(), key=lambda x: -x[1]) if v > 0.05][:3]
+        return ", ".join(top)
 
 
-def _log_softmax(z: np.ndarray) -> np.ndarray:
+_REASON_PREFIXES = ("w:", "win:", "L3:", "R3:", "L8:", "R8:", "VL:", "VR:", "SV:", "HEAD:", "SIBW:", "CH:")
+
+
+def _reason_word(name: str) -> str:
+    """The lemma a word feature is about (`L3:сбой` → «сбой», `SV:NEG_работать` → «не работать»), else ''."""
+    name = name.removeprefix("P|")
+    if not name.startswith(_REASON_PREFIXES):
+        return ""
+    word = name.split(":", 1)[1]
+    return ("не " + word[4:]) if word.startswith("NEG_") else word
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
     """Log of the softmax of a logit vector."""
     z = z - z.max()
     return z - np.log(np.exp(z).sum())

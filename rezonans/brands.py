@@ -34,6 +34,8 @@ class BrandCard(BaseModel):
     promo_codes: list[str] = Field(default_factory=list)
     own_channels: list[str] = Field(default_factory=list)  # source names of the brand's own channels (SMM view)
     ambiguous: bool | None = None  # None: decided per name from the dictionary (common word or surname)
+    slang: list[str] = Field(default_factory=list)  # informal spellings seen in posts («сбер», «билаин»)
+    handles: list[str] = Field(default_factory=list)  # social handles / hashtags without @ or # («Beeline_RUS»)
 
     @field_validator("id")
     @classmethod
@@ -51,7 +53,7 @@ class BrandCard(BaseModel):
             raise ValueError("name must not be empty (e.g. name: Сбербанк)")
         return value.strip()
 
-    @field_validator("aliases", "exclude")
+    @field_validator("aliases", "exclude", "slang")
     @classmethod
     def _strings(cls, value: list[str]) -> list[str]:
         """Drop empty strings and duplicates, keep order."""
@@ -70,10 +72,21 @@ class BrandCard(BaseModel):
                 ) from exc
         return value
 
+    @field_validator("handles")
+    @classmethod
+    def _handles(cls, value: list[str]) -> list[str]:
+        """Handles are kept without their leading @ or #; empty ones are dropped."""
+        return list(dict.fromkeys(v.strip().lstrip("@#") for v in value if v and v.strip().lstrip("@#")))
+
     @property
     def names(self) -> list[str]:
         """The name and all aliases, without duplicates."""
         return list(dict.fromkeys([self.name, *self.aliases]))
+
+    @property
+    def match_names(self) -> list[str]:
+        """Everything matched as words in a text: name, aliases and slang forms."""
+        return list(dict.fromkeys([*self.names, *self.slang]))
 
 
 class BrandSet(BaseModel):
@@ -122,7 +135,7 @@ def parse_brands(text: str, source: str = "<brands>") -> BrandSet:
             if err["type"] == "missing":
                 msg = f"field '{loc[-1]}' is required (add '{loc[-1]}: ...' to this card)"
             elif err["type"] == "extra_forbidden":
-                msg = f"unknown field '{loc[-1]}' (allowed: id, name, aliases, competitors, exclude, promo_codes, own_channels, ambiguous)"
+                msg = f"unknown field '{loc[-1]}' (allowed: id, name, aliases, competitors, exclude, promo_codes, own_channels, ambiguous, slang, handles)"
             problems.append(f"{source}:{line}: {field}: {msg}")
         raise BrandError("bad brand cards:\n" + "\n".join(problems)) from exc
 

@@ -76,6 +76,7 @@ class Mention(BaseModel):
     confidence: float = 1.0
     topics: list[str] = Field(default_factory=list)
     promo_codes: list[str] = Field(default_factory=list)
+    tone_reason: str = ""  # the words or frame that decided the tone («оштрафовать (− for A1)»); "" when not judged
 
 
 class Target(BaseModel):
@@ -94,6 +95,8 @@ class BrandTone(BaseModel):
     sentiment: Sentiment
     score: float = 0.0
     mentions: int = 0
+    tone_reason: str = ""  # placement and reason of the mention that decided it («title: сбой, пожаловаться»)
+    tone_capped: bool = False  # more mentions than the per-brand cap: only the first (title, lead first) were judged
 
 
 class ToneCorrection(BaseModel):

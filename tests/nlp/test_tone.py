@@ -66,8 +66,10 @@ def test_syntax_features_name_the_verb_and_the_role():
 
 def test_shipped_model_has_dense_part_and_offsets():
     m = default_model()
-    assert m.dense is not None and m.dense[0].shape == (5 * 300 + 4 * len(LEX_TAUS), 3)
-    assert m.offsets.shape == (3,)
+    # five navec means, the lexicon sums and the post-style flag
+    assert m.dense is not None and m.dense[0].shape == (5 * 300 + 4 * len(LEX_TAUS) + 1, 3)
+    assert m.offsets.shape == (3,) and m.offsets_post.shape == (3,)
+    assert m.post_style and len(m.frames) > 5000  # RuSentiFrames table shipped inside
 
 
 def test_save_load_roundtrip(tmp_path):
@@ -130,17 +132,46 @@ def test_encoder_marks_the_target_and_embeds_it_apart(e5_on):
     assert batch.shape == (1, 768) and float(batch[0] @ sber) / 2 > 0.99  # batched and single calls agree
 
 
-def test_shipped_model_uses_the_encoder_and_falls_back_without_it(monkeypatch, e5_on):
+def test_model_with_an_encoder_part_uses_it_and_falls_back_without_it(monkeypatch, e5_on, tmp_path):
+    """The shipped model has no e5 part (see the model card); one trained with --e5 uses the encoder when on."""
     from nlp import encoder
 
     m = default_model()
-    assert m.e5 is not None and m.e5[0].shape == (768, 3)
+    rng = np.random.default_rng(0)
+    e5 = (rng.normal(0, 0.1, (768, 3)), np.zeros(3), np.zeros(768), np.ones(768))
+    m5 = ToneModel(m.weights, m.bias, m.lexicon, m.bits, m.dense, m.offsets, m.syntax, e5, m.frames,
+                   m.offsets_post, m.post_style)  # fmt: skip
+    m5.save(tmp_path / "e5.npz")
+    m5 = ToneModel.load(tmp_path / "e5.npz")
+    assert m5.e5 is not None and m5.e5[0].shape == (768, 3)
     s = "Клиенты массово жалуются на Сбербанк: приложение не работает третий день."
     a = s.index("Сбербанк")
-    with_e5 = m.log_probs(s, a, a + 8)
+    with_e5 = m5.log_probs(s, a, a + 8)
     encoder.configure(False)
     assert not encoder.available()
-    without = m.log_probs(s, a, a + 8)
+    without = m5.log_probs(s, a, a + 8)
     assert not np.allclose(with_e5, without)
-    res = m.predict(s, a, a + 8)
+    assert np.allclose(without, m.log_probs(s, a, a + 8), atol=1e-3)
+    res = m5.predict(s, a, a + 8)
     assert res.label in {"negative", "neutral", "positive"} and abs(sum(res.probs) - 1) < 1e-5
+
+
+def test_frames_read_who_does_what_to_whom():
+    m = default_model()
+    s = "Суд оштрафовал Сбербанк за нарушения."
+    a = s.index("Сбербанк")
+    res = m.predict(s, a, a + 8)
+    assert res.label == "negative" and "оштрафовать" in res.reason
+    fired = m.predict("Сбербанк уволил мошенников, похищавших деньги клиентов.", 0, 8)
+    assert fired.label != "negative" and "мошенник" in fired.reason
+    plain = m.predict("Сбербанк уволил сотрудников колл-центра.", 0, 8)
+    assert "against a wrongdoer" not in plain.reason
+
+
+def test_post_style_changes_the_features():
+    from nlp.tone import target_features
+
+    news = target_features("Сбербанк снизил ставки.", 0, 8, dense=False)
+    post = target_features("сбербанк опять завис, верните деньги!!", 0, 8, dense=False)
+    assert not news[2] and post[2]
+    assert "STYLE:post" in post[0] and any(k.startswith("P|") for k in post[0])

@@ -1,6 +1,6 @@
 """Mention precision/recall on factRuEval-2016 development documents (organisations).
 
-Usage: python -m nlp.eval_factrueval DEVSET_DIR [--no-ner]
+Usage: python -m training.eval_factrueval DEVSET_DIR [--no-ner]
 Source: github.com/dialogue-evaluation/factRuEval-2016 (MIT), folder `devset/` (.txt, .spans, .objects).
 Brand cards are built from the gold `Org` objects' `org_name` spans (one card per name, grouped by lemmas);
 every document is then searched with those cards. A found span is correct when it overlaps a gold organisation

@@ -1,6 +1,6 @@
 """Precision/recall of brand-vs-common-word decisions on the committed labelled set (nlp/data/homonyms.tsv).
 
-Usage: python -m nlp.eval_homonyms [--file TSV] [--brands YAML] [--errors]
+Usage: python -m training.eval_homonyms [--file TSV] [--brands YAML] [--errors]
 A line is `label<TAB>sentence` with the hit marked [[...]]; 1 = brand, 0 = not. A hit counts as predicted
 'brand' when the matcher finds it and the homonym check accepts it.
 """
@@ -13,11 +13,12 @@ import re
 import sys
 from pathlib import Path
 
+import nlp.data
 from nlp.matcher import BrandMatcher
 from nlp.mentions import find_mentions
-from rezonans.brands import BrandSet, load_brands
+from rezonans.brands import BrandSet, default_brands_path, load_brands
 
-DATA = Path(__file__).parent / "data" / "homonyms.tsv"
+DATA = Path(nlp.data.__file__).parent / "homonyms.tsv"
 _MARK = re.compile(r"\[\[(.+?)\]\]")
 
 
@@ -80,11 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     """Print the figures (and optionally the errors) as JSON."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--file", type=Path, default=DATA)
-    ap.add_argument("--brands", type=Path, default=Path(__file__).parent / "data" / "brands.yaml")
+    ap.add_argument("--brands", type=Path, default=None, help="brand cards (default: the shipped ones)")
     ap.add_argument("--no-ner", action="store_true", help="judge without natasha NER")
     ap.add_argument("--errors", action="store_true", help="also print misjudged lines")
     args = ap.parse_args(argv)
-    res = evaluate(load_brands(args.brands), args.file, use_ner=not args.no_ner)
+    res = evaluate(load_brands(args.brands or default_brands_path()), args.file, use_ner=not args.no_ner)
     if not args.errors:
         res.pop("errors")
     print(json.dumps(res, ensure_ascii=False, indent=1))

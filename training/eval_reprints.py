@@ -1,6 +1,6 @@
 """Choose the reprint threshold on real texts: similarity of edited copies vs. different articles.
 
-Usage: python -m nlp.eval_reprints TEXT_DIR   (any folder of .txt news texts, e.g. factRuEval-2016 devset)
+Usage: python -m training.eval_reprints TEXT_DIR   (any folder of .txt news texts, e.g. factRuEval-2016 devset)
 Each text gets a simulated reprint (a sentence dropped, a line added, a few words changed); MinHash Jaccard of
 word 3-shingles is printed for copy pairs and for the most similar different pair, with the recall/precision of
 thresholds 0.3..0.8.

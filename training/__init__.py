@@ -1,0 +1,1 @@
+"""Training and evaluation scripts for the NLP stage (run by hand; the runtime package `nlp` never imports this)."""

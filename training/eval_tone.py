@@ -1,0 +1,32 @@
+"""Validation F1 of a tone artifact per data set (the same validation parts as training.train_tone).
+
+Usage: python -m training.eval_tone MODEL.npz RUSENTNE [--sentirueval DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from nlp.tone import ToneModel
+from training.train_tone import evaluate, rusentne_items, sentirueval_items
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print validation F1_PN per data set."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("model", type=Path)
+    ap.add_argument("data", type=Path, help="RuSentNE-2023 train_data.csv or its folder")
+    ap.add_argument("--sentirueval", type=Path, default=None)
+    args = ap.parse_args(argv)
+    items = rusentne_items(args.data)
+    if args.sentirueval:
+        items += sentirueval_items(args.sentirueval)
+    print(json.dumps(evaluate(ToneModel.load(args.model), [it for it in items if it.val]), ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
