@@ -17,7 +17,7 @@ from nlp.ner import sentences
 from nlp.reprints import ReprintDetector
 from nlp.tone import ToneModel, default_model
 from rezonans.brands import BrandSet, default_brands_path, load_brands
-from rezonans.model import Article, BrandTone, Mention
+from rezonans.model import Article, BrandTone, Mention, Sentiment
 
 log = logging.getLogger(__name__)
 LEAD_CHARS = 400  # without an explicit lead, the text's first paragraph (at most this long) counts as the lead
@@ -89,7 +89,7 @@ class Analyzer:
 
     def target_tone(
         self, text: str, start: int, end: int, sents: list[tuple[int, int]] | None = None
-    ) -> tuple[str, float]:
+    ) -> tuple[Sentiment, float]:
         """Label and score of the tone towards text[start:end], judged in its sentence."""
         a, b = _sentence_at(sents or [], start, end, text)
         res = self.tone.predict(text[a:b], start - a, end - a)

@@ -140,7 +140,7 @@ class ReprintDetector:
             cid, _ = self.add(arts[i])
             arts[i].cluster = cid
         for a in arts:
-            a.is_original = self._clusters[a.cluster].original == a.id
+            a.is_original = a.cluster is not None and self._clusters[a.cluster].original == a.id
         return arts
 
     def is_original(self, article: Article) -> bool:

@@ -17,10 +17,11 @@ from nlp import encoder
 from nlp.frames import FrameTable, against_wrongdoer, find_frames, frame_features, frame_reason
 from nlp.homonyms import casual
 from nlp.lemmas import Token, tokenize, word_info
+from rezonans.model import Sentiment
 
 log = logging.getLogger(__name__)
 
-LABELS = ("negative", "neutral", "positive")
+LABELS: tuple[Sentiment, Sentiment, Sentiment] = ("negative", "neutral", "positive")
 MODEL_PATH = Path(__file__).parent / "models" / "tone.npz"
 DIM_BITS = 18
 _NEG = {"не", "нет", "без", "ни", "никак", "нельзя"}
@@ -377,7 +378,7 @@ def vectorize(feats: dict[str, float], bits: int = DIM_BITS) -> tuple[np.ndarray
 class ToneResult:
     """Tone towards one target."""
 
-    label: str
+    label: Sentiment
     score: float  # P(positive) - P(negative), in -1..1
     probs: tuple[float, float, float]
     reason: str = ""  # the words or frame that decided it («оштрафовать (− for A1)», «сбой, пожаловаться»)

@@ -12,8 +12,10 @@ import json
 import re
 import sys
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nlp.data
 from nlp.tone import MODEL_PATH, ToneModel
@@ -53,7 +55,7 @@ def read_challenge(path: Path = CHALLENGE) -> list[Case]:
     return out
 
 
-def f1(gold: list[str], pred: list[str], label: str) -> float:
+def f1(gold: Sequence[str], pred: Sequence[str], label: str) -> float:
     """F1 of one class."""
     tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == p == label)
     fp = sum(1 for g, p in zip(gold, pred, strict=True) if p == label != g)
@@ -61,10 +63,10 @@ def f1(gold: list[str], pred: list[str], label: str) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
-def score(model: ToneModel, cases: list[Case]) -> tuple[dict, list[tuple[Case, str, str]]]:
+def score(model: ToneModel, cases: list[Case]) -> tuple[dict[str, Any], list[tuple[Case, str, str]]]:
     """Accuracy, F1_PN, macro-F1 overall, by style and by situation; and the misjudged cases with reasons."""
     preds = [model.predict(c.sentence, c.start, c.end) for c in cases]
-    labels = [p.label for p in preds]
+    labels: list[str] = [p.label for p in preds]
 
     def summary(idx: list[int]) -> dict:
         g = [cases[i].label for i in idx]
@@ -73,7 +75,7 @@ def score(model: ToneModel, cases: list[Case]) -> tuple[dict, list[tuple[Case, s
             "n": len(idx),
             "accuracy": round(100 * sum(a == b for a, b in zip(g, p, strict=True)) / max(1, len(idx)), 1),
             "f1_pn": round(100 * (f1(g, p, "negative") + f1(g, p, "positive")) / 2, 1),
-            "f1_macro": round(100 * sum(f1(g, p, lb) for lb in LABELS) / 3, 1),
+            "f1_macro": round(100 * sum([f1(g, p, lb) for lb in LABELS]) / 3, 1),
         }
 
     by_style: dict[str, list[int]] = defaultdict(list)
@@ -86,7 +88,9 @@ def score(model: ToneModel, cases: list[Case]) -> tuple[dict, list[tuple[Case, s
         "style": {k: summary(v) for k, v in sorted(by_style.items())},
         "situation": {k: summary(v)["accuracy"] for k, v in sorted(by_sit.items())},
     }
-    errors = [(c, p.label, p.reason) for c, p in zip(cases, preds, strict=True) if c.label != p.label]
+    errors: list[tuple[Case, str, str]] = [
+        (c, p.label, p.reason) for c, p in zip(cases, preds, strict=True) if c.label != p.label
+    ]
     return report, errors
 
 
