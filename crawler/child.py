@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import IO, Any
 
 from crawler.options import CrawlOptions, scrapy_settings
+from crawler.shared import LEASE_TTL
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +95,21 @@ def run(config: dict[str, Any], emitter: Emitter) -> int:
     loop = task.LoopingCall(report)
     crawler.signals.connect(lambda spider: loop.start(options.stats_interval, now=False), signal="spider_opened")
 
+    def renew_leases() -> None:
+        if isinstance(crawler.spider, SourceSpider) and crawler.spider.shared is not None:
+            crawler.spider.shared.renew()
+
+    leases = task.LoopingCall(renew_leases)  # a live crawler keeps its sources; a killed one's leases expire
+    if options.redis_url:
+        crawler.signals.connect(lambda spider: leases.start(LEASE_TTL / 4, now=False), signal="spider_opened")
+
     def stop_reports(spider: Any, reason: str) -> None:
         if loop.running:
             loop.stop()
+        if leases.running:
+            leases.stop()
+        if isinstance(spider, SourceSpider) and spider.shared is not None:
+            spider.shared.release_all()
 
     crawler.signals.connect(stop_reports, signal="spider_closed")
     process.crawl(
@@ -110,6 +123,7 @@ def run(config: dict[str, Any], emitter: Emitter) -> int:
         max_size=options.max_size,
         extract_pool=pool,
         sink=emitter.article,
+        redis_url=options.redis_url,
     )
     process.start()
     spider = crawler.spider if isinstance(crawler.spider, SourceSpider) else None

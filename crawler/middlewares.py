@@ -187,6 +187,34 @@ class AddressPolicyMiddleware:
             raise RefusedAddress(f"internal address refused: {host} resolves to {', '.join(addresses)}")
 
 
+class SharedPolitenessMiddleware:
+    """With several crawler processes (crawler.shared): one request clock per domain in Redis, so the per-domain
+    delay (DOWNLOAD_DELAY, raised by a robots.txt Crawl-delay) holds across processes, not just within each."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.delay = crawler.settings.getfloat("DOWNLOAD_DELAY", 0.0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SharedPolitenessMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        """Wait for this domain's next shared slot."""
+        shared = getattr(self.crawler.spider, "shared", None)
+        if shared is None:
+            return
+        domain = urlparse_cached(request).netloc
+        delay = self.delay
+        slots = getattr(getattr(self.crawler.engine, "downloader", None), "slots", {})
+        slot = slots.get(domain)
+        if slot is not None:
+            delay = max(delay, float(getattr(slot, "delay", 0.0)))
+        wait = await asyncio.to_thread(shared.wait_for_slot, domain, delay)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
 class _SafeRedirectMixin:
     """Redirects: a loop back to a URL of the same chain, a non-http(s) target or an internal address is refused."""
 

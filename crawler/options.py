@@ -32,7 +32,9 @@ class CrawlOptions(BaseModel):
     extract_workers: int = Field(0, ge=0, description="extraction processes (0 = one per CPU core)")
     full_fetch_hours: float = Field(24.0, ge=0, description="fetch feeds without validators at least this often")
     user_agent: str = USER_AGENT
-    redis_url: str | None = Field(None, description="scrapy-redis scheduler + dupefilter for several crawler processes")
+    redis_url: str | None = Field(
+        None, description="shared frontier (leases, claims, emitted set) for several crawler processes"
+    )
     log_level: str = "WARNING"
     stats_interval: float = Field(0.5, gt=0)
 
@@ -96,12 +98,7 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "ITEM_PIPELINES": {"crawler.pipelines.ArticlePipeline": 300},
     }
     if options.redis_url:
-        settings.update(
-            {
-                "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
-                "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
-                "SCHEDULER_PERSIST": True,
-                "REDIS_URL": options.redis_url,
-            }
-        )
+        # several crawler processes share one frontier (crawler.shared): leases, claims, the emitted set, and one
+        # per-domain request clock so politeness holds across processes
+        settings["DOWNLOADER_MIDDLEWARES"]["crawler.middlewares.SharedPolitenessMiddleware"] = 110
     return settings

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from crawler.options import CrawlOptions
+from crawler.shared import SharedFrontier, owner_id
 from crawler.sources import Source
 from crawler.state import CrawlBusy, CrawlState, crawl_lock, default_state_path
 from rezonans.errors import ServiceError
@@ -165,6 +166,7 @@ def _run(
     started: float,
 ) -> None:
     """One crawl in a child process, under the lock; fills `stats`."""
+    shared = SharedFrontier(options.redis_url, owner_id(state_path)) if options.redis_url else None
     with CrawlState(state_path) as state, tempfile.TemporaryDirectory(prefix="rezonans-crawl-") as tmp:
         config_path = Path(tmp) / "config.json"
         config_path.write_text(
@@ -200,14 +202,14 @@ def _run(
                         continue
                     kind = message.get("t")
                     if kind == "article":
-                        _deliver(message["a"], pipeline, state, stats)
+                        _deliver(message["a"], pipeline, state, stats, shared)
                     elif kind == "stats":
                         stats.sources = message["sources"]
                         if on_progress:
                             on_progress(stats.sources)
                     elif kind == "done":
                         done = message
-            _record(pipeline.drain(), state, stats)
+            _record(pipeline.drain(), state, stats, shared)
         finally:
             returncode = proc.wait()
         stats.returncode = returncode
@@ -251,12 +253,20 @@ def _parse(line: str) -> dict[str, Any] | None:
         return None
 
 
-def _deliver(data: dict[str, Any], sink: PipelineSink, state: CrawlState, stats: CrawlStats) -> None:
+def _deliver(
+    data: dict[str, Any],
+    sink: PipelineSink,
+    state: CrawlState,
+    stats: CrawlStats,
+    shared: SharedFrontier | None = None,
+) -> None:
     """Hand one article to the sink, then remember the articles it finished; a failed one is lost for this run only."""
-    _record(sink.submit(Article.model_validate(data)), state, stats)
+    _record(sink.submit(Article.model_validate(data)), state, stats, shared)
 
 
-def _record(outcomes: list[Outcome], state: CrawlState, stats: CrawlStats) -> None:
+def _record(
+    outcomes: list[Outcome], state: CrawlState, stats: CrawlStats, shared: SharedFrontier | None = None
+) -> None:
     """Remember each article the sink accepted; count (and log) the ones it refused, so they come again next run."""
     for article, error in outcomes:
         if error is not None:  # a broken sink must not stop the crawl; the URL is retried next run
@@ -264,6 +274,8 @@ def _record(outcomes: list[Outcome], state: CrawlState, stats: CrawlStats) -> No
             log.error("sink failed for %s; it will be fetched again next run", article.url, exc_info=error)
             continue
         state.mark_emitted(article)
+        if shared is not None:  # every crawler process on this Redis now knows it went to a sink
+            shared.mark_emitted([article.url, article.canonical_url or ""])
         stats.articles += 1
 
 

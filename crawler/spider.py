@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 from crawler.extract import MIN_SITE_TEXT, html_to_text
 from crawler.parsers import MAX_ENTRIES, FeedError, parse_feed, parse_sitemap, parse_telegram, scan_links
 from crawler.safety import Refused, is_web_url, netloc
+from crawler.shared import SharedFrontier, owner_id
 from crawler.sources import Source
 from crawler.state import CrawlState
 from rezonans.model import canonicalize_url
@@ -40,6 +41,8 @@ STAT_KEYS = (
     "not_article",
     "listing_pages",
     "duplicates",
+    "claimed_elsewhere",
+    "leased_elsewhere",
     "over_budget",
     "links_capped",
     "foreign_canonical",
@@ -60,9 +63,13 @@ class SourceSpider(scrapy.Spider):
         source_budget: int = 2000,
         max_links: int = 2000,
         max_size: int = 8 * 1024 * 1024,
+        redis_url: str | None = None,
+        owner: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        # several crawler processes on one Redis: source leases, article claims, the shared emitted set
+        self.shared = SharedFrontier(redis_url, owner or owner_id(state_path)) if redis_url else None
         self.sources = {s.name: s for s in (Source.model_validate(d) for d in sources)}
         self.since = datetime.fromisoformat(since) if since else None
         if self.since and self.since.tzinfo is None:
@@ -126,6 +133,25 @@ class SourceSpider(scrapy.Spider):
         self.budget_used[source.name] += 1
         return True
 
+    def _claim(self, source: Source, url: str) -> bool:
+        """With a shared frontier: True when this process may fetch or emit `url` (counted otherwise)."""
+        if self.shared is None:
+            return True
+        verdict = self.shared.claim(url)
+        if verdict == "ours":
+            return True
+        self.count(source.name, "skipped_seen" if verdict == "emitted" else "claimed_elsewhere")
+        return False
+
+    def _take_and_claim(self, source: Source, url: str) -> bool:
+        """Spend a unit of the source's budget and claim the URL; a refused claim gives the unit back."""
+        if not self._take(source):
+            return False
+        if self._claim(source, url):
+            return True
+        self.budget_used[source.name] -= 1
+        return False
+
     def _article(self, url: str, source: Source, listing: str, **hints: Any) -> scrapy.Request | None:
         """An article page request, unless its URL was already emitted (this run or an earlier one) or over budget.
 
@@ -138,7 +164,7 @@ class SourceSpider(scrapy.Spider):
         if self.state.seen(url):
             self.count(source.name, "skipped_seen")
             return None
-        if not self._take(source):
+        if not self._take_and_claim(source, url):
             return None
         self.requested.add(key)
         return scrapy.Request(
@@ -167,6 +193,10 @@ class SourceSpider(scrapy.Spider):
             "telegram": self.parse_telegram,
         }
         for source in self.sources.values():
+            if self.shared is not None and not self.shared.lease(f"{source.type}:{source.name}"):
+                # another live crawler has this source; if it dies, its lease expires and the next run takes it
+                self.count(source.name, "leased_elsewhere")
+                continue
             for url in source.start_urls:
                 yield self._listing(url, source, source.type, callbacks[source.type], start=url, hops=0)
 
@@ -195,7 +225,7 @@ class SourceSpider(scrapy.Spider):
                 if self.state.seen(entry.url):
                     self.count(source.name, "skipped_seen")
                     continue
-                if not self._take(source):
+                if not self._take_and_claim(source, entry.url):
                     continue
                 self.requested.add(key)
                 text = html_to_text(entry.full_text)
@@ -351,6 +381,8 @@ class SourceSpider(scrapy.Spider):
             if self.state.seen(post.url):
                 self.count(source.name, "skipped_seen")
                 continue
+            if not self._claim(source, post.url):
+                continue
             self.requested.add(key)
             fresh += 1
             if not post.text:
@@ -397,6 +429,8 @@ class SourceSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errback failures
         source = request.meta.get("source", "?")
         exc = failure.value
+        if self.shared is not None and request.meta.get("kind") == "article":
+            self.shared.give_back(request.url)  # a failed fetch: any process may try it again
         if isinstance(exc, IgnoreRequest) and "robots" in str(exc).lower():
             self.count(source, "robots")
             return

@@ -1,77 +1,59 @@
-"""Scale-out path: the crawl through the scrapy-redis scheduler and duplicate filter on a private redis-server."""
+"""Several crawler processes on one Redis (a private redis-server on 127.0.0.1): leases, claims, the shared emitted
+set and politeness; three real `rezonans crawl` processes over the dev site emit every article exactly once, also
+when one of them is killed with SIGKILL and restarted."""
 
 from __future__ import annotations
 
-import shutil
-import socket
+import json
+import os
+import signal
 import subprocess
+import sys
 import time
-
-import pytest
+from pathlib import Path
 
 from crawler.options import CrawlOptions
 from crawler.run import crawl
+from crawler.shared import SharedFrontier, owner_id
 from rezonans.model import canonicalize_url
 
 from .conftest import TEST_OPTIONS
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("redis-server") is None,
-    reason="redis-server is not on PATH (apt-get install redis-server; scripts/setup.sh does it)",
-)
+
+def test_leases_claims_and_the_emitted_set(redis_url, tmp_path):
+    a = SharedFrontier(redis_url, owner_id(tmp_path / "a.sqlite3"))
+    b = SharedFrontier(redis_url, owner_id(tmp_path / "b.sqlite3"))
+    assert a.owner != b.owner
+    assert a.lease("rss:Вестник", ttl=30) and not b.lease("rss:Вестник", ttl=30)
+    assert a.lease("rss:Вестник", ttl=30)  # the holder (or its restart: same owner id) keeps it
+    a.release_all()
+    assert b.lease("rss:Вестник", ttl=30)  # freed at the end of a's run
+    assert not SharedFrontier(redis_url, a.owner).lease("rss:Вестник", ttl=30)
+
+    url = "https://example.ru/news/1?utm_source=tg"
+    assert a.claim(url) == "ours" and b.claim(url) == "elsewhere" and a.claim(url) == "ours"
+    a.mark_emitted([url])
+    assert b.claim("https://example.ru/news/1") == "emitted" and b.is_emitted(url)
+
+    assert b.lease("rss:short", ttl=0.3) and not a.lease("rss:short", ttl=0.3)
+    time.sleep(0.5)  # its holder stopped renewing (killed): the lease expires and another process takes over
+    assert a.lease("rss:short", ttl=30)
+    for f in (a, b):
+        f.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def test_one_request_clock_per_domain_across_processes(redis_url, tmp_path):
+    a = SharedFrontier(redis_url, "a")
+    b = SharedFrontier(redis_url, "b")
+    waits = [f.wait_for_slot("news.example.ru", 0.5) for f in (a, b, a, b)]
+    # four requests to one domain from two processes: each waits for the one before, 0.5 s apart
+    assert waits[0] < 0.05
+    for earlier, later in zip(waits, waits[1:], strict=False):
+        assert 0.4 < later - earlier < 0.6
+    assert a.wait_for_slot("other.example.ru", 0.5) < 0.05  # other domains are not held up
 
 
-@pytest.fixture()
-def redis_url(tmp_path):
-    """A throw-away redis-server on 127.0.0.1 (no persistence), stopped at the end."""
-    pytest.importorskip("scrapy_redis", reason="pip install 'rezonans[redis]' for the scale-out path")
-    import redis
-
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = redis.Redis(host="127.0.0.1", port=port)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                assert proc.poll() is None, "redis-server exited at start"
-                assert time.monotonic() < deadline, "redis-server did not answer within 10 s"
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        client.close()
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def test_redis_scheduler_finds_the_same_articles(first_run, redis_url, tmp_path):
-    import redis
-
+def test_one_process_through_redis_finds_the_same_articles(first_run, redis_url, tmp_path):
     got: list = []
     options = CrawlOptions.fast(**TEST_OPTIONS, redis_url=redis_url)
     stats = crawl(first_run.sources, got.append, options, state_path=tmp_path / "state.sqlite3")
@@ -79,10 +61,76 @@ def test_redis_scheduler_finds_the_same_articles(first_run, redis_url, tmp_path)
     assert len(urls) == len(set(urls)), "an article came twice"
     assert set(urls) == {canonicalize_url(a.url) for a in first_run.articles}
     assert stats.articles == len(first_run.articles)
-    # The requests really went through Redis: the shared duplicate filter holds their fingerprints.
-    client = redis.Redis.from_url(redis_url)
-    keys = {k.decode() for k in client.keys("*")}
-    assert "rezonans:dupefilter" in keys, keys
-    article_pages = sum(s.get("pages", 0) for s in stats.sources.values())
-    assert client.scard("rezonans:dupefilter") >= article_pages > 0
-    client.close()
+    frontier = SharedFrontier(redis_url, "reader")
+    assert frontier.client.scard(frontier.emitted_key) >= len(urls)  # every emitted article is in the shared set
+    claims = {k.decode().split(":claim:", 1)[1] for k in frontier.client.keys("rezonans:claim:*")}
+    assert not claims & set(urls)  # emitted articles hold no claim; failed fetches gave theirs back
+
+
+def _crawler(sources: Path, out: Path, state: Path, redis_url: str, home: Path) -> subprocess.Popen:
+    """A real `rezonans crawl --redis-url` process writing JSONL."""
+    args = [sys.executable, "-m", "cli.main", "crawl", "--sources", str(sources), "--out", str(out)]
+    args += ["--state", str(state), "--redis-url", redis_url, "--fast", "--no-progress", "--json"]
+    args += ["--timeout", "1", "--max-size", "400000", "--workers", "1"]
+    env = {**os.environ, "REZONANS_HOME": str(home), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+
+
+def _emitted(outs: list[Path]) -> list[str]:
+    """Canonical URLs of every complete line of the output files (a torn last line is not an article)."""
+    urls = []
+    for out in outs:
+        if out.is_file():
+            for line in out.read_text(encoding="utf-8").splitlines():
+                try:
+                    urls.append(canonicalize_url(json.loads(line)["url"]))
+                except (json.JSONDecodeError, KeyError):
+                    pass
+    return urls
+
+
+def _sources_file(first_run, tmp_path: Path) -> Path:
+    path = tmp_path / "sources.yaml"
+    path.write_text(first_run.site.sources_yaml(first_run.server.url), encoding="utf-8")
+    return path
+
+
+def test_three_crawlers_share_the_work_and_emit_each_article_once(first_run, redis_url, tmp_path):
+    sources = _sources_file(first_run, tmp_path)
+    outs = [tmp_path / f"out{i}.jsonl" for i in range(3)]
+    procs = [_crawler(sources, outs[i], tmp_path / f"s{i}.sqlite3", redis_url, tmp_path / f"h{i}") for i in range(3)]
+    summaries = []
+    for proc in procs:
+        stdout, stderr = proc.communicate(timeout=240)
+        assert proc.returncode == 0, stderr[-2000:]
+        summaries.append(json.loads(stdout))
+    urls = _emitted(outs)
+    assert len(urls) == len(set(urls)), "an article came out of two processes"
+    assert set(urls) == {canonicalize_url(a.url) for a in first_run.articles}
+    leased = [sum(s.get("leased_elsewhere", 0) for s in summary["sources"].values()) for summary in summaries]
+    assert sum(leased) > 0, "no source was ever held by another process: the processes did not share work"
+
+
+def test_a_killed_crawler_loses_nothing_and_its_restart_finishes(first_run, redis_url, tmp_path):
+    sources = _sources_file(first_run, tmp_path)
+    outs = [tmp_path / f"out{i}.jsonl" for i in range(3)]
+    states = [tmp_path / f"s{i}.sqlite3" for i in range(3)]
+    homes = [tmp_path / f"h{i}" for i in range(3)]
+    victim = _crawler(sources, outs[0], states[0], redis_url, homes[0])
+    deadline = time.monotonic() + 120
+    while not _emitted([outs[0]]):  # let it take its sources and emit something, then kill it mid-run
+        assert victim.poll() is None, "the first crawler ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    others = [_crawler(sources, outs[i], states[i], redis_url, homes[i]) for i in (1, 2)]
+    victim.send_signal(signal.SIGKILL)
+    victim.communicate(timeout=30)
+    for proc in others:
+        _, stderr = proc.communicate(timeout=240)
+        assert proc.returncode == 0, stderr[-2000:]
+    restart = _crawler(sources, outs[0], states[0], redis_url, homes[0])  # same state file: same owner id
+    _, stderr = restart.communicate(timeout=240)
+    assert restart.returncode == 0, stderr[-2000:]
+    urls = _emitted(outs)
+    assert len(urls) == len(set(urls)), "an article came out twice"
+    assert set(urls) == {canonicalize_url(a.url) for a in first_run.articles}, "an article was lost"
