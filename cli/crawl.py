@@ -205,7 +205,9 @@ def crawl_command(
         False, "--fast", help="No politeness delays (only for your own or the dev site).", metavar=""
     ),
     redis_url: str | None = typer.Option(
-        None, "--redis-url", help="Share the work with other crawler processes through this Redis (leases, claims, emitted set)."
+        None,
+        "--redis-url",
+        help="Share the work with other crawler processes through this Redis (leases, claims, emitted set).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout.", metavar=""),
     progress: bool = typer.Option(
