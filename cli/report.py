@@ -31,6 +31,8 @@ def write_report(
     rep: dict[str, Any], fmt: str, out: Path | None, language: str = "ru"
 ) -> tuple[str | None, Path | None]:
     """Render a report: (text, None) for md/json without --out, else (None, the file written)."""
+    if out is not None and not out.parent.is_dir():
+        raise UserError(f"folder {out.parent} does not exist: create it first or choose another --out")
     if fmt in ("xlsx", "pdf", "html"):
         path = out or default_path(rep, fmt)
         if fmt == "xlsx":
@@ -38,13 +40,11 @@ def write_report(
         elif fmt == "pdf":
             to_pdf(rep, path, language)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(to_html(rep, language), encoding="utf-8")
         return None, path
     text = to_markdown(rep, language) if fmt == "md" else json.dumps(rep, ensure_ascii=False, indent=2)
     if out is None:
         return text, None
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return None, out
 

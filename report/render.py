@@ -25,13 +25,30 @@ class PdfUnavailable(UserError):
     """WeasyPrint (or the pango library it needs) is missing; the message says how to install it."""
 
 
+def md_text(value: Any) -> str:
+    """Crawled text for Markdown: HTML escaped (a title's <script> stays text), table and link syntax neutralised."""
+    text = " ".join(str(value or "").split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "/").replace("[", "(").replace("]", ")")
+
+
+def md_url(value: Any) -> str:
+    """A link target for Markdown: http(s) only (anything else becomes '#'), no spaces or closing parentheses."""
+    url = str(value or "").strip()
+    if not url.lower().startswith(("http://", "https://")):
+        return "#"
+    return url.replace(" ", "%20").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
+
+
 def _env() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(["html.j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters.update(md=md_text, mdurl=md_url)
+    return env
 
 
 def _generated(rep: dict[str, Any], labels: Labels) -> str:

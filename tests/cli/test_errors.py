@@ -80,6 +80,7 @@ def test_bad_date_and_sort_are_user_errors():
         ["analyze", "--brands", "{file}"],
         ["alerts", "validate", "--rules", "{file}"],
         ["crawl", "--sources", "{file}", "--out", "{out}"],
+        ["alerts", "backtest", "--csv", "{file}"],
     ],
 )
 def test_binary_input_files_are_one_line_and_exit_2(args, tmp_path):

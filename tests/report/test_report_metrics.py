@@ -188,6 +188,9 @@ def test_cli_report_formats(seeded, tmp_path, monkeypatch):
     assert "| Articles, reprints included | 9 (+6, +200\u00a0%) |" in res.stdout
     res = runner.invoke(app, ["report", "--brand", "sberbank", "--week", "2026-W54"])
     assert res.exit_code == 2 and "has no week 54" in res.output
+    missing = tmp_path / "no" / "such" / "r.html"  # a typo in -o is said, not silently created
+    res = runner.invoke(app, base + ["--format", "html", "--out", str(missing)])
+    assert res.exit_code == 2 and "does not exist" in res.stderr and not missing.parent.exists()
 
 
 def test_cli_report_names_typos_and_channels(seeded, tmp_path, monkeypatch):
@@ -304,3 +307,11 @@ def test_cli_report_xlsx_formats_links_dates_and_charts(seeded, tmp_path, monkey
     assert wb["Негатив"]["E2"].hyperlink.target == "https://rbc.ru/news/a4"
     charts = {ws.title: len(ws._charts) for ws in wb.worksheets}
     assert charts["Сводка"] == 1 and charts["По дням"] == 1 and charts["Доля голоса"] == 1
+
+
+@pytest.mark.unit
+def test_markdown_keeps_crawled_html_as_text():
+    from report.render import md_text, md_url
+
+    assert md_text("<script>alert(1)</script> | [x](y)") == "&lt;script&gt;alert(1)&lt;/script&gt; / (x)(y)"
+    assert md_url("javascript:alert(1)") == "#" and md_url("https://e.ru/a b)") == "https://e.ru/a%20b%29"
