@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import logging
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, tzinfo
 from typing import Any
 
 import lxml.html
@@ -14,10 +14,11 @@ from htmldate import find_date
 
 from crawler.listing import is_listing
 from crawler.safety import clean_text
+from rezonans.timeutil import moscow
 
 log = logging.getLogger(__name__)
 
-MOSCOW = timezone(timedelta(hours=3), "MSK")
+MOSCOW = moscow()  # dates without a zone are Moscow time (Europe/Moscow, history included)
 MIN_SITE_TEXT = 300  # pages found by following links must have at least this much text to count as articles
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
@@ -78,7 +79,7 @@ def guess_language(text: str) -> str | None:
     return "ru" if cyr >= lat else "en"
 
 
-def parse_date(value: str | None, assume: timezone = MOSCOW) -> datetime | None:
+def parse_date(value: str | None, assume: tzinfo = MOSCOW) -> datetime | None:
     """Parse an ISO-ish date; a date without zone is taken as Moscow time."""
     if not value:
         return None
