@@ -219,9 +219,30 @@ def test_check_reports_es_errors_per_rule(env, corpus, http_recorder, monkeypatc
     monkeypatch.setenv("REZONANS_ES_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("REZONANS_ES_TIMEOUT", "2")
     rules = _rules(env / "rules.yaml", corpus["brand"], http_recorder.url)
-    result = CliRunner().invoke(app, ["alerts", "check", "--rules", str(rules), "--now", corpus["now"].isoformat()])
-    assert result.exit_code == 1
-    assert "rule volume failed" in result.stderr and "rule story failed" in result.stderr
+    import os
+    import subprocess
+
+    done = subprocess.run(  # a real process: the log lines reach stderr as a user sees them
+        [
+            sys.executable,
+            "-m",
+            "cli.main",
+            "alerts",
+            "check",
+            "--rules",
+            str(rules),
+            "--now",
+            corpus["now"].isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+    )
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert sum("rule volume failed" in line for line in lines) == 1 and "rule story failed" in done.stderr
+    assert lines[-1].startswith("error: every rule failed") and "Traceback" not in done.stderr
 
 
 def _check(rules: Path, when: datetime) -> dict:

@@ -61,6 +61,20 @@ def test_elasticsearch_down_is_one_line_and_exit_1(args, tmp_path):
     assert "rezonans es start" in line and "REZONANS_ES_URL" in line
 
 
+def test_alerts_check_with_elasticsearch_down_is_quiet(tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n  - {name: a, brand: sberbank}\n  - {name: b, brand: vtb, metric: negative}\n", encoding="utf-8"
+    )
+    done = _run(
+        ["alerts", "check", "--rules", str(rules)], {"REZONANS_ES_URL": _dead_url(), "REZONANS_HOME": str(tmp_path)}
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert _one_error_line(done.stderr).startswith("error: every rule failed")
+    assert sum("rule a failed" in line or "rule b failed" in line for line in done.stderr.splitlines()) == 2
+
+
 def test_bad_query_shows_where_and_exits_2():
     res = CliRunner().invoke(app, ["search", "ставки AND (ВТБ"])
     assert res.exit_code == 2
