@@ -21,6 +21,7 @@ from rezonans.config import Settings, load_settings
 from rezonans.errors import UserError
 from rezonans.formats import moment
 from search.engine import Hit, SearchRequest, export, search
+from search.exports import FIELDS, flat_row, safe_cell
 from search.query import And, Node, Not, Or, Term
 from search.saved import build_request, resolve_saved
 from search.vocabulary import Vocabulary, load_vocabulary
@@ -30,20 +31,6 @@ TONE_WORDS = {
     "ru": {"positive": "позитив", "neutral": "нейтрально", "negative": "негатив"},
     "en": {"positive": "positive", "neutral": "neutral", "negative": "negative"},
 }
-CSV_FIELDS = [
-    "published_at",
-    "source",
-    "source_type",
-    "title",
-    "url",
-    "brands",
-    "tone",
-    "cluster",
-    "story_size",
-    "reprints",
-    "snippet",
-    "id",
-]
 
 
 def _marked(snippet: str, spans: list[tuple[int, int]]) -> str:
@@ -212,19 +199,14 @@ def _export(
 ) -> int:
     """Stream every hit as CSV (machine keys as headers) or JSON lines; returns the count."""
     count = 0
-    writer = (
-        csv.DictWriter(stream, fieldnames=CSV_FIELDS, extrasaction="ignore", delimiter=delimiter) if as_csv else None
-    )
+    writer = csv.writer(stream, delimiter=delimiter, lineterminator="\r\n") if as_csv else None
     if writer:
-        writer.writeheader()
+        writer.writerow(FIELDS)  # machine keys: the web feed's export has Russian headers
     for hit in export(client, settings, request):
-        row = hit.as_dict()
         if writer:
-            row["brands"] = " ".join(row["brands"])
-            row["tone"] = " ".join(f"{b}:{t}" for b, t in row["tone"].items())
-            writer.writerow(row)
+            writer.writerow([safe_cell(v) for v in flat_row(hit)])
         else:
-            stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+            stream.write(json.dumps(hit.as_dict(), ensure_ascii=False) + "\n")
         count += 1
     stream.flush()
     return count

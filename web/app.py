@@ -38,9 +38,10 @@ from report.labels import Labels
 from rezonans import formats
 from rezonans.config import Settings
 from rezonans.errors import RezonansError, ServiceError, UserError
+from search import exports
 from search.engine import Hit
 from search.saved import SearchFilters, delete_saved, list_saved, resolve_saved, save_search
-from web import charts, exports, views
+from web import charts, views
 from web.auth import LOCAL_USER, new_token, same_token, verify_password
 
 log = logging.getLogger(__name__)

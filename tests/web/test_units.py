@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from search.engine import Hit
+from search.exports import to_csv
 from search.query import parse
 from search.saved import SearchFilters, build_request, full_query
 from web.app import marked, safe_next, safe_url
-from web.exports import to_csv
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,5 @@
-"""Export of a feed result: CSV for Excel in a Russian locale (UTF-8 with BOM, ';'), XLSX and JSON lines."""
+"""Exports of search results, shared by `rezonans search --csv/--json` and the web feed: flat rows, CSV for Excel in a
+Russian locale (UTF-8 with BOM, ';'), XLSX and JSON lines; cells Excel would read as formulas stay text."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ HEADERS_RU = [
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _row(hit: Hit) -> list[Any]:
+def flat_row(hit: Hit) -> list[Any]:
     """One flat row in FIELDS order."""
     data = hit.as_dict()
     data["brands"] = " ".join(data["brands"])
@@ -50,7 +51,7 @@ def _row(hit: Hit) -> list[Any]:
     return [data[f] for f in FIELDS]
 
 
-def _safe(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
     """Text that Excel would take for a formula gets a leading apostrophe."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
@@ -63,7 +64,7 @@ def to_csv(hits: Iterable[Hit]) -> bytes:
     writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     writer.writerow(HEADERS_RU)
     for hit in hits:
-        writer.writerow([_safe(v) for v in _row(hit)])
+        writer.writerow([safe_cell(v) for v in flat_row(hit)])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -79,7 +80,7 @@ def to_xlsx(hits: Iterable[Hit]) -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for hit in hits:
-        ws.append([_safe(v) for v in _row(hit)])
+        ws.append([safe_cell(v) for v in flat_row(hit)])
     for col, width in zip("ABCDEFGHIJKL", (20, 20, 10, 60, 40, 20, 24, 14, 8, 8, 80, 42), strict=True):
         ws.column_dimensions[col].width = width
     buf = io.BytesIO()
