@@ -209,6 +209,12 @@ def crawl_command(
         "--redis-url",
         help="Share the work with other crawler processes through this Redis (leases, claims, emitted set).",
     ),
+    lease_ttl: float = typer.Option(
+        120.0, "--lease-ttl", min=1, help="With --redis-url: seconds before a dead crawler's sources go to others."
+    ),
+    claim_ttl: float = typer.Option(
+        600.0, "--claim-ttl", min=1, help="With --redis-url: seconds before a dead crawler's article claims expire."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout.", metavar=""),
     progress: bool = typer.Option(
         True,
@@ -232,6 +238,8 @@ def crawl_command(
             "extract_workers": workers,
             "max_size": max_size,
             "redis_url": redis_url,
+            "lease_ttl": lease_ttl,
+            "claim_ttl": claim_ttl,
             **({} if fast else {"delay": delay, "concurrency": concurrency, "timeout": timeout}),
         }
     )

@@ -18,7 +18,6 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import IO, Any
 
 from crawler.options import CrawlOptions, scrapy_settings
-from crawler.shared import LEASE_TTL
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +100,7 @@ def run(config: dict[str, Any], emitter: Emitter) -> int:
 
     leases = task.LoopingCall(renew_leases)  # a live crawler keeps its sources; a killed one's leases expire
     if options.redis_url:
-        crawler.signals.connect(lambda spider: leases.start(LEASE_TTL / 4, now=False), signal="spider_opened")
+        crawler.signals.connect(lambda spider: leases.start(options.lease_ttl / 4, now=False), signal="spider_opened")
 
     def stop_reports(spider: Any, reason: str) -> None:
         if loop.running:
@@ -124,6 +123,8 @@ def run(config: dict[str, Any], emitter: Emitter) -> int:
         extract_pool=pool,
         sink=emitter.article,
         redis_url=options.redis_url,
+        lease_ttl=options.lease_ttl,
+        claim_ttl=options.claim_ttl,
     )
     process.start()
     spider = crawler.spider if isinstance(crawler.spider, SourceSpider) else None

@@ -35,6 +35,8 @@ class CrawlOptions(BaseModel):
     redis_url: str | None = Field(
         None, description="shared frontier (leases, claims, emitted set) for several crawler processes"
     )
+    lease_ttl: float = Field(120.0, gt=0, description="seconds a killed crawler's sources stay leased to it")
+    claim_ttl: float = Field(600.0, gt=0, description="seconds a killed crawler's article claims stay held")
     log_level: str = "WARNING"
     stats_interval: float = Field(0.5, gt=0)
 

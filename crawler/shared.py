@@ -79,7 +79,14 @@ def owner_id(state_path: Path | str) -> str:
 class SharedFrontier:
     """Leases, claims, the emitted set and per-domain politeness in Redis (see the module docstring)."""
 
-    def __init__(self, url: str, owner: str, prefix: str = "rezonans") -> None:
+    def __init__(
+        self,
+        url: str,
+        owner: str,
+        prefix: str = "rezonans",
+        lease_ttl: float = LEASE_TTL,
+        claim_ttl: float = CLAIM_TTL,
+    ) -> None:
         import redis
 
         self.client: Any = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
@@ -90,6 +97,8 @@ class SharedFrontier:
         self._claim = self.client.register_script(_CLAIM)
         self._slot = self.client.register_script(_SLOT)
         self.leases: set[str] = set()
+        self.lease_ttl = lease_ttl
+        self.claim_ttl = claim_ttl
 
     def _key(self, kind: str, name: str) -> str:
         return f"{self.prefix}:{kind}:{name}"
@@ -100,14 +109,15 @@ class SharedFrontier:
         return f"{self.prefix}:emitted"
 
     # -- sources ---------------------------------------------------------------------------------
-    def lease(self, source_key: str, ttl: float = LEASE_TTL) -> bool:
+    def lease(self, source_key: str, ttl: float | None = None) -> bool:
         """Take (or keep) a source for `ttl` seconds; False while another live process holds it."""
+        ttl = self.lease_ttl if ttl is None else ttl
         ok = bool(self._take(keys=[self._key("lease", source_key)], args=[self.owner, int(ttl * 1000)]))
         if ok:
             self.leases.add(source_key)
         return ok
 
-    def renew(self, ttl: float = LEASE_TTL) -> None:
+    def renew(self, ttl: float | None = None) -> None:
         """Extend every lease this process holds (called periodically while it runs)."""
         for source_key in list(self.leases):
             if not self.lease(source_key, ttl):
@@ -121,8 +131,9 @@ class SharedFrontier:
         self.leases.clear()
 
     # -- articles --------------------------------------------------------------------------------
-    def claim(self, url: str, ttl: float = CLAIM_TTL) -> str:
+    def claim(self, url: str, ttl: float | None = None) -> str:
         """'ours' (fetch or emit it), 'emitted' (some process already did) or 'elsewhere' (another holds it)."""
+        ttl = self.claim_ttl if ttl is None else ttl
         canon = canonicalize_url(url)
         got = int(
             self._claim(keys=[self._key("claim", canon), self.emitted_key], args=[canon, self.owner, int(ttl * 1000)])

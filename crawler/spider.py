@@ -65,11 +65,19 @@ class SourceSpider(scrapy.Spider):
         max_size: int = 8 * 1024 * 1024,
         redis_url: str | None = None,
         owner: str | None = None,
+        lease_ttl: float = 120.0,
+        claim_ttl: float = 600.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         # several crawler processes on one Redis: source leases, article claims, the shared emitted set
-        self.shared = SharedFrontier(redis_url, owner or owner_id(state_path)) if redis_url else None
+        self.shared = (
+            SharedFrontier(
+                redis_url, owner or owner_id(state_path), lease_ttl=float(lease_ttl), claim_ttl=float(claim_ttl)
+            )
+            if redis_url
+            else None
+        )
         self.sources = {s.name: s for s in (Source.model_validate(d) for d in sources)}
         self.since = datetime.fromisoformat(since) if since else None
         if self.since and self.since.tzinfo is None:

@@ -67,9 +67,11 @@ def test_one_process_through_redis_finds_the_same_articles(first_run, redis_url,
     assert not claims & set(urls)  # emitted articles hold no claim; failed fetches gave theirs back
 
 
-def _crawler(sources: Path, out: Path, state: Path, redis_url: str, home: Path) -> subprocess.Popen:
+def _crawler(
+    sources: Path, out: Path, state: Path, redis_url: str, home: Path, extra: list[str] | None = None
+) -> subprocess.Popen:
     """A real `rezonans crawl --redis-url` process writing JSONL."""
-    args = [sys.executable, "-m", "cli.main", "crawl", "--sources", str(sources), "--out", str(out)]
+    args = [sys.executable, "-m", "cli.main", "crawl", "--sources", str(sources), "--out", str(out), *(extra or [])]
     args += ["--state", str(state), "--redis-url", redis_url, "--fast", "--no-progress", "--json"]
     args += ["--timeout", "1", "--max-size", "400000", "--workers", "1"]
     env = {**os.environ, "REZONANS_HOME": str(home), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
@@ -132,5 +134,34 @@ def test_a_killed_crawler_loses_nothing_and_its_restart_finishes(first_run, redi
     _, stderr = restart.communicate(timeout=240)
     assert restart.returncode == 0, stderr[-2000:]
     urls = _emitted(outs)
+    assert len(urls) == len(set(urls)), "an article came out twice"
+    assert set(urls) == {canonicalize_url(a.url) for a in first_run.articles}, "an article was lost"
+
+
+def test_other_crawlers_take_over_a_dead_crawlers_sources(first_run, redis_url, tmp_path):
+    """Without a restart: once the dead crawler's leases and claims expire, another process finishes its work."""
+    sources = _sources_file(first_run, tmp_path)
+    ttl = 8.0  # the victim's leases and claims: short, so that the test can wait them out
+    short = ["--lease-ttl", str(ttl), "--claim-ttl", str(ttl)]
+    victim = _crawler(sources, tmp_path / "o0.jsonl", tmp_path / "s0.sqlite3", redis_url, tmp_path / "h0", short)
+    deadline = time.monotonic() + 120
+    while not _emitted([tmp_path / "o0.jsonl"]):
+        assert victim.poll() is None, "the first crawler ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    killed_at = time.monotonic()
+    victim.communicate(timeout=30)
+    early = _crawler(sources, tmp_path / "o1.jsonl", tmp_path / "s1.sqlite3", redis_url, tmp_path / "h1")
+    out, err = early.communicate(timeout=240)
+    assert early.returncode == 0, err[-2000:]
+    if time.monotonic() - killed_at < ttl - 2:  # it started while the dead crawler's leases were still alive
+        held = sum(s.get("leased_elsewhere", 0) for s in json.loads(out)["sources"].values())
+        assert held > 0  # so those sources were not taken twice
+    time.sleep(max(0.0, killed_at + ttl + 1 - time.monotonic()))  # its leases and claims run out
+    late = _crawler(sources, tmp_path / "o2.jsonl", tmp_path / "s2.sqlite3", redis_url, tmp_path / "h2")
+    _, err = late.communicate(timeout=240)
+    assert late.returncode == 0, err[-2000:]
+    urls = _emitted([tmp_path / f"o{i}.jsonl" for i in range(3)])
     assert len(urls) == len(set(urls)), "an article came out twice"
     assert set(urls) == {canonicalize_url(a.url) for a in first_run.articles}, "an article was lost"
