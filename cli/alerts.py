@@ -12,7 +12,7 @@ import typer
 from alerts.backtest import backtest, read_series, write_points
 from alerts.check import run_check, state_path, watch
 from alerts.detector import DetectorSettings
-from alerts.rules import AlertsConfig, load_config
+from alerts.rules import load_config
 from rezonans.config import load_settings
 from rezonans.errors import ServiceError, UserError
 from rezonans.timeutil import parse_duration
@@ -20,11 +20,6 @@ from rezonans.timeutil import parse_duration
 alerts_app = typer.Typer(help="Alerts on sudden changes in mention volume and tone.", no_args_is_help=True)
 
 RULES_HELP = "Rules file (YAML); see examples/alerts.yaml."
-
-
-def _config(rules: Path) -> AlertsConfig:
-    """Load the rules file (a ConfigError says what to fix)."""
-    return load_config(rules)
 
 
 def _duration(value: str, option: str) -> int:
@@ -54,7 +49,7 @@ def backtest_cmd(
     if gaps not in ("zero", "skip"):
         raise UserError("--gaps must be zero or skip")
     if rules is not None:
-        config = _config(rules)
+        config = load_config(rules)
         chosen = next((r for r in config.rules if r.name == rule), None) if rule else config.rules[0]
         if chosen is None:
             known = ", ".join(r.name for r in config.rules)
@@ -114,7 +109,7 @@ def check_cmd(
     now: str | None = typer.Option(None, help="Check as of this ISO 8601 time instead of now (replays, tests)."),
 ) -> None:
     """One pass: score the buckets completed since the last check and deliver alerts."""
-    config = _config(rules)
+    config = load_config(rules)
     settings = load_settings()
     when = None
     if now:
@@ -148,7 +143,7 @@ def watch_cmd(
     max_iterations: int | None = typer.Option(None, help="Stop after this many checks (default: run forever)."),
 ) -> None:
     """Check in a loop, and run crawls on a schedule in a separate process."""
-    config = _config(rules)
+    config = load_config(rules)
     settings = load_settings()
     every = _duration(check_every, "--check-every") if check_every else None
     crawl = None if crawl_every is None else (0 if crawl_every == "0" else _duration(crawl_every, "--crawl-every"))
@@ -163,7 +158,7 @@ def watch_cmd(
 @alerts_app.command("validate")
 def validate_cmd(rules: Path = typer.Option(..., "--rules", "-r", help=RULES_HELP)) -> None:
     """Check a rules file and list its rules."""
-    config = _config(rules)
+    config = load_config(rules)
     for r in config.rules:
         what = r.brand or ""
         what += f" query={r.query!r}" if r.query else (f" saved={r.saved!r}" if r.saved else "")

@@ -190,17 +190,16 @@ def crawl_to_index(
     Raises ImportError when the analysis or index stage is missing. Returns the crawl stats and
     {"index": bulk stats, "replayed": documents sent from the spool (only when there was one)}.
     """
-    from indexer.bulk import BulkWriter, Spool, replay
+    from indexer.bulk import BulkWriter, Spool, replay  # here, not at the top: spawned workers import this module
     from nlp import encoder
     from nlp.analyzer import Analyzer
+    from pipeline.corrections import keep_corrections
 
     encoder.configure(settings.e5, settings.e5_threads)
     analyzer = Analyzer.from_file(brands)  # also checks the brand cards before anything starts
     workers = default_analysis_workers() if analysis_workers is None else max(0, analysis_workers)
     pending = replay(settings) if Spool(settings.spool_dir).files() else None
     # durable: each article is journalled before the crawl marks its URL seen, so kill -9 loses nothing.
-    from pipeline.corrections import keep_corrections
-
     writer = BulkWriter(settings, durable=True, refresh=refresh)
     writer.before_send = keep_corrections(writer.client, settings)  # a re-crawled article keeps analysts' tone
     analysis = ParallelAnalysis(

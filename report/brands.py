@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rezonans.brands import BrandError, load_brands
-
-BrandCardError = BrandError  # the cards' own error: a user error naming the file, the line and the fix
+from rezonans.brands import load_brands
 
 
 def load_cards(path: Path) -> dict[str, dict[str, Any]]:

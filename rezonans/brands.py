@@ -143,7 +143,7 @@ def parse_brands(text: str, source: str = "<brands>") -> BrandSet:
 def load_brands(path: str | Path) -> BrandSet:
     """Read and validate a brand-card YAML file."""
     path = Path(path)
-    if not path.is_file() and not path.exists():
+    if not path.exists():
         raise BrandError(f"brand file {path} does not exist: pass --brands FILE or set REZONANS_BRANDS")
     return parse_brands(read_text_file(path, "brand file"), str(path))
 

@@ -6,6 +6,8 @@ that says what went wrong and how to fix it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import ValidationError
 
 
@@ -37,11 +39,9 @@ def pydantic_problems(exc: ValidationError, limit: int | None = None) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
 
 
-def read_text_file(path: str | object, what: str) -> str:
+def read_text_file(path: str | Path, what: str) -> str:
     """Read a UTF-8 text file the user gave us; a missing, unreadable or binary file is a UserError."""
-    from pathlib import Path
-
-    p = Path(str(path))
+    p = Path(path)
     try:
         return p.read_text(encoding="utf-8")
     except FileNotFoundError:

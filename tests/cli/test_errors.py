@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 
@@ -11,18 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from tests.ports import dead_url
 
 pytestmark = pytest.mark.unit
 
 BRANDS = "brands:\n  - {id: sberbank, name: Сбербанк}\n"
-
-
-def _dead_url() -> str:
-    """An http URL on 127.0.0.1 where nothing listens."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -55,7 +47,7 @@ def _one_error_line(stderr: str) -> str:
     ],
 )
 def test_elasticsearch_down_is_one_line_and_exit_1(args, tmp_path):
-    done = _run(args, {"REZONANS_ES_URL": _dead_url(), "REZONANS_HOME": str(tmp_path)})
+    done = _run(args, {"REZONANS_ES_URL": dead_url(), "REZONANS_HOME": str(tmp_path)})
     assert done.returncode == 1, done.stderr
     line = _one_error_line(done.stderr)
     assert "rezonans es start" in line and "REZONANS_ES_URL" in line
@@ -67,7 +59,7 @@ def test_alerts_check_with_elasticsearch_down_is_quiet(tmp_path):
         "rules:\n  - {name: a, brand: sberbank}\n  - {name: b, brand: vtb, metric: negative}\n", encoding="utf-8"
     )
     done = _run(
-        ["alerts", "check", "--rules", str(rules)], {"REZONANS_ES_URL": _dead_url(), "REZONANS_HOME": str(tmp_path)}
+        ["alerts", "check", "--rules", str(rules)], {"REZONANS_ES_URL": dead_url(), "REZONANS_HOME": str(tmp_path)}
     )
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
@@ -121,7 +113,7 @@ def test_unusable_home_is_one_line(tmp_path):
     home.write_text("a file, not a folder")  # every write below it fails, even as root
     src = tmp_path / "in.jsonl"
     src.write_text('{"url": "https://e.ru/1", "title": "t", "text": "x", "source": {"name": "e"}}\n')
-    done = _run(["index", "load", str(src)], {"REZONANS_ES_URL": _dead_url(), "REZONANS_HOME": str(home)})
+    done = _run(["index", "load", str(src)], {"REZONANS_ES_URL": dead_url(), "REZONANS_HOME": str(home)})
     assert done.returncode == 1, done.stderr
     line = _one_error_line(done.stderr)
     assert str(home) in line

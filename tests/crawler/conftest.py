@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from crawler.options import CrawlOptions
 from crawler.run import CrawlStats, crawl
 from crawler.sources import Source, parse_sources
 from rezonans.model import Article
+from tests.ports import free_port
 
 NOW = datetime(2025, 3, 20, 12, 0, tzinfo=timezone(timedelta(hours=3)))
 TEST_OPTIONS = dict(timeout=1.0, max_size=400_000, extract_workers=1)
@@ -60,12 +60,6 @@ def first_run(served, tmp_path_factory) -> CrawlRun:
     return CrawlRun(site, server, sources, out, stats, state)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture()
 def redis_url(tmp_path):
     """A throw-away redis-server on 127.0.0.1 (no persistence), stopped at the end."""
@@ -74,7 +68,7 @@ def redis_url(tmp_path):
         pytest.skip("redis-server is not on PATH (apt-get install redis-server; scripts/setup.sh does it)")
     import redis
 
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             "redis-server",

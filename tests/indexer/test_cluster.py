@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 
 import pytest
@@ -16,29 +15,21 @@ from report.build import build_report
 from report.periods import month_period
 from search.engine import SearchRequest, search
 from tests.indexer.test_index import make_article
+from tests.ports import free_node_ports
 
 pytestmark = [pytest.mark.es, pytest.mark.slow]
-
-
-def _free_base(span: int = 2) -> int:
-    """A port p such that p..p+span-1 and their transport ports (+100) are all free on 127.0.0.1."""
-    for base in range(9261, 9290, span):
-        ports = [base + i for i in range(span)] + [base + 100 + i for i in range(span)]
-        free = True
-        for port in ports:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    free = False
-                    break
-        if free:
-            return base
-    pytest.skip("no free pair of loopback ports for a test cluster")
 
 
 @pytest.fixture(scope="module")
 def cluster(es_server):
     """Two local nodes started for this module (the first master-eligible), removed afterwards."""
-    nodes = LocalCluster(es_server, nodes=2, name=f"t{uuid.uuid4().hex[:6]}", port=_free_base(), heap="256m")
+    nodes = LocalCluster(
+        es_server,
+        nodes=2,
+        name=f"t{uuid.uuid4().hex[:6]}",
+        port=free_node_ports(9261, 9290, 2, "a test cluster"),
+        heap="256m",
+    )
     try:
         nodes.start(wait=240)
         yield nodes

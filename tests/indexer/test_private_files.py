@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import stat
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from alerts.check import save_state
 from indexer.bulk import BulkWriter
 from rezonans.config import Settings
 from tests.indexer.test_index import make_article
+from tests.ports import dead_url
 
 pytestmark = pytest.mark.unit
 
@@ -20,15 +20,9 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def _dead_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"
-
-
 def test_spool_and_journal_are_private(tmp_path):
     home = tmp_path / "home"
-    settings = Settings(home=home, es_url=_dead_url(), es_timeout=1.0)
+    settings = Settings(home=home, es_url=dead_url(), es_timeout=1.0)
     with BulkWriter(settings, durable=True, max_retries=0, initial_backoff=0.01) as writer:
         for i in range(3):
             writer.add(make_article(i))

@@ -13,6 +13,7 @@ from indexer.mappings import articles_alias
 from indexer.server import LocalServer, ServerError, fetch_distribution, find_java_home, version_spec
 from rezonans.config import ConfigError, Settings, load_settings
 from tests.indexer.test_index import make_article
+from tests.ports import free_node_ports
 
 
 @pytest.mark.unit
@@ -62,23 +63,11 @@ def test_bad_config_file_names_the_field(tmp_path):
         load_settings(cfg)
 
 
-def _free_port_pair() -> int:
-    """A loopback port p with p and p + 100 (the transport port) free."""
-    for port in range(9251, 9299):
-        taken = False
-        for p in (port, port + 100):
-            with socket.socket() as s:
-                taken = taken or s.connect_ex(("127.0.0.1", p)) == 0
-        if not taken:
-            return port
-    pytest.skip("no free loopback port for a second server")
-
-
 @pytest.mark.es
 @pytest.mark.slow
 def test_authenticated_path_on_a_secured_server(es_server, tmp_path):
     """A second local node with security on: the password works, a wrong one is refused with a hint."""
-    port = _free_port_pair()
+    port = free_node_ports(9251, 9299, 1, "a second server")
     secured = LocalServer(
         es_server,
         name=f"secured-{port}",  # its own folder: parallel test sessions on one machine never share an instance
