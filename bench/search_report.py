@@ -173,6 +173,20 @@ def drop(client, prefix: str) -> None:  # type: ignore[no-untyped-def]
         client.indices.delete(index=",".join(names))
 
 
+def prepare_corpus(prefix: str, articles: int, mentions: int, reuse: bool):  # type: ignore[no-untyped-def]
+    """Settings and a client for the prefix, with the corpus indexed (or reused); and how many articles it holds."""
+    settings = load_settings().model_copy(update={"index_prefix": prefix})
+    client = connect(settings, request_timeout=120)
+    wait_for_health(client, timeout=30)
+    alias = articles_alias(settings)
+    have = client.count(index=alias)["count"] if client.indices.exists_alias(name=alias) else 0
+    if not (reuse and have >= articles):
+        if have:
+            drop(client, prefix)
+        index_corpus(settings, client, articles, mentions)
+    return settings, client, client.count(index=alias)["count"]
+
+
 def pct(values: list[float], p: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
@@ -188,16 +202,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the indices afterwards")
     parser.add_argument("--reuse", action="store_true", help="reuse existing data under the prefix")
     args = parser.parse_args()
-    settings = load_settings().model_copy(update={"index_prefix": args.prefix})
-    client = connect(settings, request_timeout=120)
-    wait_for_health(client, timeout=30)
+    settings, client, total = prepare_corpus(args.prefix, args.articles, args.mentions, args.reuse)
     alias = articles_alias(settings)
-    have = client.count(index=alias)["count"] if client.indices.exists_alias(name=alias) else 0
-    if not (args.reuse and have >= args.articles):
-        if have:
-            drop(client, args.prefix)
-        index_corpus(settings, client, args.articles, args.mentions)
-    total = client.count(index=alias)["count"]
     mentions = client.search(index=alias, size=0, aggs={"m": {"nested": {"path": "mentions"}}})["aggregations"]["m"]
     print(
         f"corpus: {total:,} articles, {mentions['doc_count']:,} mentions, "

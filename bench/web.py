@@ -26,11 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
-from search_report import BRANDS, COMPETITORS, DAYS, START, drop, index_corpus, pct  # noqa: E402
-
-from indexer.client import connect, wait_for_health  # noqa: E402
-from indexer.mappings import articles_alias  # noqa: E402
-from rezonans.config import load_settings  # noqa: E402
+from search_report import BRANDS, COMPETITORS, DAYS, START, drop, pct, prepare_corpus  # noqa: E402
 
 
 def free_port() -> int:
@@ -71,16 +67,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the indices afterwards")
     parser.add_argument("--reuse", action="store_true", help="reuse existing data under the prefix")
     args = parser.parse_args()
-    settings = load_settings().model_copy(update={"index_prefix": args.prefix})
-    client = connect(settings, request_timeout=120)
-    wait_for_health(client, timeout=30)
-    alias = articles_alias(settings)
-    have = client.count(index=alias)["count"] if client.indices.exists_alias(name=alias) else 0
-    if not (args.reuse and have >= args.articles):
-        if have:
-            drop(client, args.prefix)
-        index_corpus(settings, client, args.articles, args.mentions)
-    total = client.count(index=alias)["count"]
+    settings, client, total = prepare_corpus(args.prefix, args.articles, args.mentions, args.reuse)
     print(f"corpus: {total:,} articles under {args.prefix}")
     proc, url = start(args.prefix)
     rng = random.Random(7)
