@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
-from crawler.htmlpage import absolute, block_text, first_text, load_page, next_page, page_title
+from crawler.htmlpage import absolute, block_text, first_text, link_base, load_page, next_page, page_title
 from crawler.postdates import parse_post_date
 
 MAX_POSTS = 500  # posts read from one page; engines show 10–50
@@ -94,7 +94,12 @@ XENFORO = Engine(
         ".DateTime",
     ),
     authors=(),  # data-author on the container
-    links=(".message-attribution-main a[href*='post-']", ".message-attribution a[href*='post-']", "a.hashPermalink"),
+    links=(
+        ".message-attribution-main a[href*='post-']",
+        ".message-attribution a[href*='post-']",
+        "a.datePermalink",
+        "a.hashPermalink",
+    ),
     titles=("h1.p-title-value", ".titleBar h1", "h1"),
     threads=".structItem-title a[data-tp-primary], .structItem-title a[href*='threads/'], h3.title a[href*='threads/']",
     permalink="posts/{id}/",
@@ -219,6 +224,7 @@ def parse_forum_page(
     engine = detect_engine(root)
     if engine is None:
         return None
+    url = link_base(root, url)
     title = page_title(root, engine.titles)
     page = ForumPage(engine=engine.name, title=title, next_url=next_page(root, url))
     seen: set[str] = set()

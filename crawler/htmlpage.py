@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -82,6 +82,15 @@ def page_title(root: lxml.html.HtmlElement, selectors: tuple[str, ...] = ()) -> 
     if og and str(og[0]).strip():
         return str(og[0]).strip()
     return first_text(root, ("h1", "title"))
+
+
+def link_base(root: lxml.html.HtmlElement, url: str) -> str:
+    """What relative links on the page resolve against: its <base href> (same host only), else its own URL."""
+    for href in root.xpath("//head/base/@href")[:1]:
+        base = absolute(url, str(href))
+        if base and urlsplit(base).netloc == urlsplit(url).netloc:
+            return base
+    return url
 
 
 def absolute(base: str, href: str | None) -> str:

@@ -19,7 +19,7 @@ import lxml.html
 from extruct.jsonld import JsonLdExtractor
 from extruct.w3cmicrodata import MicrodataExtractor
 
-from crawler.htmlpage import absolute, block_text, first_text, load_page, next_page, page_title
+from crawler.htmlpage import absolute, block_text, first_text, link_base, load_page, next_page, page_title
 from crawler.postdates import parse_post_date
 
 log = logging.getLogger(__name__)
@@ -243,6 +243,15 @@ def _card_date(card: lxml.html.HtmlElement, now: datetime | None) -> datetime | 
     return None
 
 
+def _flat(value: Any) -> Any:
+    """extruct's microdata shape ({type, properties}) → the JSON-LD shape ({"@type", ...properties})."""
+    if isinstance(value, list):
+        return [_flat(v) for v in value]
+    if isinstance(value, dict) and "properties" in value:
+        return {"@type": value.get("type"), **{k: _flat(v) for k, v in value["properties"].items()}}
+    return value
+
+
 def _outermost(nodes: list[lxml.html.HtmlElement]) -> list[lxml.html.HtmlElement]:
     """The nodes that have no ancestor among the nodes."""
     chosen = set(nodes)
@@ -308,6 +317,7 @@ def parse_review_page(
 ) -> ReviewPage:
     """Reviews of a page: JSON-LD first, then microdata, then review cards; and the next page of the listing."""
     root = load_page(body, url, content_type)
+    url = link_base(root, url)
     page = ReviewPage(product=page_title(root, ("[itemprop='name']", "h1")), next_url=next_page(root, url))
     jsonld: list[Any] = []
     for script in root.xpath('//script[@type="application/ld+json"]'):
@@ -320,7 +330,7 @@ def parse_review_page(
         page.markup = "json-ld"
         return page
     try:
-        _schema(list(MicrodataExtractor().extract_items(root, base_url=url)), page, url, now)
+        _schema([_flat(i) for i in MicrodataExtractor().extract_items(root, base_url=url)], page, url, now)
     except Exception as exc:  # malformed microdata: the page may still have cards
         log.debug("%s: unreadable microdata: %s", url, exc)
     if page.reviews:
