@@ -91,7 +91,8 @@ class ArticlePipeline:
             spider.count(source.name, "skipped_old")
             raise DropItem("older than --since", log_level="DEBUG")
         canonical = canonicalize_url(article.canonical_url)
-        digest = (article.source.domain, article.content_hash)
+        # Forum posts and reviews are told apart by permalink only: two «+1» posts are two posts, not a mirror.
+        digest = ("", "") if item.get("distinct") else (article.source.domain, article.content_hash)
         if (
             canonical in self.emitted
             or digest in self.hashes
@@ -101,7 +102,8 @@ class ArticlePipeline:
             spider.count(source.name, "duplicates")
             raise DropItem("duplicate", log_level="DEBUG")
         self.emitted.add(canonical)
-        self.hashes.add(digest)
+        if digest[1]:
+            self.hashes.add(digest)
         sink: Callable[[Article], None] | None = getattr(spider, "sink", None)
         if sink is not None:
             sink(article)

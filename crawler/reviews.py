@@ -76,12 +76,19 @@ def _number(value: Any) -> float | None:
     return float(match.group(1).replace(",", ".")) if match else None
 
 
-def normalise(value: float | None, best: float | None = None, worst: float | None = None) -> float | None:
-    """A rating on its own scale → 1–5 (schema.org defaults: best 5, worst 1); None when it makes no sense."""
-    if value is None:
-        return None
+def scale(value: float, best: float | None = None, worst: float | None = None) -> tuple[float, float]:
+    """(best, worst) of a rating: as given, else schema.org's defaults (5 and 1), a 10- or 100-point scale for a
+    value above 5 or 10 (whose worst is then 0)."""
     best = best if best is not None else (5.0 if value <= 5 else 10.0 if value <= 10 else 100.0)
     worst = worst if worst is not None else (0.0 if best >= 10 else 1.0)
+    return best, worst
+
+
+def normalise(value: float | None, best: float | None = None, worst: float | None = None) -> float | None:
+    """A rating on its own scale → 1–5; None when it makes no sense (outside its scale, an empty scale)."""
+    if value is None:
+        return None
+    best, worst = scale(value, best, worst)
     if best <= worst or not worst <= value <= best:
         return None
     return round(1 + 4 * (value - worst) / (best - worst), 2)

@@ -36,6 +36,11 @@ CREATE TABLE IF NOT EXISTS telegram_walk (
     newest_done INTEGER NOT NULL,
     updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS bookmark (
+    walk TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
 """
 
 
@@ -171,6 +176,24 @@ class CrawlState:
                 "INSERT INTO telegram_walk(channel, newest_done, updated_at) VALUES (?,?,?) ON CONFLICT(channel) "
                 "DO UPDATE SET newest_done = MAX(newest_done, excluded.newest_done), updated_at = excluded.updated_at",
                 [(channel, newest, stamp) for channel, newest in walks.items()],
+            )
+            self.db.execute("COMMIT")
+
+    def bookmark(self, walk: str) -> str | None:
+        """Where a finished run left a walk (the last page of a forum thread): the next run starts there."""
+        with self._lock:
+            row = self.db.execute("SELECT url FROM bookmark WHERE walk = ?", (walk,)).fetchone()
+        return row[0] if row else None
+
+    def save_bookmarks(self, bookmarks: dict[str, str]) -> None:
+        """Record where the walks of a completed run stopped."""
+        stamp = _now()
+        with self._lock:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "INSERT INTO bookmark(walk, url, updated_at) VALUES (?,?,?) ON CONFLICT(walk) "
+                "DO UPDATE SET url = excluded.url, updated_at = excluded.updated_at",
+                [(walk, url, stamp) for walk, url in bookmarks.items()],
             )
             self.db.execute("COMMIT")
 

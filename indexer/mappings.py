@@ -65,6 +65,15 @@ ARTICLE_PROPERTIES: dict[str, Any] = {
     "views": {"type": "long"},
     "forwards": {"type": "long"},
     "links": {"type": "keyword", "index": False, "doc_values": False},
+    "product": {"type": "text", "analyzer": "standard", "fields": {"raw": KW_LONG}},
+    "rating": {
+        "properties": {
+            "value": {"type": "float"},
+            "best": {"type": "float"},
+            "worst": {"type": "float"},
+            "score": {"type": "float"},
+        }
+    },
     "brands": KW,
     "topics": KW,
     "promo_codes": KW,

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     brands: Path | None = Field(None, description="brand-card file used when a command gets no `--brands`")
     e5: bool = Field(False, description="add multilingual-e5-small embeddings to the tone model (~4x slower)")
     e5_threads: int | None = Field(None, description="threads of the e5 engine (default: the engine's choice)")
+    forum_authors: bool = Field(
+        False,
+        description="keep the names of forum posters and reviewers (`type: forum`, `type: reviews`); "
+        "off: personal data kept to the minimum, 152-FZ (see docs/sources.md)",
+    )
     # Faces.
     language: Literal["ru", "en"] = Field("ru", description="language of reports, alerts and messages: ru or en")
     log: str = Field("WARNING", description="log level on stderr: DEBUG, INFO, WARNING or ERROR")

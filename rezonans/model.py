@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SourceType = Literal["rss", "sitemap", "site", "telegram", "manual"]
+SourceType = Literal["rss", "sitemap", "site", "telegram", "vk", "reviews", "forum", "manual"]
 Sentiment = Literal["positive", "neutral", "negative"]
 Placement = Literal["title", "lead", "body"]
 
@@ -113,6 +113,17 @@ class ToneCorrection(BaseModel):
     previous: Sentiment | None = None
 
 
+class Rating(BaseModel):
+    """A review's rating on the page's own scale and normalised to 1–5."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    value: float
+    best: float = 5.0
+    worst: float = 1.0
+    score: float  # 1–5
+
+
 class Article(BaseModel):
     """An article or public post, filled in stage by stage."""
 
@@ -133,6 +144,9 @@ class Article(BaseModel):
     views: int | None = None
     forwards: int | None = None
     links: list[str] = Field(default_factory=list)
+    # Reviews (`type: reviews`): what is reviewed and how it was rated.
+    product: str | None = None
+    rating: Rating | None = None
     # Filled by the NLP stage.
     lemmas: str = ""
     mentions: list[Mention] = Field(default_factory=list)
