@@ -262,7 +262,8 @@ class Boards:
         if engine == "phpbb":
             rows = "".join(
                 f'<li class="row bg1"><dl class="row-item topic_read"><dt><div class="list-inner">'
-                f'<a href="./viewtopic.php?t={t.id}" class="topictitle">{escape(t.title)}</a></div></dt></dl></li>'
+                f'<a href="./viewtopic.php?t={t.id}" class="topictitle">{escape(t.title)}</a></div></dt>'
+                f'<dd class="posts">{len(t.posts) - 1} <dfn>Ответы</dfn></dd><dd class="lastpost"><span>{ru_short(t.posts[-1].when)}</span></dd></dl></li>'
                 for t in threads
             )
             if page == 0:  # two hostile threads: broken markup and a page over the size limit
@@ -280,7 +281,8 @@ class Boards:
         if engine == "xf":
             rows = "".join(
                 f'<div class="structItem structItem--thread js-inlineModContainer"><div class="structItem-cell structItem-cell--main">'
-                f'<div class="structItem-title"><a href="/xf/threads/{t.slug}.{t.id}/" data-tp-primary="on">{escape(t.title)}</a></div></div></div>'
+                f'<div class="structItem-title"><a href="/xf/threads/{t.slug}.{t.id}/" data-tp-primary="on">{escape(t.title)}</a></div></div>'
+                f'<div class="structItem-cell structItem-cell--meta"><dl class="pairs pairs--justified"><dt>Ответы</dt><dd>{len(t.posts) - 1}</dd></dl></div></div>'
                 for t in threads
             )
             nav = (
@@ -294,7 +296,8 @@ class Boards:
             )
         rows = "".join(
             f'<li class="threadbit" id="thread_{t.id}"><h3 class="threadtitle">'
-            f'<a class="title" href="showthread.php?t={t.id}" id="thread_title_{t.id}">{escape(t.title)}</a></h3></li>'
+            f'<a class="title" href="showthread.php?t={t.id}" id="thread_title_{t.id}">{escape(t.title)}</a></h3>'
+            f'<ul class="threadstats td alt"><li>Ответов: {len(t.posts) - 1}</li></ul></li>'
             for t in threads
         )
         nav = (

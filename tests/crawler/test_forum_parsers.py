@@ -189,3 +189,25 @@ def test_hostile_pages_give_what_they_hold() -> None:
     assert parse_forum_page(b"<html><body><p>just a page</p></body></html>", BASE) is None
     assert parse_forum_page(b"", BASE) is None
     assert parse_forum_page(b"\xff\xfe\x00garbage\x00" * 100, BASE) is None
+
+
+VBULLETIN_5 = """<html><head><title>Ипотека</title></head><body>
+<h1 class="main-title js-main-title">Ипотека в Сбере</h1>
+<ul class="conversation-list list-container thread-view">
+<li class="b-post js-post b-post--first" data-node-id="456" itemscope itemtype="http://schema.org/DiscussionForumPosting">
+ <div class="b-userinfo"><div class="b-userinfo__details"><div class="author"><strong><a href="/member/5-olga">olga</a></strong></div></div></div>
+ <div class="b-post__body"><div class="b-post__timestamp"><time itemprop="dateCreated" datetime="2026-12-03T14:05:00">03.12.2026, 14:05</time></div>
+  <a class="b-post__count js-show-post-link" href="/forum/banki/77-ipoteka?p=456#post456">#1</a>
+  <div class="b-post__content js-post__content"><div class="js-post__content-text restore h-wordwrap" itemprop="text">
+   <div class="bbcode_container"><div class="bbcode_quote"><div class="quote_container"><div class="message">Чужая цитата</div></div></div></div>
+   Сбер одобрил ипотеку за два дня.</div></div></div></li></ul></body></html>"""
+
+
+def test_vbulletin_5_markup() -> None:
+    page = parse_forum_page(VBULLETIN_5.encode(), f"{BASE}/forum/banki/77-ipoteka", now=NOW)
+    assert page is not None and page.engine == "vbulletin" and page.title == "Ипотека в Сбере"
+    (post,) = page.posts
+    assert post.url == f"{BASE}/forum/banki/77-ipoteka?p=456#post456"
+    assert post.published == datetime(2026, 12, 3, 14, 5, tzinfo=MSK)
+    assert post.text == "Сбер одобрил ипотеку за два дня." and post.quotes == 1
+    assert post.author == "olga"
