@@ -100,8 +100,17 @@ def vb_date(when: datetime, now: datetime) -> str:
 class Boards:
     """All loopback sites: three forums with the same threads in different markup, two review sites."""
 
-    def __init__(self, threads: int = 4, posts: int = 7, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        threads: int = 4,
+        posts: int = 7,
+        now: datetime | None = None,
+        per_page: int = PER_PAGE,
+        threads_per_page: int = THREADS_PER_PAGE,
+        reviews: int = 7,
+    ) -> None:
         self.now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+        self.per_page, self.threads_per_page = per_page, threads_per_page
         self.lock = threading.Lock()
         self.forums: dict[str, list[Thread]] = {}
         next_id = 1000
@@ -109,9 +118,9 @@ class Boards:
             threads_list = []
             for t in range(threads):
                 thread = Thread(id=10 + t, title=f"Банки и сервис: тема {t + 1}", slug=f"banki-i-servis-{t + 1}")
-                for p in range(posts - t):  # threads of different lengths: 7, 6, 5, 4 posts → 3, 2, 2, 2 pages
+                for p in range(max(1, posts - t)):  # threads of different lengths: 7, 6, 5, 4 posts → 3, 2, 2, 2 pages
                     next_id += 1
-                    when = self.now - timedelta(hours=50 - 3 * p - t, minutes=7 * p)
+                    when = self.now - timedelta(hours=3 * posts + 50 - 3 * p - t, minutes=7 * p)
                     quote = thread.posts[-1].id if p % 3 == 2 else None
                     thread.posts.append(
                         BoardPost(
@@ -126,12 +135,12 @@ class Boards:
             self.forums[engine] = threads_list
         self.next_id = next_id
         self.reviews: dict[str, list[SiteReview]] = {"ld": [], "cards": []}
-        for i in range(7):
+        for i in range(reviews):
             for site, best in (("ld", 10), ("cards", 5)):
-                rating = [9, 3, 7, 10, 1, 6, 8][i] if best == 10 else [5, 2, 4, 1, 3, 5, 4][i]
+                rating = [9, 3, 7, 10, 1, 6, 8][i % 7] if best == 10 else [5, 2, 4, 1, 3, 5, 4][i % 7]
                 self.reviews[site].append(
                     SiteReview(
-                        id=500 + i + (100 if site == "cards" else 0),
+                        id=500 + i + (100_000 if site == "cards" else 0),
                         product="Дебетовая карта Сбербанка" if site == "ld" else "Кредитная карта Т-Банка",
                         author=f"Покупатель {i}",
                         when=self.now - timedelta(days=i + 1, hours=i),
@@ -213,9 +222,9 @@ class Boards:
         html = "text/html; charset=utf-8"
         with self.lock:
             if path == "/phpbb/viewforum.php":
-                return 200, html, self._index("phpbb", int(q.get("start", 0)) // THREADS_PER_PAGE).encode()
+                return 200, html, self._index("phpbb", int(q.get("start", 0)) // self.threads_per_page).encode()
             if path == "/phpbb/viewtopic.php" and q.get("t", "").isdigit():
-                return self._thread_page("phpbb", int(q["t"]), int(q.get("start", 0)) // PER_PAGE)
+                return self._thread_page("phpbb", int(q["t"]), int(q.get("start", 0)) // self.per_page)
             if path.startswith("/xf/forums/banki.1/"):
                 page = path.rsplit("page-", 1)[1].strip("/") if "page-" in path else "1"
                 return 200, html, self._index("xf", int(page) - 1).encode()
@@ -248,16 +257,16 @@ class Boards:
             if engine == "phpbb" and thread_id == 99:
                 return 200, "text/html; charset=utf-8", b"<html><body>" + b"x" * self.huge_bytes + b"</body></html>"
             return 404, "text/html; charset=utf-8", b"<html><body>no such thread</body></html>"
-        pages = max(1, -(-len(thread.posts) // PER_PAGE))
+        pages = max(1, -(-len(thread.posts) // self.per_page))
         if page >= pages or page < 0:
             return 404, "text/html; charset=utf-8", b"<html><body>no such page</body></html>"
-        posts = thread.posts[page * PER_PAGE : (page + 1) * PER_PAGE]
+        posts = thread.posts[page * self.per_page : (page + 1) * self.per_page]
         render = {"phpbb": self._phpbb_thread, "xf": self._xf_thread, "vb": self._vb_thread}[engine]
         return 200, "text/html; charset=utf-8", render(thread, posts, page, pages).encode()
 
     def _index(self, engine: str, page: int) -> str:
-        threads = self.forums[engine][page * THREADS_PER_PAGE : (page + 1) * THREADS_PER_PAGE]
-        pages = -(-len(self.forums[engine]) // THREADS_PER_PAGE)
+        threads = self.forums[engine][page * self.threads_per_page : (page + 1) * self.threads_per_page]
+        pages = -(-len(self.forums[engine]) // self.threads_per_page)
         last = page == pages - 1
         if engine == "phpbb":
             rows = "".join(
@@ -272,7 +281,7 @@ class Boards:
             nav = (
                 ""
                 if last
-                else f'<li class="arrow next"><a href="./viewforum.php?f=1&amp;start={(page + 1) * THREADS_PER_PAGE}" rel="next">След.</a></li>'
+                else f'<li class="arrow next"><a href="./viewforum.php?f=1&amp;start={(page + 1) * self.threads_per_page}" rel="next">След.</a></li>'
             )
             return PHPBB_PAGE.format(
                 title="Банки",
@@ -338,7 +347,7 @@ class Boards:
                 f'<div id="sig{post.id}" class="signature">Подпись {post.author}</div></div></div></div></div>'
             )
         nav = (
-            f'<li class="arrow next"><a class="button" href="./viewtopic.php?t={thread.id}&amp;start={(page + 1) * PER_PAGE}" rel="next">След.</a></li>'
+            f'<li class="arrow next"><a class="button" href="./viewtopic.php?t={thread.id}&amp;start={(page + 1) * self.per_page}" rel="next">След.</a></li>'
             if page < pages - 1
             else ""
         )
@@ -365,7 +374,7 @@ class Boards:
                 f'<header class="message-attribution message-attribution--split"><ul class="message-attribution-main listInline">'
                 f'<li class="u-concealed"><a href="{base}/post-{post.id}" rel="nofollow"><time class="u-dt" dir="auto" datetime="{local:%Y-%m-%dT%H:%M:%S%z}" '
                 f'data-timestamp="{int(post.when.timestamp())}" data-date="{local:%d.%m.%Y}" data-time="{local:%H:%M}" title="{ru_long(post.when)}">{ru_short(post.when)}</time></a></li></ul>'
-                f'<ul class="message-attribution-opposite listInline"><li><a href="{base}/post-{post.id}" rel="nofollow">#{page * PER_PAGE + n + 1}</a></li></ul></header>'
+                f'<ul class="message-attribution-opposite listInline"><li><a href="{base}/post-{post.id}" rel="nofollow">#{page * self.per_page + n + 1}</a></li></ul></header>'
                 f'<div class="message-content js-messageContent"><div class="message-userContent lbContainer js-lbContainer" data-lb-id="post-{post.id}">'
                 f'<article class="message-body js-selectToQuote"><div class="bbWrapper">{quote}{escape(post.text)}</div>'
                 f'<div class="js-selectToQuoteEnd">&nbsp;</div></article></div></div></div></div></article>'
@@ -394,7 +403,7 @@ class Boards:
             out.append(
                 f'<li class="postbitlegacy postbitim postcontainer old" id="post_{post.id}"><div class="posthead">'
                 f'<span class="postdate old"><span class="date">{day},&nbsp;<span class="time">{clock}</span></span></span>'
-                f'<span class="nodecontrols"><a name="post{post.id}" href="showthread.php?t={thread.id}&amp;p={post.id}#post{post.id}" class="postcounter">#{page * PER_PAGE + n + 1}</a></span></div>'
+                f'<span class="nodecontrols"><a name="post{post.id}" href="showthread.php?t={thread.id}&amp;p={post.id}#post{post.id}" class="postcounter">#{page * self.per_page + n + 1}</a></span></div>'
                 f'<div class="postdetails"><div class="userinfo"><div class="username_container"><a class="username offline popupctrl" href="member.php?u=5"><strong>{post.author}</strong></a></div></div>'
                 f'<div class="postbody"><div class="postrow"><h2 class="title icon">{escape(thread.title)}</h2><div class="content">'
                 f'<div id="post_message_{post.id}"><blockquote class="postcontent restore ">{quote}{escape(post.text)}</blockquote></div></div></div>'
@@ -410,7 +419,7 @@ class Boards:
 
     def _reviews_page(self, site: str, page: int) -> tuple[list[SiteReview], bool]:
         reviews = self.reviews[site]
-        return reviews[(page - 1) * PER_PAGE : page * PER_PAGE], page * PER_PAGE < len(reviews)
+        return reviews[(page - 1) * self.per_page : page * self.per_page], page * self.per_page < len(reviews)
 
     def _ld_page(self, page: int) -> str:
         reviews, more = self._reviews_page("ld", page)
