@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SourceType = Literal["rss", "sitemap", "site", "telegram", "manual"]
+SourceType = Literal["rss", "sitemap", "site", "telegram", "vk", "reviews", "forum", "manual"]
 Sentiment = Literal["positive", "neutral", "negative"]
 Placement = Literal["title", "lead", "body"]
 

@@ -15,9 +15,10 @@ Operators are the upper-case words AND / OR / NOT (also И / ИЛИ / НЕ); a l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from rezonans.errors import UserError
+from rezonans.model import SourceType
 from search.lemmas import inflections, normal_forms, words
 
 FIELDS = {
@@ -49,7 +50,7 @@ SENTIMENTS = {
     "нейтрально": "neutral",
     "негатив": "negative",
 }
-SOURCE_TYPES = ("rss", "sitemap", "site", "telegram", "manual")
+SOURCE_TYPES = get_args(SourceType)  # every `type:` of the sources file, and "manual"
 OPERATORS = {"AND": "AND", "И": "AND", "OR": "OR", "ИЛИ": "OR", "NOT": "NOT", "НЕ": "NOT"}
 TEXT_FIELDS = ("title", "lead", "text")
 

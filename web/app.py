@@ -56,7 +56,16 @@ KINDS = {
     "level_down": "устойчивое падение",
     "new_story": "новый сюжет",
 }
-TYPES = {"rss": "RSS", "sitemap": "карта сайта", "site": "сайт", "telegram": "Telegram", "manual": "вручную"}
+TYPES = {
+    "rss": "RSS",
+    "sitemap": "карта сайта",
+    "site": "сайт",
+    "telegram": "Telegram",
+    "vk": "ВКонтакте",
+    "reviews": "отзывы",
+    "forum": "форум",
+    "manual": "вручную",
+}
 PUBLIC_PATHS = ("/login", "/static/")
 
 
