@@ -19,8 +19,10 @@ from cli.messages import say
 from crawler.options import CrawlOptions
 from crawler.run import CrawlError, CrawlStats, JsonlSink, crawl
 from crawler.sources import Source, load_sources
+from crawler.sourcetypes.vk import with_brand_queries
 from crawler.state import default_state_path
 from pipeline.ingest import crawl_to_index
+from rezonans.brands import load_brands
 from rezonans.config import Settings, load_settings
 from rezonans.errors import ServiceError, UserError
 from rezonans.formats import number
@@ -226,9 +228,10 @@ def crawl_command(
         PROGRESS_EVERY, "--progress-every", min=0.0, help="Seconds between progress lines when not on a terminal."
     ),
 ) -> None:
-    """Crawl feeds, sitemaps, site sections and Telegram channels; new articles go to --out or to the index."""
+    """Crawl feeds, sitemaps, site sections, Telegram channels and VK; new articles go to --out or to the index."""
     source_list = load_sources(sources)
     settings = load_settings()
+    source_list = _default_queries(source_list, brands or settings.brands)
     since_dt = parse_since(since)
     state_path = state or default_state_path(settings.home)
     base = CrawlOptions.fast() if fast else CrawlOptions()
@@ -272,6 +275,13 @@ def crawl_command(
             f"{stats.sink_errors} articles failed in the sink (analysis, indexing or --out; "
             "see the log above); they are not marked seen and will be fetched again next run"
         )
+
+
+def _default_queries(source_list: list[Source], brands: Path | None) -> list[Source]:
+    """VK search sources without `query:` search for the names on the brand cards (when there are cards)."""
+    if brands is None or not any(s.type == "vk" and not s.start_urls for s in source_list):
+        return source_list
+    return with_brand_queries(source_list, [card.name for card in load_brands(brands).brands])
 
 
 def _crawl_to_index(

@@ -98,6 +98,8 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
             "crawler.middlewares.ConditionalFetchMiddleware": 580,
         },
         "ITEM_PIPELINES": {"crawler.pipelines.ArticlePipeline": 300},
+        # API calls of `type: vk` share one slot: one at a time, three a second (the limit of a user token)
+        "DOWNLOAD_SLOTS": {"vk-api": {"concurrency": 1, "delay": 1 / 3, "randomize_delay": False}},
     }
     if options.redis_url:
         # several crawler processes share one frontier (crawler.shared): leases, claims, the emitted set, and one

@@ -55,7 +55,7 @@ class ArticlePipeline:
             try:
                 fields = await self._extract(item)
             except Exception as exc:
-                spider._error(source.name, "extraction failed", f"{item['url']}: {exc}")
+                spider.error(source.name, "extraction failed", f"{item['url']}: {exc}")
                 raise DropItem("extraction failed", log_level="DEBUG") from exc
             if fields is None:
                 spider.count(source.name, "not_article")
@@ -67,7 +67,7 @@ class ArticlePipeline:
             fields = dict(item["article"])
             fields["language"] = fields.get("language") or guess_language(fields.get("text", ""))
         if not is_web_url(fields.get("url") or ""):
-            spider._error(source.name, "refused scheme", f"article URL {str(fields.get('url'))[:200]}")
+            spider.error(source.name, "refused scheme", f"article URL {str(fields.get('url'))[:200]}")
             raise DropItem("not an http(s) URL", log_level="DEBUG")
         for key in ("title", "lead", "text", "author"):
             if isinstance(fields.get(key), str):
@@ -81,11 +81,14 @@ class ArticlePipeline:
                 fields["links"] = [claimed, *[u for u in fields.get("links") or [] if u != claimed]]
             fields["canonical_url"] = ""
         fields["source"] = source.ref.model_dump()
+        name = fields.pop("source_name", None)  # a search source's post names its own community
+        if name:
+            fields["source"]["name"] = name
         fields["crawled_at"] = datetime.now(UTC)
         try:
             article = Article.model_validate(fields)
         except ValidationError as exc:
-            spider._error(source.name, "invalid article", f"{fields.get('url')}: {exc.errors()[0]['msg']}")
+            spider.error(source.name, "invalid article", f"{fields.get('url')}: {exc.errors()[0]['msg']}")
             raise DropItem("invalid article", log_level="DEBUG") from exc
         if spider.too_old(article.published_at):
             spider.count(source.name, "skipped_old")

@@ -30,7 +30,7 @@ from crawler.options import CrawlOptions
 from crawler.shared import SharedFrontier, owner_id
 from crawler.sources import Source
 from crawler.state import CrawlBusy, CrawlState, crawl_lock, default_state_path
-from rezonans.errors import ServiceError
+from rezonans.errors import ServiceError, UserError
 from rezonans.files import private_dir
 from rezonans.model import Article
 
@@ -70,6 +70,10 @@ class _Immediate:
 
 class CrawlError(ServiceError):
     """The crawl process failed before finishing; the message carries the end of its log."""
+
+
+class CrawlAccessError(UserError):
+    """A source type could not work at all (an API token missing or refused); the message says how to fix it."""
 
 
 class CrawlRunning(CrawlError):
@@ -235,6 +239,8 @@ def _run(
             state.save_walks(done.get("walks", {}))
         if on_progress:
             on_progress(stats.sources)
+        if done.get("fatal"):
+            raise CrawlAccessError("\n".join(done["fatal"]))
 
 
 def _child_env() -> dict[str, str]:

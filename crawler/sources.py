@@ -1,14 +1,18 @@
-"""The sources file: which feeds, sitemaps, site sections and Telegram channels to crawl."""
+"""The sources file: which feeds, sitemaps, site sections, channels and other source types to crawl.
+
+The common keys are checked here; each type's own keys and rules live in its plug-in (crawler.sourcetypes)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crawler import sourcetypes
 from rezonans.errors import UserError, read_text_file
 from rezonans.model import SourceRef
 from rezonans.yamldoc import load_with_nodes, node_line
@@ -17,7 +21,6 @@ DEFAULT_SOURCES = Path(__file__).with_name("sources_default.yaml")
 
 _FIX_HINTS = {
     "name": "give every source a name, e.g. `name: Example News`",
-    "type": "use one of rss | sitemap | site | telegram",
     "url": "give an absolute http(s) URL, e.g. `url: https://example.ru/rss` (telegram: https://t.me/s/NAME)",
     "urls": "give a list of absolute http(s) URLs",
     "weight": "use a positive number such as 1.0",
@@ -28,6 +31,9 @@ _FIX_HINTS = {
 }
 
 
+_KEYED = re.compile(r"^(\w+): (.*)$", re.S)
+
+
 class SourcesError(UserError):
     """The sources file is wrong; the message names the line and the fix."""
 
@@ -35,10 +41,10 @@ class SourcesError(UserError):
 class Source(BaseModel):
     """One source to crawl."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="allow")  # keys beyond the common ones are checked by the type's plug-in
 
     name: str = Field(min_length=1)
-    type: Literal["rss", "sitemap", "site", "telegram"] = "rss"
+    type: str = "rss"
     url: str = ""
     urls: list[str] = Field(default_factory=list)
     weight: float = Field(default=1.0, gt=0)
@@ -47,6 +53,14 @@ class Source(BaseModel):
     max_pages: int | None = Field(default=None, ge=1)
     budget: int | None = Field(default=None, ge=1)
     enabled: bool = True
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        """The type must be a registered plug-in."""
+        if value not in sourcetypes.load():
+            raise ValueError(f"unknown source type {value!r}")
+        return value
 
     @field_validator("url")
     @classmethod
@@ -67,16 +81,13 @@ class Source(BaseModel):
         return [v.strip() for v in values]
 
     @model_validator(mode="after")
-    def _need_url(self) -> Source:
-        """A source needs at least one URL; Telegram URLs are normalised to the t.me/s/ preview."""
-        if not self.url and not self.urls:
+    def _by_type(self) -> Source:
+        """The type's plug-in checks its own keys and normalises the entry; most types need a URL."""
+        kind = sourcetypes.get(self.type)
+        kind.validate_extra(dict(self.model_extra or {}), type(self).model_fields)
+        if kind.needs_url and not self.url and not self.urls:
             raise ValueError("url: a source needs `url` (or a list `urls`)")
-        if self.type == "telegram":
-            self.url, self.urls = (
-                telegram_preview(self.url) if self.url else "",
-                [telegram_preview(u) for u in self.urls],
-            )
-        return self
+        return kind.check(self)
 
     @property
     def start_urls(self) -> list[str]:
@@ -89,21 +100,30 @@ class Source(BaseModel):
         return SourceRef(name=self.name, type=self.type, weight=self.weight, tags=list(self.tags))
 
 
-def telegram_preview(url: str) -> str:
-    """Turn t.me/NAME, t.me/s/NAME or @NAME into the web preview URL https://t.me/s/NAME (host kept for tests)."""
-    url = url.strip()
-    if url.startswith("@"):
-        return f"https://t.me/s/{url[1:]}"
-    parts = urlsplit(url)
-    path = parts.path.strip("/")
-    if not path.startswith("s/"):
-        path = f"s/{path}"
-    return f"{parts.scheme}://{parts.netloc}/{path}"
-
-
 def _line_of(root: yaml.Node | None, index: int, field: str | None) -> int | None:
     """1-based line of sources[index].field (or of the item) in the YAML node tree."""
     return node_line(root, ("sources", index, field) if field else ("sources", index))
+
+
+def _problem(origin: str, root: yaml.Node | None, index: int, item: dict[str, Any], err: Any) -> str:
+    """One validation error as 'file:line: source NAME: key: what — fix: how'."""
+    field = str(err["loc"][0]) if err["loc"] else None
+    message = str(err["msg"]).removeprefix("Value error, ")
+    keyed = _KEYED.match(message)
+    if field is None and keyed:  # a plug-in's check: "Value error, key: what is wrong"
+        field, message = keyed.group(1), keyed.group(2)
+    line = _line_of(root, index, field if field in item else None)
+    label = item.get("name", f"#{index + 1}")
+    kind = sourcetypes.load().get(str(item.get("type", "rss")))
+    if field == "type":
+        hint = "use one of " + " | ".join(sourcetypes.names())
+    elif field == "url" and kind is not None:
+        hint = kind.url_hint
+    elif message.startswith("unknown key") or err["type"] == "extra_forbidden":
+        hint = "remove or rename the key"
+    else:
+        hint = _FIX_HINTS.get(field or "", "see docs/sources.md for the keys of each source type")
+    return f"{origin}:{line}: source {label!s}: {field or 'source'}: {message} — fix: {hint}"
 
 
 def parse_sources(text: str, origin: str = "<sources>") -> list[Source]:
@@ -125,16 +145,16 @@ def parse_sources(text: str, origin: str = "<sources>") -> list[Source]:
         try:
             source = Source.model_validate(item)
         except ValidationError as exc:
-            for err in exc.errors():
-                field = str(err["loc"][0]) if err["loc"] else None
-                if field is None and "url:" in err["msg"]:
-                    field = "url"
-                line = _line_of(root, index, field if field in item else None)
-                label = item.get("name", f"#{index + 1}")
-                hint = _FIX_HINTS.get(field or "", "remove unknown keys; allowed: " + ", ".join(Source.model_fields))
-                if err["type"] == "extra_forbidden":
-                    hint = "unknown key; allowed keys: " + ", ".join(Source.model_fields)
-                problems.append(f"{origin}:{line}: source {label!s}: {field or 'source'}: {err['msg']} — fix: {hint}")
+            errors: list[Any] = list(exc.errors())
+            kind = sourcetypes.load().get(str(item.get("type", "rss")))
+            if kind is not None and not any(not e["loc"] for e in errors):  # the type's check did not run
+                try:
+                    kind.validate_extra(
+                        {k: v for k, v in item.items() if k not in Source.model_fields}, Source.model_fields
+                    )
+                except ValueError as extra:
+                    errors.append({"loc": (), "msg": str(extra), "type": "value_error"})
+            problems.extend(_problem(origin, root, index, item, err) for err in errors)
             continue
         if source.name in names:
             problems.append(

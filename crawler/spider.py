@@ -1,25 +1,24 @@
-"""One spider for all source kinds: feeds, sitemaps, site sections and Telegram previews."""
+"""One spider for all source types: the generic machinery (budgets, claims, state, errors); each type is a plug-in.
+
+The listing and parsing of each `type:` lives in crawler.sourcetypes; a plug-in calls back into the spider for
+the shared tools: `listing()`, `page_request()`, `fresh()`, `count()`, `error()`, `too_old()`, `walks`."""
 
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
-import lxml.html
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.extract import MIN_SITE_TEXT, html_to_text
-from crawler.parsers import MAX_ENTRIES, FeedError, parse_feed, parse_sitemap, parse_telegram, scan_links
-from crawler.safety import Refused, is_web_url, netloc
+from crawler import sourcetypes
+from crawler.safety import Refused, is_web_url
 from crawler.shared import SharedFrontier, owner_id
 from crawler.sources import Source
 from crawler.state import CrawlState
@@ -27,8 +26,6 @@ from rezonans.model import canonicalize_url
 
 log = logging.getLogger(__name__)
 
-_ASSET = re.compile(r"\.(css|js|jpe?g|png|gif|svg|webp|ico|pdf|zip|rar|mp[34]|avi|docx?|xlsx?|woff2?)$", re.IGNORECASE)
-_ARTICLE_PATH = re.compile(r"(\.s?html?$)|(\d{3,})")
 STAT_KEYS = (
     "listings",
     "pages",
@@ -87,7 +84,8 @@ class SourceSpider(scrapy.Spider):
         self.max_links = max_links
         self.max_size = max_size
         # host[:port] of each source's start URLs: the only internal addresses that source may reach.
-        self.own_hosts = {name: frozenset(netloc(u) for u in s.start_urls) for name, s in self.sources.items()}
+        self.types = {name: kind(self) for name, kind in sourcetypes.load().items()}
+        self.own_hosts = {name: frozenset(self.types[s.type].hosts(s)) for name, s in self.sources.items()}
         self.budget_used: Counter[str] = Counter()
         self.state = CrawlState(state_path)
         self.stats_by_source: dict[str, Counter[str]] = {name: Counter() for name in self.sources}
@@ -96,20 +94,32 @@ class SourceSpider(scrapy.Spider):
         self.tainted: set[str] = set()  # listings whose article fetches failed: keep them unconditional next time
         self.listing_pages: Counter[str] = Counter()
         self.requested: set[str] = set()
-        # Telegram: newest post id seen per channel this run; channels whose walk broke off are not recorded.
+        # History walks (Telegram channels, VK walls…): newest post id reached this run, keyed by the walk;
+        # walks that broke off (meta "walk" of a failed request) are not recorded.
         self.walks: dict[str, int] = {}
         self.broken_walks: set[str] = set()
+        self.fatal: list[str] = []  # errors that must end the whole run non-zero (a refused API token)
 
     # ----- helpers ---------------------------------------------------------------------------
     def count(self, source: str, key: str, n: int = 1) -> None:
         """Add to a per-source counter."""
         self.stats_by_source.setdefault(source, Counter())[key] += n
 
+    def fail(self, message: str) -> None:
+        """Record an error the user must fix (the run ends with it, exit 2); the other sources go on."""
+        if message not in self.fatal:
+            log.error("%s", message)
+            self.fatal.append(message)
+
+    def source_of(self, response: Response) -> Source:
+        """The source a response belongs to."""
+        return self.sources[response.meta["source"]]
+
     def too_old(self, when: datetime | None) -> bool:
         """True when a date is older than --since."""
         return bool(self.since and when and when < self.since)
 
-    def _listing(self, url: str, source: Source, kind: str, callback: Any, **meta: Any) -> scrapy.Request:
+    def listing(self, url: str, source: Source, kind: str, callback: Any, **meta: Any) -> scrapy.Request:
         """A feed / sitemap / listing request: always fetched (conditionally), never filtered as duplicate."""
         self.listing_pages[source.name] += 1
         return scrapy.Request(
@@ -120,11 +130,11 @@ class SourceSpider(scrapy.Spider):
             meta={"source": source.name, "kind": kind, "conditional": True, "handle_httpstatus_list": [304], **meta},
         )
 
-    def _web(self, url: str, source: Source) -> bool:
+    def web(self, url: str, source: Source) -> bool:
         """True for an http(s) URL; anything else (javascript:, data:, mailto:…) is counted as refused."""
         if is_web_url(url):
             return True
-        self._error(source.name, "refused scheme", url[:200])
+        self.error(source.name, "refused scheme", url[:200])
         return False
 
     def _take(self, source: Source) -> bool:
@@ -160,11 +170,11 @@ class SourceSpider(scrapy.Spider):
         self.budget_used[source.name] -= 1
         return False
 
-    def _article(self, url: str, source: Source, listing: str, **hints: Any) -> scrapy.Request | None:
+    def page_request(self, url: str, source: Source, listing: str, **hints: Any) -> scrapy.Request | None:
         """An article page request, unless its URL was already emitted (this run or an earlier one) or over budget.
 
         Priority falls with each request of the same source, so the scheduler serves sources in turn."""
-        if not self._web(url, source):
+        if not self.web(url, source):
             return None
         key = canonicalize_url(url)
         if key in self.requested:
@@ -183,7 +193,22 @@ class SourceSpider(scrapy.Spider):
             meta={"source": source.name, "kind": "article", "listing": listing, **hints},
         )
 
-    def _not_modified(self, response: Response) -> bool:
+    def fresh(self, source: Source, url: str, budget: bool = False) -> bool:
+        """True (and the URL taken) for a new http(s) URL not seen, requested or claimed elsewhere; budgeted on demand."""
+        if not self.web(url, source):
+            return False
+        key = canonicalize_url(url)
+        if key in self.requested:
+            return False
+        if self.state.seen(url):
+            self.count(source.name, "skipped_seen")
+            return False
+        if not (self._take_and_claim(source, url) if budget else self._claim(source, url)):
+            return False
+        self.requested.add(key)
+        return True
+
+    def not_modified(self, response: Response) -> bool:
         """Count a 304 answer."""
         if response.status == 304:
             self.count(response.meta["source"], "not_modified")
@@ -194,152 +219,15 @@ class SourceSpider(scrapy.Spider):
     # ----- start -----------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """One request per start URL of every source (start_requests() is ignored by Scrapy ≥ 2.16)."""
-        callbacks = {
-            "rss": self.parse_feed,
-            "sitemap": self.parse_sitemap,
-            "site": self.parse_section,
-            "telegram": self.parse_telegram,
-        }
         for source in self.sources.values():
             if self.shared is not None and not self.shared.lease(f"{source.type}:{source.name}"):
                 # another live crawler has this source; if it dies, its lease expires and the next run takes it
                 self.count(source.name, "leased_elsewhere")
                 continue
-            for url in source.start_urls:
-                yield self._listing(url, source, source.type, callbacks[source.type], start=url, hops=0)
-
-    # ----- callbacks -------------------------------------------------------------------------
-    def parse_feed(self, response: Response) -> Iterator[Any]:
-        """RSS/Atom: Yandex full-text entries become articles at once, other entries are fetched."""
-        if self._not_modified(response):
-            return
-        source = self.sources[response.meta["source"]]
-        try:
-            entries = parse_feed(response.body, response.url, max_size=self.max_size, limit=MAX_ENTRIES)
-        except FeedError as exc:
-            self.tainted.add(response.url)
-            self._error(source.name, "malformed feed", f"{response.url}: {exc}")
-            return
-        for entry in entries:
-            if self.too_old(entry.published):
-                self.count(source.name, "skipped_old")
-                continue
-            if entry.full_text:
-                if not self._web(entry.url, source):
-                    continue
-                key = canonicalize_url(entry.url)
-                if key in self.requested:
-                    continue
-                if self.state.seen(entry.url):
-                    self.count(source.name, "skipped_seen")
-                    continue
-                if not self._take_and_claim(source, entry.url):
-                    continue
-                self.requested.add(key)
-                text = html_to_text(entry.full_text)
-                if text:
-                    yield {
-                        "kind": "article",
-                        "source": source.name,
-                        "article": {
-                            "url": entry.url,
-                            "title": entry.title,
-                            "text": text,
-                            "lead": html_to_text(entry.summary) or text.split("\n", 1)[0],
-                            "published_at": entry.published.isoformat() if entry.published else None,
-                            "author": entry.author,
-                            "language": None,
-                        },
-                    }
-                    continue
-            request = self._article(
-                entry.url,
-                source,
-                response.url,
-                feed_title=entry.title,
-                feed_date=entry.published.isoformat() if entry.published else None,
-                feed_summary=entry.summary,
-            )
-            if request is not None:
+            for request in self.types[source.type].start(source):
                 yield request
 
-    def parse_sitemap(self, response: Response) -> Iterator[Any]:
-        """Sitemap index → child sitemaps; urlset (incl. Google News) → article requests with dates and titles."""
-        if self._not_modified(response):
-            return
-        source = self.sources[response.meta["source"]]
-        try:
-            children, entries = parse_sitemap(response.body, response.url, max_size=self.max_size, limit=MAX_ENTRIES)
-        except FeedError as exc:
-            self.tainted.add(response.url)
-            self._error(source.name, "malformed sitemap", f"{response.url}: {exc}")
-            return
-        chain = {*response.meta.get("sitemaps", ()), canonicalize_url(response.url)}
-        for child in children:
-            if not self._web(child, source):
-                continue
-            key = canonicalize_url(child)
-            if key in chain:  # an index listing itself (or an ancestor): a loop, counted once per occurrence
-                self._error(source.name, "sitemap loop", f"{response.url} lists {child}")
-                continue
-            if key in self.requested:
-                continue
-            if self.listing_pages[source.name] < self.max_pages * 4:
-                self.requested.add(key)
-                yield self._listing(
-                    child, source, "sitemap", self.parse_sitemap, start=response.meta.get("start"), sitemaps=chain
-                )
-        # Newest first, so that a page limit keeps the freshest news.
-        entries.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC), reverse=True)
-        for entry in entries:
-            if self.too_old(entry.published):
-                self.count(source.name, "skipped_old")
-                continue
-            request = self._article(
-                entry.url,
-                source,
-                response.url,
-                feed_title=entry.title,
-                feed_date=entry.published.isoformat() if entry.published else None,
-            )
-            if request is not None:
-                yield request
-
-    def parse_section(self, response: Response) -> Iterator[Any]:
-        """Section page: follow article links inside the domain and the section's own paging, within limits."""
-        if self._not_modified(response):
-            return
-        source = self.sources[response.meta["source"]]
-        yield from self._follow_links(response, source, response.meta.get("hops", 0))
-
-    def _follow_links(self, response: Response, source: Source, depth: int) -> Iterator[scrapy.Request]:
-        """Links from a listing or an article page: paging of the start page, then article candidates."""
-        start = response.meta.get("start") or response.url
-        start_parts = urlsplit(start)
-        limit = source.max_pages or self.max_pages
-        hrefs = scan_links(response.body, self.max_links)
-        if len(hrefs) >= self.max_links:
-            self.count(source.name, "links_capped")
-        for href in hrefs:
-            url = urljoin(response.url, href.strip()).split("#", 1)[0]
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or parts.netloc != start_parts.netloc or _ASSET.search(parts.path):
-                continue
-            if parts.path == start_parts.path:
-                if (
-                    parts.query
-                    and canonicalize_url(url) not in self.requested
-                    and self.listing_pages[source.name] < limit
-                ):
-                    self.requested.add(canonicalize_url(url))
-                    yield self._listing(url, source, "site", self.parse_section, start=start, hops=depth)
-                continue
-            if depth >= source.depth or not _ARTICLE_PATH.search(parts.path):
-                continue
-            request = self._article(url, source, start, hops=depth + 1, min_text=MIN_SITE_TEXT, start=start)
-            if request is not None:
-                yield request
-
+    # ----- pages ---------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
         """Hand the raw bytes to the extraction pipeline (decoding happens there); follow links if depth allows."""
         source = self.sources[response.meta["source"]]
@@ -356,76 +244,12 @@ class SourceSpider(scrapy.Spider):
             "feed_summary": response.meta.get("feed_summary", ""),
             "min_text": response.meta.get("min_text", 0),
             # pages found by following links or listed in a sitemap may be sections, tag or author pages
-            "listing_check": source.type in ("site", "sitemap"),
+            "listing_check": self.types[source.type].listing_check,
         }
-        depth = response.meta.get("hops")  # our link hops; Scrapy's own meta["depth"] counts every request
-        if source.type == "site" and depth is not None and depth < source.depth:
-            yield from self._follow_links(response, source, depth)
-
-    def parse_telegram(self, response: Response) -> Iterator[Any]:
-        """Telegram web preview: every post is an article; page back with ?before=ID until known or old posts."""
-        if self._not_modified(response):
-            return
-        source = self.sources[response.meta["source"]]
-        try:
-            problems: list[tuple[str, str]] = []
-            content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-            posts, before = parse_telegram(response.body, response.url, content_type=content_type, problems=problems)
-        except (ValueError, lxml.etree.ParserError) as exc:
-            self._error(source.name, "malformed telegram page", f"{response.url}: {exc}")
-            return
-        for kind, detail in problems:
-            self._error(source.name, kind, f"{response.url}: {detail}")
-        fresh = 0
-        for post in posts:
-            if self.too_old(post.published):
-                self.count(source.name, "skipped_old")
-                continue
-            if not self._web(post.url, source):
-                continue
-            key = canonicalize_url(post.url)
-            if key in self.requested:
-                continue
-            if self.state.seen(post.url):
-                self.count(source.name, "skipped_seen")
-                continue
-            if not self._claim(source, post.url):
-                continue
-            self.requested.add(key)
-            fresh += 1
-            if not post.text:
-                continue
-            yield {
-                "kind": "article",
-                "source": source.name,
-                "article": {
-                    "url": post.url,
-                    "title": post.text.split("\n", 1)[0][:140],
-                    "text": post.text,
-                    "lead": post.text.split("\n", 1)[0],
-                    "published_at": post.published.isoformat() if post.published else None,
-                    "views": post.views,
-                    "forwards": post.forwards,
-                    "links": post.links,
-                    "language": None,
-                },
-            }
-        oldest = min((p.published for p in posts if p.published), default=None)
-        limit = source.max_pages or self.max_pages
-        base = response.meta.get("start") or response.url.split("?", 1)[0]
-        newest = max((p.id for p in posts), default=0)
-        self.walks[base] = max(self.walks.get(base, 0), newest)
-        # A page of known posts ends the walk only if a finished run walked below them: a killed run may have
-        # emitted the newest page and never reached the older ones.
-        done = self.state.walk_done(base)
-        unfinished = done is None or newest > done
-        if before and (fresh or unfinished) and not self.too_old(oldest) and self.listing_pages[source.name] < limit:
-            request = self._listing(f"{base}?before={before}", source, "telegram", self.parse_telegram, start=base)
-            request.meta["conditional"] = False
-            yield request
+        yield from self.types[source.type].after_page(response, source)
 
     # ----- failures --------------------------------------------------------------------------
-    def _error(self, source: str, kind: str, detail: str, quiet: bool = False) -> None:
+    def error(self, source: str, kind: str, detail: str, quiet: bool = False) -> None:
         """Count a failure for a source and log it (once per kind and source when quiet); the crawl goes on."""
         self.count(source, "errors")
         self.error_kinds[source][kind] += 1
@@ -459,9 +283,9 @@ class SourceSpider(scrapy.Spider):
                 self.tainted.add(request.meta["listing"])
         if request.meta.get("kind") != "article":
             self.tainted.add(request.url)
-        if request.meta.get("kind") == "telegram":
-            self.broken_walks.add(request.meta.get("start") or request.url.split("?", 1)[0])
-        self._error(source, kind, f"{request.url} ({exc})" if quiet else request.url, quiet=quiet)
+        if request.meta.get("walk"):  # a history walk (Telegram, VK wall…) broke off: not recorded as finished
+            self.broken_walks.add(request.meta["walk"])
+        self.error(source, kind, f"{request.url} ({exc})" if quiet else request.url, quiet=quiet)
 
     def summary(self) -> dict[str, Any]:
         """Per-source counters and error kinds."""

@@ -64,6 +64,8 @@ ARTICLE_PROPERTIES: dict[str, Any] = {
     "is_original": {"type": "boolean"},
     "views": {"type": "long"},
     "forwards": {"type": "long"},
+    "likes": {"type": "long"},
+    "comments": {"type": "long"},
     "links": {"type": "keyword", "index": False, "doc_values": False},
     "product": {"type": "text", "analyzer": "standard", "fields": {"raw": KW_LONG}},
     "rating": {

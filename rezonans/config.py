@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rezonans.errors import UserError, pydantic_problems
@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     brands: Path | None = Field(None, description="brand-card file used when a command gets no `--brands`")
     e5: bool = Field(False, description="add multilingual-e5-small embeddings to the tone model (~4x slower)")
     e5_threads: int | None = Field(None, description="threads of the e5 engine (default: the engine's choice)")
+    # Sources with an API (crawler.sourcetypes).
+    vk_token: SecretStr | None = Field(
+        None, description="VK API access token (service or user token) for `type: vk` sources; never logged or shown"
+    )
+    vk_api_url: str = Field("https://api.vk.com", description="VK API base URL (`/method/...` is appended)")
+    vk_persons: bool = Field(
+        False,
+        description="keep names and profile links of private persons' VK posts and comments "
+        "(off: personal data kept to the minimum, 152-FZ; see docs/sources.md)",
+    )
     forum_authors: bool = Field(
         False,
         description="keep the names of forum posters and reviewers (`type: forum`, `type: reviews`); "

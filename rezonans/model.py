@@ -141,8 +141,11 @@ class Article(BaseModel):
     author: str | None = None
     language: str | None = None
     content_hash: str = ""
+    # Engagement of a public post (Telegram, VK): None where the source does not show it.
     views: int | None = None
-    forwards: int | None = None
+    forwards: int | None = None  # Telegram forwards, VK reposts
+    likes: int | None = None
+    comments: int | None = None
     links: list[str] = Field(default_factory=list)
     # Reviews (`type: reviews`): what is reviewed and how it was rated.
     product: str | None = None

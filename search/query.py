@@ -50,7 +50,7 @@ SENTIMENTS = {
     "нейтрально": "neutral",
     "негатив": "negative",
 }
-SOURCE_TYPES: tuple[str, ...] = get_args(SourceType)  # every `type:` a source can have
+SOURCE_TYPES = get_args(SourceType)  # every `type:` of the sources file, and "manual"
 OPERATORS = {"AND": "AND", "И": "AND", "OR": "OR", "ИЛИ": "OR", "NOT": "NOT", "НЕ": "NOT"}
 TEXT_FIELDS = ("title", "lead", "text")
 

@@ -61,9 +61,9 @@ TYPES = {
     "sitemap": "карта сайта",
     "site": "сайт",
     "telegram": "Telegram",
-    "vk": "VK",
-    "forum": "форум",
+    "vk": "ВКонтакте",
     "reviews": "отзывы",
+    "forum": "форум",
     "manual": "вручную",
 }
 PUBLIC_PATHS = ("/login", "/static/")
