@@ -148,6 +148,11 @@ def run(config: dict[str, Any], emitter: Emitter) -> int:
             "walks": {
                 ch: newest for ch, newest in (spider.walks.items() if spider else []) if ch not in spider.broken_walks
             },
+            "bookmarks": {
+                walk: url
+                for walk, url in (spider.bookmarks.items() if spider else [])
+                if walk not in spider.broken_walks
+            },
             "fatal": spider.fatal if spider else [],
             "requests": scrapy_stats.get("downloader/request_count", 0),
             "responses": scrapy_stats.get("downloader/response_count", 0),

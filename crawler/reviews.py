@@ -276,7 +276,10 @@ def _cards(root: lxml.html.HtmlElement, page: ReviewPage, page_url: str, now: da
     ]
     cards = _outermost(candidates)
     # a single wrapper («review-list») holding repeated cards: the cards are inside it
-    while len(cards) == 1 and len(inner := _outermost([c for c in candidates if c in cards[0].iterdescendants()])) > 1:
+    while len(cards) == 1:
+        inner = _outermost([c for c in candidates if c in cards[0].iterdescendants()])
+        if len(inner) < 2 or len({(n.tag, n.get("class")) for n in inner}) > 1:
+            break  # the parts of one card (head, text, pros…), not cards
         cards = inner
     for card in cards[:MAX_REVIEWS]:
         value, best = _card_rating(card)

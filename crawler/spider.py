@@ -98,6 +98,8 @@ class SourceSpider(scrapy.Spider):
         # walks that broke off (meta "walk" of a failed request) are not recorded.
         self.walks: dict[str, int] = {}
         self.broken_walks: set[str] = set()
+        # Where walks stopped this run (a forum thread's last page read), keyed by the walk: the next run resumes there.
+        self.bookmarks: dict[str, str] = {}
         self.fatal: list[str] = []  # errors that must end the whole run non-zero (a refused API token)
 
     # ----- helpers ---------------------------------------------------------------------------

@@ -40,7 +40,6 @@ class Forum(SourceType):
         from rezonans.config import get_settings
 
         self.authors = get_settings().forum_authors
-        self.bookmarks: dict[str, str] = {}  # thread → its last page read this run
         self.walked: set[str] = set()  # threads whose walk started this run
 
     def start(self, source: Source) -> Iterator[scrapy.Request]:
@@ -84,7 +83,7 @@ class Forum(SourceType):
                     yield self._item(source, post, page.title)
             if spider.stats_by_source[source.name]["over_budget"] > budget_hits:
                 return  # budget spent: the walk stays at its old bookmark and goes on next run
-            self.bookmarks[walk] = response.url
+            spider.bookmarks[walk] = response.url
             pages = response.meta.get("pages", 1)
             options = self.options(source)
             if page.next_url and pages < options.thread_pages:

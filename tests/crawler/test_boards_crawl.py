@@ -94,7 +94,7 @@ def test_forums_and_reviews_crawl_incrementally(tmp_path: Path, caplog) -> None:
                 assert article.published_at is not None
         # hostile pages: the oversized thread is one counted error; the broken one still gave its post
         phpbb = stats.sources[SOURCE_OF["phpbb"]]
-        assert phpbb["error_kinds"] == {"too large": 1}
+        assert phpbb["error_kinds"] == {"DownloadCancelledError": 1}  # over --max-size: cancelled, counted
         assert sum(s["errors"] for s in stats.sources.values()) == 1
         assert stats.sink_errors == 0
 

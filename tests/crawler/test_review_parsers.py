@@ -128,6 +128,18 @@ def test_card_rating_forms(rating_html: str, value: float, best: float | None) -
     assert page.reviews[1].rating is None
 
 
+def test_a_single_card_and_a_wrapper_of_cards() -> None:
+    one = """<html><body><h1>Банк</h1><div class="reviews-list"><div class="review-card" id="r1">
+      <div class="review-head"><span class="review-date">3 декабря 2026</span><span class="rating" data-rating="2"></span></div>
+      <div class="review-text">Единственный отзыв: ВТБ не вернул деньги.</div><div class="review-pros">быстро</div></div>
+      </div></body></html>"""
+    page = parse_review_page(one.encode(), BASE + "/bank?page=3")
+    assert [(r.url, r.rating) for r in page.reviews] == [(BASE + "/bank?review=r1", 2.0)]
+    wrapped = """<html><body><div class="review-block"><div class="review-item">Первый отзыв, вполне подробный.</div>
+      <div class="review-item">Второй отзыв, тоже подробный текст.</div></div></body></html>"""
+    assert len(parse_review_page(wrapped.encode(), BASE + "/bank").reviews) == 2
+
+
 def test_pages_without_reviews() -> None:
     assert parse_review_page(b"<html><body><p>nothing here</p></body></html>", BASE).reviews == []
     assert parse_review_page(b"", BASE).reviews == []
