@@ -149,8 +149,8 @@ def run(config: dict[str, Any], emitter: Emitter) -> int:
                 ch: newest for ch, newest in (spider.walks.items() if spider else []) if ch not in spider.broken_walks
             },
             "bookmarks": {
-                walk: url
-                for walk, url in (spider.bookmarks.items() if spider else [])
+                walk: mark
+                for walk, mark in (spider.bookmarks.items() if spider else [])
                 if walk not in spider.broken_walks
             },
             "fatal": spider.fatal if spider else [],

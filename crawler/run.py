@@ -237,7 +237,7 @@ def _run(
         state.save_validators([tuple(v) for v in done.get("validators", [])])
         if not stats.sink_errors:  # a post the sink refused must be met again next run
             state.save_walks(done.get("walks", {}))
-            state.save_bookmarks(done.get("bookmarks", {}))
+            state.save_bookmarks({walk: tuple(mark) for walk, mark in done.get("bookmarks", {}).items()})
         if on_progress:
             on_progress(stats.sources)
         if done.get("fatal"):

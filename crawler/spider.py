@@ -98,8 +98,9 @@ class SourceSpider(scrapy.Spider):
         # walks that broke off (meta "walk" of a failed request) are not recorded.
         self.walks: dict[str, int] = {}
         self.broken_walks: set[str] = set()
-        # Where walks stopped this run (a forum thread's last page read), keyed by the walk: the next run resumes there.
-        self.bookmarks: dict[str, str] = {}
+        # Where walks stopped this run, keyed by the walk: (URL, source, cut short by a limit); the next run resumes
+        # there (forum threads, review listings).
+        self.bookmarks: dict[str, tuple[str, str, bool]] = {}
         self.fatal: list[str] = []  # errors that must end the whole run non-zero (a refused API token)
 
     # ----- helpers ---------------------------------------------------------------------------

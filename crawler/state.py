@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS telegram_walk (
 CREATE TABLE IF NOT EXISTS bookmark (
     walk TEXT PRIMARY KEY,
     url TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT '',
+    pending INTEGER NOT NULL DEFAULT 0,
     updated_at TEXT NOT NULL
 );
 """
@@ -185,15 +187,24 @@ class CrawlState:
             row = self.db.execute("SELECT url FROM bookmark WHERE walk = ?", (walk,)).fetchone()
         return row[0] if row else None
 
-    def save_bookmarks(self, bookmarks: dict[str, str]) -> None:
-        """Record where the walks of a completed run stopped."""
+    def pending_walks(self, source: str) -> list[tuple[str, str]]:
+        """(walk, url) of a source's walks that a limit cut short: the next run goes on from `url` unconditionally."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT walk, url FROM bookmark WHERE source = ? AND pending = 1 ORDER BY updated_at", (source,)
+            ).fetchall()
+        return [(walk, url) for walk, url in rows]
+
+    def save_bookmarks(self, bookmarks: dict[str, tuple[str, str, bool]]) -> None:
+        """Record where the walks of a completed run stopped: walk → (url, source, cut short by a limit)."""
         stamp = _now()
         with self._lock:
             self.db.execute("BEGIN")
             self.db.executemany(
-                "INSERT INTO bookmark(walk, url, updated_at) VALUES (?,?,?) ON CONFLICT(walk) "
-                "DO UPDATE SET url = excluded.url, updated_at = excluded.updated_at",
-                [(walk, url, stamp) for walk, url in bookmarks.items()],
+                "INSERT INTO bookmark(walk, url, source, pending, updated_at) VALUES (?,?,?,?,?) ON CONFLICT(walk) "
+                "DO UPDATE SET url = excluded.url, source = excluded.source, pending = excluded.pending, "
+                "updated_at = excluded.updated_at",
+                [(walk, url, source, int(bool(pending)), stamp) for walk, (url, source, pending) in bookmarks.items()],
             )
             self.db.execute("COMMIT")
 

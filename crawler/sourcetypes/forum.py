@@ -3,7 +3,8 @@
 A section (index) page is read from its first page on, up to `max_pages` pages, every run; each thread it
 lists is walked from where the last finished run left it (the bookmark: the thread's last page reached), so a
 rerun fetches one page per thread (conditionally: an unchanged page answers 304) and a post added on page 2
-appears in the next run. Posters' names are personal data (152-FZ): kept only with REZONANS_FORUM_AUTHORS.
+appears in the next run. A thread cut short by `thread_pages` or the budget goes on next run from where it
+stopped, even if its section page has not changed. Posters' names are personal data (152-FZ): kept only with REZONANS_FORUM_AUTHORS.
 """
 
 from __future__ import annotations
@@ -43,7 +44,13 @@ class Forum(SourceType):
         self.walked: set[str] = set()  # threads whose walk started this run
 
     def start(self, source: Source) -> Iterator[scrapy.Request]:
-        """Each start URL: a section (threads are found on it) or a thread (walked from its bookmark)."""
+        """Threads a limit cut short last time (from where they stopped, unconditionally), then each start URL: a
+        section (threads are found on it) or a thread (walked from its bookmark)."""
+        for walk, url in self.spider.state.pending_walks(source.name):
+            self.walked.add(walk)
+            resume = self.spider.listing(url, source, self.name, self.parse, walk=walk, pages=1)
+            resume.meta["conditional"] = False
+            yield resume
         for url in source.start_urls:
             request = self._thread(source, url, index=1)
             if request is not None:
@@ -82,12 +89,16 @@ class Forum(SourceType):
                 elif post.text and spider.fresh(source, post.url, budget=True):
                     yield self._item(source, post, page.title)
             if spider.stats_by_source[source.name]["over_budget"] > budget_hits:
-                return  # budget spent: the walk stays at its old bookmark and goes on next run
-            spider.bookmarks[walk] = response.url
+                # budget spent: the next run goes on from this page, whatever the section page says
+                spider.bookmarks[walk] = (response.url, source.name, True)
+                return
             pages = response.meta.get("pages", 1)
-            options = self.options(source)
-            if page.next_url and pages < options.thread_pages:
+            if page.next_url and pages >= self.options(source).thread_pages:
+                spider.bookmarks[walk] = (page.next_url, source.name, True)  # the rest of the thread: next run
+            elif page.next_url:
                 yield spider.listing(page.next_url, source, self.name, self.parse, walk=walk, pages=pages + 1)
+            else:
+                spider.bookmarks[walk] = (response.url, source.name, False)
             return
         for thread in page.threads:
             if spider.web(thread, source):

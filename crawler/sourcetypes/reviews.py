@@ -2,7 +2,7 @@
 
 A listing is read from its first page and paged on while its pages bring new reviews (or until a first walk of
 it has finished): review sites list the newest first, so a rerun reads one page (conditionally) and adds
-nothing. Reviewers' names are personal data (152-FZ): kept only with REZONANS_FORUM_AUTHORS.
+nothing. A walk cut short by `max_pages` or the budget goes on next run from where it stopped. Reviewers' names are personal data (152-FZ): kept only with REZONANS_FORUM_AUTHORS.
 """
 
 from __future__ import annotations
@@ -40,9 +40,13 @@ class Reviews(SourceType):
         self.authors = get_settings().forum_authors
 
     def start(self, source: Source) -> Iterator[scrapy.Request]:
-        """The first page of each listing."""
+        """The first page of each listing, and (unconditionally) the page where a limit cut a walk short last time."""
         for url in source.start_urls:
             yield self.spider.listing(url, source, self.name, self.parse, start=url, walk=url, pages=1)
+        for walk, url in self.spider.state.pending_walks(source.name):
+            resume = self.spider.listing(url, source, self.name, self.parse, start=walk, walk=walk, pages=1)
+            resume.meta.update(conditional=False, resume=True)
+            yield resume
 
     def parse(self, response: Response) -> Iterator[Any]:
         """Every review of the page; the next page while pages bring new reviews or no walk has finished yet."""
@@ -60,6 +64,7 @@ class Reviews(SourceType):
             spider.error(source.name, "no reviews found", f"{response.url}: no schema.org Review and no review cards")
             return
         product = self.options(source).product
+        budget_hits = spider.stats_by_source[source.name]["over_budget"]
         fresh = 0
         for review in page.reviews:
             if spider.too_old(review.published):
@@ -69,10 +74,25 @@ class Reviews(SourceType):
                 yield self._item(source, review, product or review.product or page.product)
         start, pages = response.meta["start"], response.meta.get("pages", 1)
         spider.walks[start] = max(spider.walks.get(start, 0), pages)
-        finished_before = spider.state.walk_done(start) is not None
-        limit = source.max_pages or spider.max_pages
-        if page.next_url and (fresh or not finished_before) and pages < limit:
-            yield spider.listing(page.next_url, source, self.name, self.parse, start=start, walk=start, pages=pages + 1)
+        if spider.stats_by_source[source.name]["over_budget"] > budget_hits:
+            spider.bookmarks[start] = (response.url, source.name, True)  # budget spent: go on from here next run
+            return
+        more = page.next_url and (fresh or spider.state.walk_done(start) is None)
+        if more and pages >= (source.max_pages or spider.max_pages):
+            spider.bookmarks[start] = (page.next_url, source.name, True)  # the rest of the listing: next run
+        elif more:
+            yield spider.listing(
+                page.next_url,
+                source,
+                self.name,
+                self.parse,
+                start=start,
+                walk=start,
+                pages=pages + 1,
+                resume=response.meta.get("resume", False),
+            )
+        elif response.meta.get("resume"):
+            spider.bookmarks[start] = (response.url, source.name, False)  # the cut-short walk has caught up
 
     def _item(self, source: Source, review: Review, product: str) -> dict[str, Any]:
         """A review as Article fields: rating on its own scale and on 1–5, the product, the review's own URL."""

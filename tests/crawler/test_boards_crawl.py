@@ -136,3 +136,65 @@ def test_poster_names_only_when_allowed(tmp_path: Path, monkeypatch) -> None:
     authors = {a.author for a in out if a.source.type == "forum" and a.source.name == SOURCE_OF["xf"]}
     assert authors == {"user_xf_0", "user_xf_1"}
     assert {a.author for a in out if a.source.name == REVIEWS_OF["ld"]} == {f"Покупатель {i}" for i in range(7)}
+
+
+@pytest.mark.slow
+def test_walks_cut_short_go_on_next_run(tmp_path: Path) -> None:
+    boards = Boards(threads=2, posts=7)  # threads of 7 and 6 posts: 3 and 2 pages
+    state = tmp_path / "state.sqlite3"
+    with BoardServer(boards) as server:
+        sources = parse_sources(
+            f"""sources:
+  - name: phpBB page by page
+    type: forum
+    url: {server.url}/phpbb/viewforum.php?f=1
+    thread_pages: 1
+  - name: Reviews two at a time
+    type: reviews
+    url: {server.url}/otzovik/product/1
+    budget: 2
+"""
+        )
+        runs: list[list[Article]] = []
+        for _ in range(6):
+            out: list[Article] = []
+            crawl(sources, out.append, CrawlOptions.fast(**OPTIONS), state_path=state)
+            runs.append(out)
+    posts = [[a for a in run if a.source.type == "forum" and "p=9001" not in a.url] for run in runs]
+    # one page of each thread per run, though the section page is unchanged (304) after the first run
+    assert [len(p) for p in posts] == [6, 6, 1, 0, 0, 0]
+    all_posts = {a.canonical_url for run in posts for a in run}
+    assert all_posts == {
+        canonicalize_url(boards.permalink(server.url, "phpbb", t, p)) for t in boards.forums["phpbb"] for p in t.posts
+    }
+    reviews = [[a.url for a in run if a.source.type == "reviews"] for run in runs]
+    assert all(len(r) <= 2 for r in reviews)
+    assert sorted(u for r in reviews for u in r) == sorted(
+        boards.review_url(server.url, "ld", r) for r in boards.reviews["ld"]
+    )
+    assert reviews[-1] == []
+
+
+@pytest.mark.slow
+def test_wrong_pages_are_one_error_each_and_the_run_goes_on(tmp_path: Path, caplog) -> None:
+    boards = Boards(threads=1, posts=2)
+    with BoardServer(boards) as server:
+        sources = parse_sources(
+            f"""sources:
+  - name: Not a forum
+    type: forum
+    url: {server.url}/cards/bank/7
+  - name: No reviews here
+    type: reviews
+    url: {server.url}/vb/forumdisplay.php?f=1
+  - name: Good forum
+    type: forum
+    url: {server.url}/xf/forums/banki.1/
+"""
+        )
+        out: list[Article] = []
+        stats = crawl(sources, out.append, CrawlOptions.fast(**OPTIONS), state_path=tmp_path / "state.sqlite3")
+    assert stats.sources["Not a forum"]["error_kinds"] == {"not a forum page": 1}
+    assert stats.sources["No reviews here"]["error_kinds"] == {"no reviews found": 1}
+    assert len([a for a in out if a.source.name == "Good forum"]) == 2
+    assert stats.returncode == 0
