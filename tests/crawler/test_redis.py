@@ -177,5 +177,12 @@ def test_other_crawlers_take_over_a_dead_crawlers_sources(first_run, redis_url, 
     _, err = late.communicate(timeout=240)
     assert late.returncode == 0, err[-2000:]
     urls = _emitted([tmp_path / f"o{i}.jsonl" for i in range(3)])
-    assert len(urls) == len(set(urls)), "an article came out twice"
+    # The one exception to "once": the article the victim was writing when it was killed, between its JSONL line
+    # and Redis hearing of it. Another process cannot read the dead one's file, so it writes that article again
+    # (in Elasticsearch the document id is the URL's, so the index still holds it once; a restart of the victim
+    # reads its own file back and does not repeat it, see the test above).
+    victim_lines = _emitted([tmp_path / "o0.jsonl"])
+    twice = {u for u in urls if urls.count(u) > 1}
+    assert twice <= set(victim_lines[-1:]), "an article came out twice"
+    assert all(urls.count(u) <= 2 for u in twice)
     assert set(urls) == {canonicalize_url(a.url) for a in first_run.articles}, "an article was lost"
