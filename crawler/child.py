@@ -102,11 +102,21 @@ def run(config: dict[str, Any], emitter: Emitter) -> int:
     if options.redis_url:
         crawler.signals.connect(lambda spider: leases.start(options.lease_ttl / 4, now=False), signal="spider_opened")
 
+    def take_queued() -> None:
+        if isinstance(crawler.spider, SourceSpider):
+            crawler.spider.take_shared(options.concurrency)
+
+    pump = task.LoopingCall(take_queued)  # keep this process busy with articles any crawler found
+    if options.redis_url:
+        crawler.signals.connect(lambda spider: pump.start(0.25, now=False), signal="spider_opened")
+
     def stop_reports(spider: Any, reason: str) -> None:
         if loop.running:
             loop.stop()
         if leases.running:
             leases.stop()
+        if pump.running:
+            pump.stop()
         if isinstance(spider, SourceSpider) and spider.shared is not None:
             spider.shared.release_all()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,15 +18,18 @@ from scrapy.exceptions import (
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
+    IgnoreRequest,
 )
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectError, ConnectionLost, DNSLookupError
 from twisted.web._newclient import ResponseNeverReceived
 
 from crawler.safety import (
     HostDown,
     RedirectLoop,
+    Refused,
     RefusedAddress,
     RefusedScheme,
     _resolve,
@@ -39,21 +43,73 @@ from rezonans.model import canonicalize_url
 log = logging.getLogger(__name__)
 
 
+ROBOTS_TRIES = 3  # reads of an unreachable robots.txt per domain and run, before the domain waits for the next run
+ROBOTS_RETRY_AFTER = 30.0  # seconds between those reads
+
+
+class RobotsUnreachable(IgnoreRequest):
+    """robots.txt could not be read (network error, timeout, 5xx): the site is treated as disallowed for now."""
+
+
 class CrawlDelayRobotsMiddleware(RobotsTxtMiddleware):
-    """Scrapy's robots.txt middleware plus Crawl-delay applied to the domain's download slot (Scrapy ignores it)."""
+    """Scrapy's robots.txt middleware plus Crawl-delay applied to the domain's download slot (Scrapy ignores it).
+
+    Unlike Scrapy, a robots.txt that cannot be read (network error, timeout, 5xx or 429) means "disallow all" for
+    now, as RFC 9309 (2.3.1.4) asks, rather than "allow all": the domain's requests fail with RobotsUnreachable
+    and are tried again later; robots.txt is read again (ROBOTS_RETRY_AFTER s apart) up to ROBOTS_TRIES times a run.
+    """
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         self.max_crawl_delay = crawler.settings.getfloat("REZONANS_MAX_CRAWL_DELAY", 30.0)
         self.delays: dict[str, float] = {}
+        self.unreachable: dict[str, Exception] = {}  # netloc → why its robots.txt could not be read
+        self.robots_failures: dict[str, int] = {}
+        self.robots_failed_at: dict[str, float] = {}
         crawler.signals.connect(self._reapply, signal=signals.response_downloaded)
 
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        """A 5xx or 429 answer is no robots.txt: treat it as unreachable."""
+        if response.status >= 500 or response.status == 429:
+            self._robots_error(RuntimeError(f"HTTP {response.status}"), netloc)
+            return
+        self.unreachable.pop(netloc, None)
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        """Remember why robots.txt failed (also a dead host or a refusal), and let a later request read it again."""
+        super()._robots_error(exc, netloc)
+        self.unreachable[netloc] = exc
+        self.robots_failures[netloc] = self.robots_failures.get(netloc, 0) + 1
+        self.robots_failed_at[netloc] = time.monotonic()
+
     async def process_request(self, request: Request) -> None:  # type: ignore[override]  # Scrapy ≥ 2.16 form
-        """Refuse what robots.txt forbids; raise the domain's slot delay to its Crawl-delay."""
+        """Refuse what robots.txt forbids (all of it when unreadable); raise the slot delay to its Crawl-delay."""
+        netloc = urlparse_cached(request).netloc
+        if (
+            netloc in self.unreachable
+            and netloc in self._parsers
+            and self._parsers[netloc] is None
+            and self.robots_failures[netloc] < ROBOTS_TRIES
+            and time.monotonic() - self.robots_failed_at[netloc] >= ROBOTS_RETRY_AFTER
+        ):
+            del self._parsers[netloc]  # read robots.txt again
         await super().process_request(request)
         if request.meta.get("dont_obey_robotstxt"):
             return
-        netloc = urlparse_cached(request).netloc
+        parser = self._parsers.get(netloc)
+        if parser is not None and not isinstance(parser, Deferred):
+            # Scrapy awaits one shared Deferred per domain with maybe_deferred_to_future, whose callback returns
+            # None: every request that waited for robots.txt besides the first gets None and is let through. Check
+            # those again against the parser that was read.
+            self.process_request_2(parser, request)
+        if netloc in self.unreachable:
+            why = self.unreachable[netloc]
+            if isinstance(why, Refused):  # a dead host or a refused address: counted as what it is
+                raise type(why)(str(why))
+            if isinstance(why, CONNECTION_FAILURES):
+                raise HostDown(f"{netloc} did not answer for its robots.txt ({type(why).__name__})")
+            raise RobotsUnreachable(f"robots.txt of {netloc} unreachable ({str(why) or type(why).__name__})")
         if netloc not in self.delays:
             parser = self._parsers.get(netloc)
             delay = None

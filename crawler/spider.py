@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import sourcetypes
-from crawler.safety import Refused, is_web_url
+from crawler.middlewares import RobotsUnreachable
+from crawler.safety import HostDown, Refused, is_web_url
 from crawler.shared import SharedFrontier, owner_id
 from crawler.sources import Source
 from crawler.state import CrawlState
@@ -39,6 +40,8 @@ STAT_KEYS = (
     "listing_pages",
     "duplicates",
     "claimed_elsewhere",
+    "queued",
+    "from_queue",
     "leased_elsewhere",
     "over_budget",
     "links_capped",
@@ -102,6 +105,22 @@ class SourceSpider(scrapy.Spider):
         # there (forum threads, review listings).
         self.bookmarks: dict[str, tuple[str, str, bool]] = {}
         self.fatal: list[str] = []  # errors that must end the whole run non-zero (a refused API token)
+        self.shared_inflight = 0  # requests taken from the shared queue and not answered yet
+        if self.shared is not None:
+            put_back = self.shared.recover()
+            if put_back:
+                log.info(
+                    "put %d article requests of an earlier, killed run of this crawler back in the queue", put_back
+                )
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
+        """With a shared frontier: take queued requests whenever the crawl would otherwise go idle."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.shared is not None:
+            crawler.signals.connect(spider.on_idle, signal=scrapy.signals.spider_idle)
+            crawler.signals.connect(spider.on_dropped, signal=scrapy.signals.item_dropped)
+        return spider
 
     # ----- helpers ---------------------------------------------------------------------------
     def count(self, source: str, key: str, n: int = 1) -> None:
@@ -185,7 +204,19 @@ class SourceSpider(scrapy.Spider):
         if self.state.seen(url):
             self.count(source.name, "skipped_seen")
             return None
-        if not self._take_and_claim(source, url):
+        meta = {"source": source.name, "kind": "article", "listing": listing, **hints}
+        if self.shared is not None:  # into the shared queue: whichever crawler process is free fetches it
+            if not self._take(source):
+                return None
+            verdict = self.shared.enqueue(url, {"url": url, "meta": meta})
+            if verdict != "queued":
+                self.budget_used[source.name] -= 1
+                self.count(source.name, "skipped_seen" if verdict == "emitted" else "claimed_elsewhere")
+                return None
+            self.requested.add(key)
+            self.count(source.name, "queued")
+            return None
+        if not self._take(source):
             return None
         self.requested.add(key)
         return scrapy.Request(
@@ -193,7 +224,7 @@ class SourceSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.on_error,
             priority=-(self.budget_used[source.name] // 4),
-            meta={"source": source.name, "kind": "article", "listing": listing, **hints},
+            meta=meta,
         )
 
     def fresh(self, source: Source, url: str, budget: bool = False) -> bool:
@@ -210,6 +241,48 @@ class SourceSpider(scrapy.Spider):
             return False
         self.requested.add(key)
         return True
+
+    # ----- the shared request queue ----------------------------------------------------------
+    def take_shared(self, room: int = 16) -> int:
+        """Take queued article requests (found by any crawler process) until `room` are in flight here."""
+        engine = self.crawler.engine
+        slot = getattr(engine, "_slot", None)
+        if self.shared is None or engine is None or engine.spider is None or slot is None or slot.closing:
+            return 0
+        taken = self.shared.take(room - self.shared_inflight)
+        for entry in taken:
+            meta = dict(entry["meta"])
+            url = entry["url"]
+            if meta.get("source") not in self.sources:  # a source this process was not given: back for another
+                self.shared.retry(url, delay=self.shared.lease_ttl, attempts=1_000_000)
+                continue
+            if self.state.seen(url):  # this process emitted it in a run killed before Redis heard of it
+                self.shared.mark_emitted([url])
+                continue
+            self.count(meta["source"], "from_queue")
+            self.requested.add(canonicalize_url(url))
+            self.shared_inflight += 1
+            meta["queued_url"] = url
+            request = scrapy.Request(
+                url, callback=self.parse_article, errback=self.on_error, dont_filter=True, meta=meta
+            )
+            self.crawler.engine.crawl(request)
+        return len(taken)
+
+    def on_idle(self) -> None:
+        """Nothing left here: take from the shared queue, and stay open while it has visible requests."""
+        if self.take_shared() or (self.shared is not None and self.shared.queued()):
+            raise DontCloseSpider
+
+    def on_dropped(self, item: Any, response: Any = None, exception: Any = None, **_: Any) -> None:
+        """A taken page that was not an article (or a duplicate): it leaves the shared queue."""
+        if self.shared is not None and isinstance(item, dict) and item.get("queued_url"):
+            self.shared.done(item["queued_url"])
+
+    def _answered(self, request: scrapy.Request | None) -> None:
+        """One request taken from the shared queue was answered."""
+        if request is not None and "queued_url" in request.meta:
+            self.shared_inflight = max(0, self.shared_inflight - 1)
 
     def not_modified(self, response: Response) -> bool:
         """Count a 304 answer."""
@@ -235,6 +308,12 @@ class SourceSpider(scrapy.Spider):
         """Hand the raw bytes to the extraction pipeline (decoding happens there); follow links if depth allows."""
         source = self.sources[response.meta["source"]]
         self.count(source.name, "pages")
+        queued_url = response.meta.get("queued_url")
+        if queued_url and self.shared is not None:
+            self._answered(response.request)
+            if canonicalize_url(response.url) != canonicalize_url(queued_url):
+                self.shared.moved(queued_url, response.url)  # redirected: the entry follows the page
+                queued_url = response.url
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         yield {
             "kind": "page",
@@ -248,6 +327,7 @@ class SourceSpider(scrapy.Spider):
             "min_text": response.meta.get("min_text", 0),
             # pages found by following links or listed in a sitemap may be sections, tag or author pages
             "listing_check": self.types[source.type].listing_check,
+            "queued_url": queued_url,
         }
         yield from self.types[source.type].after_page(response, source)
 
@@ -265,8 +345,25 @@ class SourceSpider(scrapy.Spider):
         source = request.meta.get("source", "?")
         exc = failure.value
         if self.shared is not None and request.meta.get("kind") == "article":
-            self.shared.give_back(request.url)  # a failed fetch: any process may try it again
-        if isinstance(exc, IgnoreRequest) and "robots" in str(exc).lower():
+            self._answered(request)
+            self.shared.give_back(request.url)
+            queued_url = request.meta.get("queued_url", request.url)
+            if isinstance(exc, RobotsUnreachable | HostDown):  # the site, not the page: later, without limit
+                self.shared.retry(queued_url, delay=60.0, attempts=1_000_000)
+            elif isinstance(exc, IgnoreRequest | Refused) or (isinstance(exc, HttpError) and exc.response.status < 500):
+                self.shared.done(queued_url)  # refused, or 4xx: trying again would not help
+            elif not self.shared.retry(queued_url, delay=60.0):  # a server or network failure: later, a few times
+                log.warning("%s: gave up on %s after repeated failures", source, request.url)
+        if isinstance(exc, RobotsUnreachable):  # tried again later (next run, or from the shared queue)
+            if request.meta.get("listing"):
+                self.tainted.add(request.meta["listing"])
+            if request.meta.get("kind") != "article":
+                self.tainted.add(request.url)
+            if request.meta.get("walk"):
+                self.broken_walks.add(request.meta["walk"])
+            self.error(source, "robots.txt unreachable", str(exc), quiet=True)
+            return
+        if isinstance(exc, IgnoreRequest) and "forbidden by robots.txt" in str(exc).lower():
             self.count(source, "robots")
             return
         quiet = False

@@ -208,6 +208,40 @@ def test_work_is_spread_fairly_across_sources(tmp_path):
     assert max(good_hits) < big_hits[10], (good_hits, big_hits[:12])
 
 
+def test_unreadable_robots_txt_means_disallow_for_now_and_the_articles_come_next_run(tmp_path):
+    """RFC 9309: a robots.txt answered with 5xx is "disallow all", not "allow all"; nothing is lost, only delayed."""
+    site = good_site()
+    site.routes["/robots.txt"] = (503, HTML, b"busy")
+    with site:
+        articles, stats = run([good_source(site)], tmp_path)
+        assert articles == []
+        assert not any(path.startswith("/a/") for path in site.hits)  # not one page of the site was fetched
+        assert site.hits["/robots.txt"] >= 1
+        assert stats.sources[GOOD]["error_kinds"].get("robots.txt unreachable")
+        site.routes["/robots.txt"] = (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /private/\n")
+        articles, stats = run([good_source(site)], tmp_path)  # the feed is read in full again, not as a 304
+        assert good_urls(site, articles) == {f"{site.url}/a/good-{i}.html" for i in range(3)}
+
+
+def test_requests_that_wait_together_for_robots_txt_are_all_checked(tmp_path):
+    """Scrapy hands the parsed robots.txt to the request that read it and the first that waited for it; the others
+    get None and would go through. They are checked again here, so disallowed feeds read at the same moment as an
+    allowed one are still refused."""
+    site = good_site()
+    robots = (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /private/\n")
+    site.routes["/robots.txt"] = lambda _: time.sleep(0.5) or robots  # every feed waits for it
+    closed = [f"Закрытый {i}" for i in range(3)]
+    sources = [good_source(site)]
+    for i, name in enumerate(closed):
+        site.routes[f"/private/rss{i}.xml"] = site.routes["/rss.xml"]
+        sources.append({"name": name, "type": "rss", "url": f"{site.url}/private/rss{i}.xml"})
+    with site:
+        articles, stats = run(sources, tmp_path)
+    assert not [path for path in site.hits if path.startswith("/private/")]
+    assert [stats.sources[name]["robots"] for name in closed] == [1, 1, 1]
+    assert len(good_urls(site, articles)) == 3
+
+
 def test_dead_host_fails_fast_and_is_counted_once(tmp_path):
     with BlackHole() as dead, good_site() as good:
         articles, stats = run(

@@ -65,6 +65,9 @@ def test_one_process_through_redis_finds_the_same_articles(first_run, redis_url,
     assert frontier.client.scard(frontier.emitted_key) >= len(urls)  # every emitted article is in the shared set
     claims = {k.decode().split(":claim:", 1)[1] for k in frontier.client.keys("rezonans:claim:*")}
     assert not claims & set(urls)  # emitted articles hold no claim; failed fetches gave theirs back
+    left = {m.decode() for m in frontier.client.zrange(frontier.queue_key, 0, -1)}
+    assert not left & set(urls)  # emitted articles left the request queue; what is left failed and waits a retry
+    assert len(left) <= 3, left
 
 
 def _crawler(
@@ -111,6 +114,17 @@ def test_three_crawlers_share_the_work_and_emit_each_article_once(first_run, red
     assert set(urls) == {canonicalize_url(a.url) for a in first_run.articles}
     leased = [sum(s.get("leased_elsewhere", 0) for s in summary["sources"].values()) for summary in summaries]
     assert sum(leased) > 0, "no source was ever held by another process: the processes did not share work"
+    # one request queue: a process fetched articles of sources that another process had leased and read
+    helped = [
+        name
+        for summary in summaries
+        for name, counts in summary["sources"].items()
+        if counts.get("leased_elsewhere") and counts.get("from_queue")
+    ]
+    assert helped, "no process fetched another's articles: the request queue was not shared"
+    queued = sum(c.get("queued", 0) for summary in summaries for c in summary["sources"].values())
+    taken = sum(c.get("from_queue", 0) for summary in summaries for c in summary["sources"].values())
+    assert taken >= queued > 0  # every queued request was taken (a failed one may be taken again)
 
 
 def test_a_killed_crawler_loses_nothing_and_its_restart_finishes(first_run, redis_url, tmp_path):
@@ -163,5 +177,12 @@ def test_other_crawlers_take_over_a_dead_crawlers_sources(first_run, redis_url, 
     _, err = late.communicate(timeout=240)
     assert late.returncode == 0, err[-2000:]
     urls = _emitted([tmp_path / f"o{i}.jsonl" for i in range(3)])
-    assert len(urls) == len(set(urls)), "an article came out twice"
+    # The one exception to "once": the article the victim was writing when it was killed, between its JSONL line
+    # and Redis hearing of it. Another process cannot read the dead one's file, so it writes that article again
+    # (in Elasticsearch the document id is the URL's, so the index still holds it once; a restart of the victim
+    # reads its own file back and does not repeat it, see the test above).
+    victim_lines = _emitted([tmp_path / "o0.jsonl"])
+    twice = {u for u in urls if urls.count(u) > 1}
+    assert twice <= set(victim_lines[-1:]), "an article came out twice"
+    assert all(urls.count(u) <= 2 for u in twice)
     assert set(urls) == {canonicalize_url(a.url) for a in first_run.articles}, "an article was lost"
