@@ -66,6 +66,7 @@ ARTICLE_PROPERTIES: dict[str, Any] = {
     "forwards": {"type": "long"},
     "likes": {"type": "long"},
     "comments": {"type": "long"},
+    "engagement": {"type": "long"},
     "links": {"type": "keyword", "index": False, "doc_values": False},
     "brands": KW,
     "topics": KW,
