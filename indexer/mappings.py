@@ -66,6 +66,7 @@ ARTICLE_PROPERTIES: dict[str, Any] = {
     "forwards": {"type": "long"},
     "likes": {"type": "long"},
     "comments": {"type": "long"},
+    "engagement": {"type": "long"},
     "links": {"type": "keyword", "index": False, "doc_values": False},
     "product": {"type": "text", "analyzer": "standard", "fields": {"raw": KW_LONG}},
     "rating": {

@@ -11,9 +11,11 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
 from indexer.mappings import (
+    ARTICLE_PROPERTIES,
     MAPPING_VERSION,
     article_template,
     articles_alias,
+    articles_pattern,
     template_name,
 )
 from rezonans.config import Settings
@@ -25,9 +27,12 @@ _MONTH_RE = re.compile(r"-articles-v(\d+)-(\d{4})\.(\d{2})$")
 
 
 def ensure_templates(client: Elasticsearch, settings: Settings) -> None:
-    """Install the current article template (idempotent)."""
+    """Install the current article template (idempotent); fields added to it since reach existing indices too."""
     body = article_template(settings)
     client.indices.put_index_template(name=template_name(settings), **body)
+    # Adding a field (likes, comments, engagement…) needs no new mapping version: existing monthly indices of this
+    # version get it too (new fields only; documents indexed before simply lack them).
+    client.indices.put_mapping(index=articles_pattern(settings), properties=ARTICLE_PROPERTIES, allow_no_indices=True)
 
 
 def index_for(article: Article, settings: Settings, version: int = MAPPING_VERSION) -> str:

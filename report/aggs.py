@@ -18,6 +18,7 @@ from report.periods import Period
 from rezonans.config import Settings
 
 TOP_N = 10
+PUBLIC_POSTS = ["telegram", "vk"]  # source types whose posts carry engagement (likes, reposts, comments, views)
 STORY_CANDIDATES = 100  # stories read (by the brand's prominence) before ranking by its publicity in each
 WEIGHT_BUCKETS = 200  # distinct source weights expected; more are reported as a warning by metrics
 
@@ -101,6 +102,38 @@ def period_request(scope: ReportScope, period: Period) -> dict[str, Any]:
             },
         },
         "tone": tone,
+        "engagement": {
+            "filter": {"terms": {"source.type": PUBLIC_POSTS}},
+            "aggs": {
+                **{k: {"sum": {"field": k}} for k in ("likes", "forwards", "comments", "views", "engagement")},
+                "top": {
+                    "top_hits": {
+                        "size": TOP_N,
+                        "sort": [
+                            {"engagement": {"order": "desc", "missing": "_last", "unmapped_type": "long"}},
+                            {"views": {"order": "desc", "missing": "_last", "unmapped_type": "long"}},
+                            {"published_at": {"order": "desc"}},
+                        ],
+                        "_source": [
+                            "title",
+                            "url",
+                            "source.name",
+                            "source.type",
+                            "source.weight",
+                            "published_at",
+                            "likes",
+                            "forwards",
+                            "comments",
+                            "views",
+                            "engagement",
+                            "mentions.brand",
+                            "mentions.sentiment",
+                            "mentions.prominence",
+                        ],
+                    }
+                },
+            },
+        },
         "mentions": _brand_mentions(
             scope.brand,
             {
@@ -163,7 +196,7 @@ def period_request(scope: ReportScope, period: Period) -> dict[str, Any]:
         aggs["own"] = {
             "filter": {
                 "bool": {
-                    "filter": [{"term": {"source.type": "telegram"}}, {"terms": {"source.name": scope.own_channels}}]
+                    "filter": [{"terms": {"source.type": PUBLIC_POSTS}}, {"terms": {"source.name": scope.own_channels}}]
                 }
             },
             "aggs": {

@@ -91,6 +91,35 @@ LABELS: dict[str, tuple[str, str]] = {
         "Собственные каналы не указаны (--own-channel НАЗВАНИЕ или own_channels в карточке бренда).",
         "No own channels named (--own-channel NAME or own_channels on the brand card).",
     ),
+    "engagement_title": (
+        "Вовлечённость публичных постов о бренде (Telegram, ВКонтакте)",
+        "Engagement of public posts about the brand (Telegram, VK)",
+    ),
+    "engagement_totals": (
+        "Публикаций {posts}: лайки {likes}, репосты и пересылки {forwards}, комментарии {comments}, просмотры {views}.",
+        "{posts} posts: likes {likes}, reposts and forwards {forwards}, comments {comments}, views {views}.",
+    ),
+    "engagement_top": (
+        "Самые обсуждаемые посты и их вклад в индекс публичности",
+        "Top posts by engagement and their share of the publicity index",
+    ),
+    "not_publicity": (
+        "Популярный пост — ещё не публичность, которая продаёт: лайки и репосты показывают интерес аудитории "
+        "соцсетей, а индекс публичности — заметность бренда в авторитетных источниках и её тон.",
+        "A popular post is not publicity that sells: likes and reposts show the social audience's interest, "
+        "the publicity index shows how visible the brand is in authoritative sources, and in what tone.",
+    ),
+    "no_engagement": (
+        "Публичных постов о бренде в этом периоде нет.",
+        "No public posts about the brand in this period.",
+    ),
+    "post": ("Пост", "Post"),
+    "likes": ("Лайки", "Likes"),
+    "reposts": ("Репосты и пересылки", "Reposts and forwards"),
+    "comments": ("Комментарии", "Comments"),
+    "engagement": ("Вовлечённость", "Engagement"),
+    "post_publicity": ("Вклад в индекс публичности", "Share of the publicity index"),
+    "sheet_engagement": ("Вовлечённость", "Engagement"),
     "earned": (
         "Публичность (заработанные медиа): индекс {pi}, статей: {articles}.",
         "Publicity (earned media): index {pi}, {articles} articles.",

@@ -85,6 +85,40 @@ def _net_tone(counts: dict[str, int]) -> float | None:
     return None if total == 0 else 100.0 * (counts["positive"] - counts["negative"]) / total
 
 
+ENGAGEMENT_KEYS = ("likes", "forwards", "comments", "views", "engagement")
+
+
+def post_publicity(source: dict[str, Any], brand: str) -> float:
+    """One post's share of the publicity index: Σ over its mentions of the brand of weight × prominence × tone."""
+    weight = float((source.get("source") or {}).get("weight") or 1.0)
+    mentions = [m for m in source.get("mentions") or [] if m.get("brand") == brand]
+    return sum(
+        weight * float(m.get("prominence") or 0.0) * TONE_FACTORS.get(m.get("sentiment") or "neutral", 0.0)
+        for m in mentions
+    )
+
+
+def _engagement(agg: dict[str, Any] | None, brand: str) -> dict[str, Any]:
+    """Engagement totals of the public posts (Telegram, VK) about the brand and its top posts beside their publicity."""
+    if not agg:
+        return {"posts": 0, **{k: 0 for k in ENGAGEMENT_KEYS}, "top": []}
+    top = []
+    for hit in agg["top"]["hits"]["hits"]:
+        src = hit["_source"]
+        top.append(
+            {
+                "title": src.get("title", ""),
+                "url": src.get("url", ""),
+                "source": (src.get("source") or {}).get("name", ""),
+                "type": (src.get("source") or {}).get("type", ""),
+                "published_at": src.get("published_at"),
+                **{k: src.get(k) for k in ENGAGEMENT_KEYS},
+                "publicity": round(post_publicity(src, brand), 4),
+            }
+        )
+    return {"posts": int(agg["doc_count"]), **{k: int(agg[k]["value"]) for k in ENGAGEMENT_KEYS}, "top": top}
+
+
 def period_figures(raw: dict[str, Any], scope: ReportScope) -> dict[str, Any]:
     """Flat figures of one period from its raw aggregation results."""
     aggs = raw["aggs"]
@@ -168,6 +202,7 @@ def period_figures(raw: dict[str, Any], scope: ReportScope) -> dict[str, Any]:
         }
     negatives = [_negative(h, scope.brand) for h in raw.get("negatives", [])]
     return {
+        "engagement": _engagement(brand.get("engagement"), scope.brand),
         "articles": articles,
         "mentions": int(mentions.get("doc_count", 0)),
         "stories": stories,
@@ -345,6 +380,10 @@ def compute_report(
         "negatives": cur["negatives"],
         "promo_codes": [],
         "smm": None,
+        "engagement": {
+            **{k: figure(cur["engagement"][k], prev["engagement"][k]) for k in ("posts", *ENGAGEMENT_KEYS)},
+            "top": cur["engagement"]["top"],
+        },
         "outcomes": None,
     }
     outcomes = outcomes or {}

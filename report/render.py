@@ -410,6 +410,62 @@ def to_xlsx(rep: dict[str, Any], path: Path, language: str = "ru") -> None:
             ],
             [None, COUNT, COUNT, COUNT, SHARE],
         )
+    if rep.get("engagement"):
+        eng = rep["engagement"]
+        ws = sheet(
+            t("sheet_engagement"),
+            [t("figure"), rep["period"], rep["previous_period"], t("change"), t("change_pct")],
+            [
+                [t("posts"), *f(eng["posts"])],
+                [t("likes"), *f(eng["likes"])],
+                [t("reposts"), *f(eng["forwards"])],
+                [t("comments"), *f(eng["comments"])],
+                [t("views"), *f(eng["views"])],
+                [t("pi", version=rep["formula"]["version"]), *f(rep["publicity_index"])],
+            ],
+            [None, COUNT, COUNT, COUNT, SHARE],
+        )
+        # the top posts under the totals, beside their share of the publicity index
+        ws.append([])
+        ws.append([t("engagement_top")])
+        ws.cell(row=ws.max_row, column=1).font = bold
+        top_header = [
+            t("published"),
+            t("source"),
+            t("title_col"),
+            t("url"),
+            t("likes"),
+            t("reposts"),
+            t("comments"),
+            t("views"),
+            t("post_publicity"),
+        ]
+        ws.append(top_header)
+        for cell in ws[ws.max_row]:
+            cell.font, cell.fill = bold, header_fill
+        for p in eng["top"]:
+            ws.append(
+                [
+                    _local(p["published_at"], tz),
+                    p["source"],
+                    p["title"],
+                    p["url"],
+                    p["likes"],
+                    p["forwards"],
+                    p["comments"],
+                    p["views"],
+                    p["publicity"],
+                ]
+            )
+            row = ws.max_row
+            ws.cell(row=row, column=1).number_format = MOMENT
+            if p["url"]:
+                ws.cell(row=row, column=4).hyperlink, ws.cell(row=row, column=4).font = str(p["url"]), link
+            for col in (5, 6, 7, 8):
+                ws.cell(row=row, column=col).number_format = COUNT
+            ws.cell(row=row, column=9).number_format = DECIMAL2
+        ws.append([])
+        ws.append([t("not_publicity")])
     if rep.get("outcomes"):
         rows = []
         for corr in rep["outcomes"]["correlations"]:

@@ -146,6 +146,7 @@ class Article(BaseModel):
     forwards: int | None = None  # Telegram forwards, VK reposts
     likes: int | None = None
     comments: int | None = None
+    engagement: int | None = None  # likes + forwards/reposts + comments (views are reach, not engagement)
     links: list[str] = Field(default_factory=list)
     # Reviews (`type: reviews`): what is reviewed and how it was rated.
     product: str | None = None
@@ -183,6 +184,9 @@ class Article(BaseModel):
             self.source.domain = (urlsplit(self.canonical_url).hostname or "").lower()
         if not self.content_hash and self.text:
             self.content_hash = content_hash(self.text)
+        counters = (self.likes, self.forwards, self.comments)
+        if self.engagement is None and any(c is not None for c in counters):
+            self.engagement = sum(c or 0 for c in counters)
         return self
 
     @property

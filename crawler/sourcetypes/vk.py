@@ -427,7 +427,6 @@ class Vk(SourceType):
                 continue
             item = self.emit(source, fields)
             if item is not None:
-                spider.count(source.name, "comments")
                 yield item
         offset = int(response.meta.get("offset", 0)) + len(items)
         if (
