@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
+
+# One BLAS/OpenMP thread unless the user asked otherwise: the parser's small matrix products gain nothing from
+# more, and idle BLAS threads spin on the cores the crawl and the analysis workers need (set before numpy loads;
+# spawned workers inherit it).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 import typer
 from elasticsearch import ApiError, TransportError
