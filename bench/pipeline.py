@@ -160,9 +160,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="extract+analyse processes")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument(
-        "--brands", type=Path, default=Path(__file__).resolve().parents[1] / "examples" / "brands.yaml"
-    )
+    parser.add_argument("--brands", type=Path, default=Path(__file__).resolve().parents[1] / "examples" / "brands.yaml")
     parser.add_argument("--profile", action="store_true", help="one process under cProfile instead")
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()

@@ -96,7 +96,7 @@ class Analyzer:
         return self._matcher
 
     @property
-    def reprints(self) -> ReprintDetector | None:
+    def reprints(self) -> ReprintDetector:
         """The reprint detector (stateful), made on first use: a process that never clusters never imports it
         (datasketch brings scipy: ≈ 1 s and ≈ 40 MiB)."""
         if self._reprints is _UNSET:
@@ -106,7 +106,7 @@ class Analyzer:
         return self._reprints
 
     @reprints.setter
-    def reprints(self, value: ReprintDetector | None) -> None:
+    def reprints(self, value: ReprintDetector) -> None:
         self._reprints = value
 
     def warm(self) -> Analyzer:
@@ -115,7 +115,9 @@ class Analyzer:
 
         _ = self.matcher, self.tone
         ner.load()
-        self.analyze(Article(url="http://127.0.0.1/warm", source=SourceRef(name="warm"), text=_WARM_TEXT), reprints=False)
+        self.analyze(
+            Article(url="http://127.0.0.1/warm", source=SourceRef(name="warm"), text=_WARM_TEXT), reprints=False
+        )
         return self
 
     # -- pieces -----------------------------------------------------------------------------------
