@@ -13,8 +13,10 @@ take CPU from the process that feeds the workers); the largest processes' own pe
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import resource
 import subprocess
 import sys
@@ -148,6 +150,7 @@ def main() -> int:
         help="brand cards for --full",
     )
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--profile-parent", action="store_true", help="cProfile this process; top functions on stderr")
     args = parser.parse_args()
     load_before = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="rezonans-bench-") as tmp:
@@ -181,6 +184,9 @@ def main() -> int:
                 max_pages=500,
             )
             sampler = PeakSampler(server.pid)
+            prof = cProfile.Profile() if args.profile_parent else None
+            if prof is not None:
+                prof.enable()
             extra: dict = {}
             started = time.monotonic()
             if args.full:
@@ -208,6 +214,9 @@ def main() -> int:
                 with JsonlSink(tmpdir / "out.jsonl") as sink:
                     stats = crawl(sources, sink, options=options, state_path=tmpdir / "state.sqlite3")
             wall = time.monotonic() - started  # includes the writer's last flush
+            if prof is not None:
+                prof.disable()
+                pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(30)
             # CPU of this process and of the reaped crawl process (with its extraction workers) and analysis
             # workers; the dev-site server and the sampler are still running, so they are not counted
             own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
