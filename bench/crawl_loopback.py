@@ -189,6 +189,12 @@ def main() -> int:
                 prof.enable()
             extra: dict = {}
             started = time.monotonic()
+            first: list[float] = []
+
+            def first_indexed(article: object) -> None:
+                if not first:
+                    first.append(time.monotonic() - started)
+
             if args.full:
                 from pipeline.ingest import crawl_to_index
                 from rezonans.config import load_settings
@@ -205,6 +211,7 @@ def main() -> int:
                         options,
                         tmpdir / "state.sqlite3",
                         analysis_workers=args.analysis_workers,
+                        on_indexed=first_indexed,
                     )
                     extra["indexed_docs"] = _count_and_drop(settings)
                 except BaseException:
@@ -237,6 +244,7 @@ def main() -> int:
         "seconds": round(wall, 2),
         "pages_per_s": round(stats.pages / wall, 1),
         "articles_per_s": round(stats.articles / wall, 1),
+        "first_article_indexed_s": round(first[0], 2) if first else None,
         "peak_rss_mib": round(sampler.peak / 2**20, 1),
         "peak_rss_mib_by_process": sampler.processes,
         "load_before_after": [load_before, [round(x, 2) for x in os.getloadavg()]],
