@@ -139,7 +139,8 @@ def main() -> int:
     rows = snapshot()
     if args.write:
         GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(json.dumps(rows, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+        lines = ",\n".join(json.dumps(r, ensure_ascii=False) for r in rows)  # one article a line
+        GOLDEN.write_text("[\n" + lines + "\n]\n", encoding="utf-8")
         print(f"{len(rows)} articles, {sum(len(r['mentions']) for r in rows)} mentions -> {GOLDEN}")
         return 0
     return 0 if rows == json.loads(GOLDEN.read_text(encoding="utf-8")) else 1
