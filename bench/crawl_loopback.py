@@ -3,6 +3,7 @@
     python bench/crawl_loopback.py                  # fetch + extract → JSONL
     python bench/crawl_loopback.py --full           # + analyse + index (the CLI's wiring: durable bulk writer)
     python bench/crawl_loopback.py --full --analysis-workers 0   # analysis in the crawl process (no workers)
+    python bench/crawl_loopback.py --full --runs 3  # min and median over three crawls (each run's figures too)
 
 The dev site runs in its own process so that the figures are those of the crawl; peak memory is the largest
 sum of RSS over the crawl's process tree (this process, its analysis workers, the crawl process and its
@@ -18,6 +19,7 @@ import json
 import os
 import pstats
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -151,8 +153,41 @@ def main() -> int:
     )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--profile-parent", action="store_true", help="cProfile this process; top functions on stderr")
+    parser.add_argument("--runs", type=int, default=1, help="repeat the crawl; min and median are printed")
     args = parser.parse_args()
+    runs = [run_once(args) for _ in range(max(1, args.runs))]
+    figures = runs[0] if len(runs) == 1 else summary(runs)
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+    else:
+        for key, value in figures.items():
+            print(f"{key:>18}: {value}")
+    return 0
+
+
+def _cpu() -> tuple[float, float]:
+    """CPU seconds of this process, and of it plus its reaped children (both cumulative)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    mine = own.ru_utime + own.ru_stime
+    return mine, mine + kids.ru_utime + kids.ru_stime
+
+
+def summary(runs: list[dict]) -> dict:
+    """Min and median of the rates, CPU and memory over several runs, and every run's own figures."""
+    out: dict = {"runs": len(runs)}
+    for key in ("pages_per_s", "articles_per_s", "cpu_ms_per_article_all_processes", "peak_rss_mib"):
+        values = [r[key] for r in runs if r.get(key) is not None]
+        if values:
+            out[f"{key}_min_median"] = [min(values), round(statistics.median(values), 1)]
+    out["load"] = [r["load_before_after"] for r in runs]
+    out["each_run"] = runs
+    return out
+
+
+def run_once(args: argparse.Namespace) -> dict:
+    """One crawl against a fresh dev site; its figures."""
     load_before = [round(x, 2) for x in os.getloadavg()]
+    cpu_parent0, cpu_all0 = _cpu()
     with tempfile.TemporaryDirectory(prefix="rezonans-bench-") as tmp:
         tmpdir = Path(tmp)
         sources_file = tmpdir / "sources.yaml"
@@ -226,9 +261,7 @@ def main() -> int:
                 pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(30)
             # CPU of this process and of the reaped crawl process (with its extraction workers) and analysis
             # workers; the dev-site server and the sampler are still running, so they are not counted
-            own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu_parent = own.ru_utime + own.ru_stime
-            cpu_all = cpu_parent + kids.ru_utime + kids.ru_stime
+            cpu_parent, cpu_all = (now - before for now, before in zip(_cpu(), (cpu_parent0, cpu_all0), strict=True))
             sampler.stop()
         finally:
             server.terminate()
@@ -259,12 +292,7 @@ def main() -> int:
         },
         **extra,
     }
-    if args.json:
-        print(json.dumps(figures, ensure_ascii=False, indent=2))
-    else:
-        for key, value in figures.items():
-            print(f"{key:>18}: {value}")
-    return 0
+    return figures
 
 
 if __name__ == "__main__":
