@@ -3,8 +3,8 @@ and for an ordinary article with 25, 100 and 400 brand cards, with the ratios (l
 
     python bench/scaling_nlp.py [--runs 3] [--mentions 1000 10000] [--cards 25 100 400]
 
-Prints JSON: per row the CPU seconds (min and median of --runs runs, models loaded beforehand), the ratios of
-the medians, and the machine's load average before and after.
+Prints JSON: per row the CPU seconds (min and median of --runs runs, models loaded beforehand), for each step the
+ratio of the medians beside the ratio linear cost would give, and the machine's load average before and after.
 """
 
 from __future__ import annotations
@@ -134,11 +134,10 @@ def main() -> int:
         return None
 
     ms, cs = sorted(args.mentions), sorted(args.cards)
-    if len(ms) >= 2:
-        out[f"ratio_mentions_{ms[-1]}/{ms[-2]}"] = ratio(f"mentions_{ms[-1]}", f"mentions_{ms[-2]}")
-        out["linear_would_be"] = round(ms[-1] / ms[-2], 2)
-    if len(cs) >= 2:
-        out[f"ratio_cards_{cs[-1]}/{cs[-2]}"] = ratio(f"cards_{cs[-1]}", f"cards_{cs[-2]}")
+    for a, b in zip(ms, ms[1:], strict=False):  # each step, with the ratio linear cost would give
+        out[f"ratio_mentions_{b}/{a}"] = [ratio(f"mentions_{b}", f"mentions_{a}"), round(b / a, 2)]
+    for a, b in zip(cs, cs[1:], strict=False):
+        out[f"ratio_cards_{b}/{a}"] = [ratio(f"cards_{b}", f"cards_{a}"), round(b / a, 2)]
     out["load_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(out, ensure_ascii=False, indent=2))
     return 0
