@@ -9,13 +9,8 @@ from pathlib import Path
 
 import typer
 
-from alerts.backtest import backtest, read_series, write_points
-from alerts.check import run_check, state_path, watch
-from alerts.detector import DetectorSettings
-from alerts.rules import load_config
 from rezonans.config import load_settings
 from rezonans.errors import ServiceError, UserError
-from rezonans.timeutil import parse_duration
 
 alerts_app = typer.Typer(help="Alerts on sudden changes in mention volume and tone.", no_args_is_help=True)
 
@@ -24,6 +19,8 @@ RULES_HELP = "Rules file (YAML); see examples/alerts.yaml."
 
 def _duration(value: str, option: str) -> int:
     """A duration option in seconds, or a UserError naming the option."""
+    from rezonans.timeutil import parse_duration
+
     try:
         return parse_duration(value)
     except ValueError as exc:
@@ -46,6 +43,10 @@ def backtest_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stderr."),
 ) -> None:
     """Score a past series exactly as the live check would: CSV on stdout, summary on stderr."""
+    from alerts.backtest import backtest, read_series, write_points
+    from alerts.detector import DetectorSettings
+    from alerts.rules import load_config
+
     if gaps not in ("zero", "skip"):
         raise UserError("--gaps must be zero or skip")
     if rules is not None:
@@ -109,6 +110,9 @@ def check_cmd(
     now: str | None = typer.Option(None, help="Check as of this ISO 8601 time instead of now (replays, tests)."),
 ) -> None:
     """One pass: score the buckets completed since the last check and deliver alerts."""
+    from alerts.check import run_check
+    from alerts.rules import load_config
+
     config = load_config(rules)
     settings = load_settings()
     when = None
@@ -143,6 +147,9 @@ def watch_cmd(
     max_iterations: int | None = typer.Option(None, help="Stop after this many checks (default: run forever)."),
 ) -> None:
     """Check in a loop, and run crawls on a schedule in a separate process."""
+    from alerts.check import watch
+    from alerts.rules import load_config
+
     config = load_config(rules)
     settings = load_settings()
     every = _duration(check_every, "--check-every") if check_every else None
@@ -158,6 +165,8 @@ def watch_cmd(
 @alerts_app.command("validate")
 def validate_cmd(rules: Path = typer.Option(..., "--rules", "-r", help=RULES_HELP)) -> None:
     """Check a rules file and list its rules."""
+    from alerts.rules import load_config
+
     config = load_config(rules)
     for r in config.rules:
         what = r.brand or ""
@@ -172,6 +181,8 @@ def validate_cmd(rules: Path = typer.Option(..., "--rules", "-r", help=RULES_HEL
 @alerts_app.command("reset")
 def reset_cmd(rule: str | None = typer.Option(None, help="Forget only this rule's state.")) -> None:
     """Forget detector state so the next check learns from history again."""
+    from alerts.check import state_path
+
     path = state_path(load_settings())
     if not path.exists():
         typer.echo("no state")

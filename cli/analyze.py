@@ -9,22 +9,24 @@ from typing import IO, TYPE_CHECKING
 import typer
 
 from cli.messages import say
-from rezonans.brands import BrandError
 from rezonans.config import load_settings
-from rezonans.jsonl import BadLine, article_from_record, read_articles
-from rezonans.model import Article
 
 if TYPE_CHECKING:
     from nlp.analyzer import Analyzer
+    from rezonans.model import Article
 
 
 def parse_line(data: object) -> Article:
     """An input record as an Article (see `rezonans.jsonl.article_from_record`)."""
+    from rezonans.jsonl import article_from_record
+
     return article_from_record(data, shorthand=True)
 
 
 def run(stream: IO[str], out: IO[str], analyzer: Analyzer, err: IO[str]) -> tuple[int, int]:
     """Analyse every good line; bad lines are reported on `err` with their number and skipped."""
+    from rezonans.jsonl import BadLine, read_articles
+
     done = 0
     bad: list[BadLine] = []
 
@@ -64,6 +66,7 @@ def register(app: typer.Typer) -> None:
         """
         from nlp.analyzer import Analyzer
         from nlp.reprints import ReprintDetector
+        from rezonans.brands import BrandError
 
         settings = load_settings()
         path = brands or settings.brands

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console, Group
@@ -16,17 +16,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.messages import say
-from crawler.options import CrawlOptions
-from crawler.run import CrawlError, CrawlStats, JsonlSink, crawl
-from crawler.sources import Source, load_sources
-from crawler.sourcetypes.vk import with_brand_queries
-from crawler.state import default_state_path
-from pipeline.ingest import crawl_to_index
-from rezonans.brands import load_brands
 from rezonans.config import Settings, load_settings
 from rezonans.errors import ServiceError, UserError
 from rezonans.formats import number
-from rezonans.timeutil import parse_since as since_time
+
+if TYPE_CHECKING:
+    from crawler.options import CrawlOptions
+    from crawler.run import CrawlStats
+    from crawler.sources import Source
 
 err = Console(stderr=True, soft_wrap=True)
 devsite_app = typer.Typer(help="Loopback Russian news site for trying the crawler and the demo.", no_args_is_help=True)
@@ -34,6 +31,8 @@ devsite_app = typer.Typer(help="Loopback Russian news site for trying the crawle
 
 def parse_since(value: str | None) -> datetime | None:
     """--since as an aware datetime (a UserError says what is accepted)."""
+    from rezonans.timeutil import parse_since as since_time
+
     try:
         return since_time(value)
     except ValueError as exc:
@@ -229,6 +228,11 @@ def crawl_command(
     ),
 ) -> None:
     """Crawl feeds, sitemaps, site sections, Telegram channels and VK; new articles go to --out or to the index."""
+    from crawler.options import CrawlOptions
+    from crawler.run import CrawlError, JsonlSink, crawl
+    from crawler.sources import load_sources
+    from crawler.state import default_state_path
+
     source_list = load_sources(sources)
     settings = load_settings()
     source_list = _default_queries(source_list, brands or settings.brands)
@@ -281,6 +285,9 @@ def _default_queries(source_list: list[Source], brands: Path | None) -> list[Sou
     """VK search sources without `query:` search for the names on the brand cards (when there are cards)."""
     if brands is None or not any(s.type == "vk" and not s.start_urls for s in source_list):
         return source_list
+    from crawler.sourcetypes.vk import with_brand_queries
+    from rezonans.brands import load_brands
+
     return with_brand_queries(source_list, [card.name for card in load_brands(brands).brands])
 
 
@@ -295,6 +302,8 @@ def _crawl_to_index(
     analysis_workers: int | None = None,
 ) -> tuple[CrawlStats, dict[str, Any]]:
     """No --out: analyse each article and index it (pipeline.ingest); brand cards from --brands or the setting."""
+    from pipeline.ingest import crawl_to_index
+
     brands = brands or settings.brands
     if brands is None:
         raise UserError(

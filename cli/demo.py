@@ -10,10 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from cli.messages import say
-from pipeline.demo import DEMO_NOW, DEMO_PREFIX, DEMO_WEEK, run_demo_pipeline
-from report.aggs import ReportScope
-from report.demo import report_demo
-from rezonans.brands import EXAMPLE_BRANDS, load_brands
+from pipeline.demo import DEMO_PREFIX
 from rezonans.config import load_settings
 
 err = Console(stderr=True, soft_wrap=True)
@@ -33,6 +30,11 @@ def demo_command(
     """Start Elasticsearch, serve a realistic Russian news site on 127.0.0.1, crawl, analyse, index and print
     the weekly report for 2026-W47 (Markdown here, HTML and XLSX in files). The demo alone uses the example brand
     cards shipped with Rezonans."""
+    from pipeline.demo import DEMO_NOW, DEMO_WEEK, run_demo_pipeline
+    from report.aggs import ReportScope
+    from report.demo import report_demo
+    from rezonans.brands import EXAMPLE_BRANDS, load_brands
+
     lang = load_settings().language
     tell = lambda s: err.print(escape(s), highlight=False)  # noqa: E731
     data = run_demo_pipeline(brand=brand.lower(), articles=articles, prefix=prefix, say=tell)

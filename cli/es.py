@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from indexer.server import LocalCluster, LocalServer
-from indexer.status import cluster_status
 from rezonans.config import load_settings
+
+if TYPE_CHECKING:
+    from indexer.server import LocalServer
 
 es_app = typer.Typer(help="Manage the local Elasticsearch server (or check an external one).", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -18,6 +20,8 @@ err = Console(stderr=True, soft_wrap=True)
 
 def _server(port: int | None = None) -> LocalServer:
     """The local server for the current settings."""
+    from indexer.server import LocalServer
+
     return LocalServer(load_settings(), port=port)
 
 
@@ -35,6 +39,8 @@ def start(
     nodes: int = typer.Option(1, "--nodes", min=1, help="Start a local cluster of this many nodes (ports es_port…)."),
 ) -> None:
     """Start the local server on 127.0.0.1 (installing it first if needed) and wait until it is healthy."""
+    from indexer.server import LocalCluster
+
     if nodes > 1:
         cluster = LocalCluster(load_settings(), nodes=nodes)
         seconds = cluster.start(wait=wait)
@@ -53,6 +59,8 @@ def start(
 @es_app.command()
 def stop(nodes: int = typer.Option(1, "--nodes", min=1, help="Stop the local cluster of this many nodes.")) -> None:
     """Stop the local server (or cluster)."""
+    from indexer.server import LocalCluster
+
     if nodes > 1:
         count = LocalCluster(load_settings(), nodes=nodes).stop()
         typer.echo(f"stopped {count} node(s)" if count else "not running")
@@ -64,6 +72,8 @@ def stop(nodes: int = typer.Option(1, "--nodes", min=1, help="Stop the local clu
 @es_app.command()
 def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show version, health and the Rezonans indices with document counts."""
+    from indexer.status import cluster_status
+
     info = cluster_status(load_settings())
     if as_json:
         typer.echo(json.dumps(info, ensure_ascii=False, indent=2))

@@ -5,20 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from elasticsearch import Elasticsearch
 from rich.console import Console
 from rich.table import Table
 
-from indexer.bulk import BulkWriter
-from indexer.bulk import replay as replay_spool
-from indexer.client import connect, wait_for_health
-from indexer.store import article_indices, drop_older_than, ensure_templates, scan_articles
-from indexer.store import migrate as migrate_indices
 from rezonans.config import Settings, load_settings
 from rezonans.errors import ServiceError
-from rezonans.jsonl import BadLine, read_articles, write_articles
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
 
 index_app = typer.Typer(help="Store articles in Elasticsearch and look after the indices.", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -31,6 +28,8 @@ def _settings() -> Settings:
 
 def _client(settings: Settings) -> Elasticsearch:
     """A connected client (ESUnavailable says how to start the server)."""
+    from indexer.client import connect, wait_for_health
+
     client = connect(settings)
     wait_for_health(client, timeout=10)
     return client
@@ -44,6 +43,8 @@ def _emit(data: dict, as_json: bool, human: str) -> None:
 @index_app.command()
 def init() -> None:
     """Install the index templates (done automatically by the first write too)."""
+    from indexer.store import ensure_templates
+
     settings = _settings()
     ensure_templates(_client(settings), settings)
     typer.echo(f"templates ready for prefix {settings.index_prefix!r}")
@@ -56,6 +57,9 @@ def load(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Index articles from JSONL; when the server is down they are spooled for `rezonans index replay`."""
+    from indexer.bulk import BulkWriter
+    from rezonans.jsonl import BadLine, read_articles
+
     settings = _settings()
     errors: list[BadLine] = []
     stream = sys.stdin if str(file) == "-" else file.open(encoding="utf-8")
@@ -79,6 +83,8 @@ def load(
 @index_app.command()
 def replay(as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
     """Send documents spooled while Elasticsearch was unreachable (nothing lost, nothing duplicated)."""
+    from indexer.bulk import replay as replay_spool
+
     settings = _settings()
     stats = replay_spool(settings, _client(settings))
     _emit(
@@ -94,6 +100,8 @@ def replay(as_json: bool = typer.Option(False, "--json", help="Print the summary
 @index_app.command("list")
 def list_indices(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Monthly article indices with mapping version and article counts."""
+    from indexer.store import article_indices
+
     settings = _settings()
     rows = article_indices(_client(settings), settings)
     if as_json:
@@ -108,6 +116,9 @@ def list_indices(as_json: bool = typer.Option(False, "--json", help="Print JSON.
 @index_app.command()
 def export(out: Path = typer.Option(Path("-"), "--out", help="JSONL file; '-' is standard output.")) -> None:
     """Write every stored article as JSONL (the same model the other stages read)."""
+    from indexer.store import scan_articles
+    from rezonans.jsonl import write_articles
+
     settings = _settings()
     client = _client(settings)
     stream = sys.stdout if str(out) == "-" else out.open("w", encoding="utf-8")
@@ -124,6 +135,8 @@ def retention(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Drop whole monthly indices older than --keep-months (no delete-by-query needed)."""
+    from indexer.store import drop_older_than
+
     settings = _settings()
     dropped = drop_older_than(_client(settings), settings, keep_months, dry_run=dry_run)
     verb = "would drop" if dry_run else "dropped"
@@ -133,6 +146,8 @@ def retention(
 @index_app.command()
 def migrate(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Move indices of older mapping versions to the current one (scroll + bulk, then an alias swap)."""
+    from indexer.store import migrate as migrate_indices
+
     settings = _settings()
     moved = migrate_indices(_client(settings), settings)
     _emit(moved, as_json, "\n".join(f"{k}: {v} documents" for k, v in moved.items()) or "nothing to migrate")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 import typer
-from elasticsearch import ApiError, TransportError
 from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from indexer.client import translate
 from rezonans import __version__
 from rezonans.config import ConfigError, load_settings
 from rezonans.errors import RezonansError
@@ -37,6 +36,13 @@ def _os_message(exc: OSError) -> str:
     return f"{exc.strerror or exc}:{where}"
 
 
+def _client_error(exc: BaseException) -> bool:
+    """An Elasticsearch client error (the client is imported by the commands that use it, not at start-up:
+    when it was never imported, this cannot be one of its errors)."""
+    es = sys.modules.get("elasticsearch")
+    return es is not None and isinstance(exc, es.ApiError | es.TransportError)
+
+
 class RezonansGroup(TyperGroup):
     """The root command group: library errors (rezonans.errors) become `error: …` and exit 2 (user) or 1 (runtime)."""
 
@@ -46,11 +52,15 @@ class RezonansGroup(TyperGroup):
             return super().invoke(ctx)
         except RezonansError as exc:
             fail(exc.display(), exc.exit_code)
-        except (ApiError, TransportError) as exc:  # a client call no library function wrapped: same translation
-            translated = translate(exc)
-            fail(translated.display(), translated.exit_code)
-        except OSError as exc:  # disk full, read-only or foreign REZONANS_HOME, a file where a folder should be
-            fail(_os_message(exc), 1)
+        except Exception as exc:
+            if _client_error(exc):  # a client call no library function wrapped: same translation
+                from indexer.client import translate
+
+                translated = translate(exc)
+                fail(translated.display(), translated.exit_code)
+            if isinstance(exc, OSError):  # disk full, read-only or foreign REZONANS_HOME, a file for a folder
+                fail(_os_message(exc), 1)
+            raise
         except KeyboardInterrupt:
             fail("interrupted", 130)
 

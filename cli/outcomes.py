@@ -10,11 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from cli.messages import MESSAGES, say
-from indexer.client import connect
-from report.outcomes import import_file, outcomes_index
 from rezonans.config import load_settings
 from rezonans.errors import UserError
-from search.vocabulary import load_vocabulary
 
 outcomes_app = typer.Typer(
     help="Real outcomes (promo-code redemptions, survey figures) beside publicity.", no_args_is_help=True
@@ -31,6 +28,10 @@ def import_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.", metavar=""),
 ) -> None:
     """Validate and store a CSV (idempotent: importing it again changes nothing); bad rows are listed by line."""
+    from indexer.client import connect
+    from report.outcomes import import_file, outcomes_index
+    from search.vocabulary import load_vocabulary
+
     settings = load_settings()
     client = connect(settings)
     if brand:  # an id, name or alias; a typo would file the rows under a brand nobody reports on

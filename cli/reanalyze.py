@@ -9,10 +9,6 @@ import typer
 from rich.console import Console
 
 from cli.messages import say
-from indexer.client import connect
-from pipeline.reanalyze import ReanalyzeStats, reanalyze
-from report.periods import day_bound
-from rezonans.brands import BrandError
 from rezonans.config import load_settings
 from rezonans.errors import UserError
 
@@ -30,6 +26,11 @@ def reanalyze_command(
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON.", metavar=""),
 ) -> None:
     """Re-run mention finding, tone and context over stored articles and write them back in place."""
+    from indexer.client import connect
+    from pipeline.reanalyze import ReanalyzeStats, reanalyze
+    from report.periods import day_bound
+    from rezonans.brands import BrandError
+
     if not brand and not everything:
         raise UserError("give --brand ID (articles that may name it) or --all")
     from nlp.analyzer import Analyzer

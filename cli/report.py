@@ -11,10 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from cli.messages import say
-from indexer.client import connect
-from report.build import build_report, resolve_scope
-from report.periods import DEFAULT_TZ, resolve
-from report.render import to_html, to_markdown, to_pdf, to_xlsx
+from report.periods import DEFAULT_TZ
 from rezonans.config import load_settings
 from rezonans.errors import UserError
 
@@ -31,6 +28,8 @@ def write_report(
     rep: dict[str, Any], fmt: str, out: Path | None, language: str = "ru"
 ) -> tuple[str | None, Path | None]:
     """Render a report: (text, None) for md/json without --out, else (None, the file written)."""
+    from report.render import to_html, to_markdown, to_pdf, to_xlsx
+
     if out is not None and not out.parent.is_dir():
         raise UserError(f"folder {out.parent} does not exist: create it first or choose another --out")
     if fmt in ("xlsx", "pdf", "html"):
@@ -70,6 +69,10 @@ def report_command(
 ) -> None:
     """Weekly (or monthly) publicity report: volume, stories, tone, publicity index, sources, stories, share of
     voice, negatives, promo codes, own channels and outcomes, each against the previous period."""
+    from indexer.client import connect
+    from report.build import build_report, resolve_scope
+    from report.periods import resolve
+
     if fmt not in FORMATS:
         raise UserError(f"--format must be one of {', '.join(FORMATS)}")
     settings = load_settings()

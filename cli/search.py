@@ -6,25 +6,23 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import typer
-from elasticsearch import Elasticsearch
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from cli.messages import plural_word, say
-from indexer.client import connect
-from report.periods import day_bound
 from rezonans.config import Settings, load_settings
 from rezonans.errors import UserError
-from rezonans.formats import moment
-from search.engine import Hit, SearchRequest, export, search
-from search.exports import FIELDS, flat_row, safe_cell
-from search.query import And, Node, Not, Or, Term
-from search.saved import build_request, resolve_saved
-from search.vocabulary import Vocabulary, load_vocabulary
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
+    from search.engine import Hit, SearchRequest
+    from search.query import Node
+    from search.vocabulary import Vocabulary
 
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 TONE_WORDS = {
@@ -75,6 +73,11 @@ def search_command(
     """Search articles. Words and "quoted phrases" match in every grammatical form (exact:"..." or --exact for
     the form as written); a brand name means the brand; AND OR NOT ( ) and fields brand: source: sentiment:
     type: promo: title: cluster: exact: (see docs/report.md)."""
+    from indexer.client import connect
+    from report.periods import day_bound
+    from search.engine import SearchRequest, search
+    from search.vocabulary import load_vocabulary
+
     if sort not in ("date", "relevance"):
         raise UserError("--sort must be date or relevance")
     if sep not in (",", ";", "\t", "\\t"):
@@ -123,6 +126,8 @@ def search_command(
 
 def _has_words(node: Node) -> bool:
     """The query has a bare word (which brand cards could have read as a brand)."""
+    from search.query import And, Not, Or, Term
+
     if isinstance(node, Term):
         return True
     if isinstance(node, Not):
@@ -135,6 +140,8 @@ def _has_words(node: Node) -> bool:
 def _table(hits: list[Hit], total: int, page: int, size: int, took_ms: int, vocab: Vocabulary, lang: str) -> Table:
     """The results as a table: local date and time, source, tone by brand name, highlighted snippet, reprints."""
     from datetime import datetime
+
+    from rezonans.formats import moment
 
     pages = max(1, -(-total // size))
     title = say(
@@ -171,6 +178,10 @@ def _saved_request(
     sort: str,
 ) -> SearchRequest:
     """A saved search's query and filters (search.saved); a QUERY, --from/--to, --brand or --sort given here add to them."""
+    from indexer.client import connect
+    from report.periods import day_bound
+    from search.saved import build_request, resolve_saved
+
     saved = resolve_saved(connect(settings), settings, name)
     filters = saved.filters
     filters.brands = list(dict.fromkeys(filters.brands + [b.lower() for b in brand]))
@@ -198,6 +209,9 @@ def _export(
     delimiter: str = ",",
 ) -> int:
     """Stream every hit as CSV (machine keys as headers) or JSON lines; returns the count."""
+    from search.engine import export
+    from search.exports import FIELDS, flat_row, safe_cell
+
     count = 0
     writer = csv.writer(stream, delimiter=delimiter, lineterminator="\r\n") if as_csv else None
     if writer:

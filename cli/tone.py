@@ -10,8 +10,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from indexer.client import connect
-from pipeline.corrections import export_corrections, set_tone
 from rezonans.config import load_settings
 
 err = Console(stderr=True)
@@ -30,6 +28,9 @@ def set_command(
     by: str = typer.Option(None, "--by", help="Who corrects (default: the login name)."),
 ) -> None:
     """Set the tone of ARTICLE_ID towards BRAND; reports, alerts and searches use it, and re-analysis keeps it."""
+    from indexer.client import connect
+    from pipeline.corrections import set_tone
+
     settings = load_settings()
     article = set_tone(
         connect(settings), settings, article_id, brand, sentiment.lower(), by or getpass.getuser(), mention, placement
@@ -43,6 +44,9 @@ def export_command(
     out: Path = typer.Option(None, "--out", "-o", help="Write JSON lines here instead of stdout."),
 ) -> None:
     """Every correction as a labelled JSON line (label, previous, brand, mention spans, title/lead/text, by, at)."""
+    from indexer.client import connect
+    from pipeline.corrections import export_corrections
+
     settings = load_settings()
     rows = export_corrections(connect(settings), settings)
     count = 0

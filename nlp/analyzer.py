@@ -8,22 +8,27 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from nlp.context import is_main_subject, prominence, promo_codes, topics_of
 from nlp.lemmas import _WORD, Token, tokenize, word_info
 from nlp.matcher import BrandMatcher
 from nlp.mentions import TextMentions, find_mentions
 from nlp.ner import sentences
-from nlp.reprints import ReprintDetector
 from nlp.tone import ToneModel, default_model
 from rezonans.brands import BrandSet, default_brands_path, load_brands
-from rezonans.model import Article, BrandTone, Mention, Sentiment
+from rezonans.model import Article, BrandTone, Mention, Sentiment, SourceRef
+
+if TYPE_CHECKING:
+    from nlp.reprints import ReprintDetector
 
 log = logging.getLogger(__name__)
 LEAD_CHARS = 400  # without an explicit lead, the text's first paragraph (at most this long) counts as the lead
 MAX_TONE_MENTIONS = 12  # per brand per article: tone is judged for this many mentions, title and lead first
 PLACEMENT_WEIGHT = {"title": 3.0, "lead": 2.0, "body": 1.0}  # weight of a mention's vote in the article's tone
 _PLACEMENT_ORDER = {"title": 0, "lead": 1, "body": 2}
+_UNSET: Any = object()  # reprints not given: a ReprintDetector is made on first use
+_WARM_TEXT = "Сеть «Магнит» открыла магазин, промокод MAGNIT10. Поднесите магнит к компасу."
 
 
 def _lemmas(tokens: list[Token]) -> list[str]:
@@ -65,9 +70,9 @@ class Analyzer:
     ) -> None:
         self.brands = brands
         self.max_tone_mentions = max_tone_mentions
-        self.matcher = BrandMatcher(brands)
+        self._matcher: BrandMatcher | None = None
         self._tone = tone
-        self.reprints = reprints if reprints is not None else ReprintDetector()
+        self._reprints: Any = reprints if reprints is not None else _UNSET
         self.use_ner = use_ner
         self.cards = {c.id: c for c in brands.brands}
 
@@ -82,6 +87,38 @@ class Analyzer:
         if self._tone is None:
             self._tone = default_model()
         return self._tone
+
+    @property
+    def matcher(self) -> BrandMatcher:
+        """The compiled brand names, built on first use (a process that only clusters never builds them)."""
+        if self._matcher is None:
+            self._matcher = BrandMatcher(self.brands)
+        return self._matcher
+
+    @property
+    def reprints(self) -> ReprintDetector:
+        """The reprint detector (stateful), made on first use: a process that never clusters never imports it
+        (datasketch brings scipy: ≈ 1 s and ≈ 40 MiB)."""
+        if self._reprints is _UNSET:
+            from nlp.reprints import ReprintDetector
+
+            self._reprints = ReprintDetector()
+        return self._reprints
+
+    @reprints.setter
+    def reprints(self, value: ReprintDetector) -> None:
+        self._reprints = value
+
+    def warm(self) -> Analyzer:
+        """Load every model now (tokenizer, dictionary, brand names, NER, tone) rather than on the first article."""
+        from nlp import ner
+
+        _ = self.matcher, self.tone
+        ner.load()
+        self.analyze(
+            Article(url="http://127.0.0.1/warm", source=SourceRef(name="warm"), text=_WARM_TEXT), reprints=False
+        )
+        return self
 
     # -- pieces -----------------------------------------------------------------------------------
     def _field_mentions(self, text: str, tokens: list[Token]) -> TextMentions:

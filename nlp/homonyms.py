@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
 
 from nlp.lemmas import Token, word_info
 from nlp.ner import Entity
@@ -262,6 +264,7 @@ _PREP_COMMON = {"через"}  # «через мегафон», «через м�
 _PREP_ORG = {"у", "от"}  # «у мегафона сеть пропадает», «смс от мегафона»
 _CASUAL = re.compile(r"(?:^|\s)[@#]\w|https?://|[)(]{2}|!!|\?\?")
 _QUOTE = {"«", '"', "„", "“"}
+_WORDISH = re.compile(r"\w")
 
 
 @dataclass(slots=True)
@@ -287,6 +290,48 @@ def is_ambiguous(card: BrandCard, hit_text: str, n_tokens: int) -> bool:
     return info.known and (info.common or info.surname)
 
 
+class TextIndex:
+    """Per-text facts that every ambiguous hit of a text shares, computed once so that judging n hits stays
+    linear in the text: token starts, the text's casual flag and, per sentence, its token range, first word
+    token and the counts of business and common-noun cue words."""
+
+    def __init__(self, text: str, tokens: list[Token]) -> None:
+        self.text = text
+        self.tokens = tokens
+        self.starts = [t.start for t in tokens]
+        self.casual_text = bool(_CASUAL.search(text))
+        self._sents: dict[tuple[int, int], _SentenceCues] = {}
+
+    def sentence(self, sentence: tuple[int, int]) -> _SentenceCues:
+        """Token range and cue-word counts of one sentence (cached)."""
+        got = self._sents.get(sentence)
+        if got is None:
+            lo, hi = bisect_left(self.starts, sentence[0]), bisect_left(self.starts, sentence[1])
+            toks = self.tokens
+            first_word = next((i for i in range(lo, hi) if _WORDISH.search(toks[i].text)), hi)
+            lemmas = [word_info(toks[i].text.lower()).lemma for i in range(lo, hi)]
+            biz = [lem in _BUSINESS for lem in lemmas]
+            com = [lem in _COMMON for lem in lemmas]
+            a, b = sentence
+            first = next((c for c in self.text[a:b] if c.isalpha()), "")
+            got = self._sents[sentence] = _SentenceCues(
+                lo, hi, first_word, biz, com, sum(biz), sum(com), first.islower() or self.casual_text
+            )
+        return got
+
+
+@dataclass(slots=True)
+class _SentenceCues:
+    lo: int  # first token of the sentence
+    hi: int  # one past its last token
+    first_word: int  # first token with a word character (hi if none)
+    biz: list[bool]  # per token of the sentence: its lemma is a business word
+    com: list[bool]  # per token: its lemma points to the common noun
+    n_biz: int
+    n_com: int
+    casual: bool  # `casual(text, sentence)`
+
+
 def judge(
     text: str,
     tokens: list[Token],
@@ -296,13 +341,18 @@ def judge(
     ents: list[Entity],
     other_hits: int = 0,
     ner_checked: bool = True,
+    index: TextIndex | None = None,
 ) -> Verdict:
-    """Score one ambiguous hit (tokens[first:first+n_tokens]) in its sentence; confidence = P(brand)."""
+    """Score one ambiguous hit (tokens[first:first+n_tokens]) in its sentence; confidence = P(brand).
+
+    index: the text's TextIndex, shared by all hits of the text (built here when not given).
+    """
     tok = tokens[first]
     start, end = tok.start, tokens[first + n_tokens - 1].end
     word = text[start:end]
     score = -0.3
     cues: list[str] = []
+    sc = (index if index is not None else TextIndex(text, tokens)).sentence(sentence)
 
     def cue(name: str, value: float) -> None:
         nonlocal score
@@ -322,8 +372,7 @@ def judge(
     else:
         cue("ner_none", -0.5)
     # spelling
-    sent_tokens = [i for i, t in enumerate(tokens) if sentence[0] <= t.start < sentence[1]]
-    first_in_sent = bool(sent_tokens) and all(not re.search(r"\w", tokens[i].text) for i in sent_tokens if i < first)
+    first_in_sent = sc.hi > sc.lo and (sc.first_word >= first or sc.first_word == sc.hi)
     if re.search(r"[A-Za-z]", word):
         cue("latin", 2.0)
     if any(c.isupper() for c in word[1:]) and not word.isupper():
@@ -332,7 +381,7 @@ def judge(
         cue("capital", 2.0)
     elif word[:1].islower():
         # posts and comments are written in lower case: there it says little
-        cue("lower", -0.6 if casual(text, sentence) else -1.5)
+        cue("lower", -0.6 if sc.casual else -1.5)
     if first > 0 and tokens[first - 1].text == "#" and tokens[first - 1].end == start:
         cue("hashtag", 3.0)
     quoted = first > 0 and tokens[first - 1].text in _QUOTE
@@ -351,9 +400,10 @@ def judge(
         cue("prep_common", -2.0)
     elif before and before[-1] in _PREP_ORG:
         cue("prep_org", 0.8)
-    lemmas = [word_info(tokens[i].text.lower()).lemma for i in sent_tokens if not (first <= i < first + n_tokens)]
-    biz = sum(1 for lem in lemmas if lem in _BUSINESS)
-    com = sum(1 for lem in lemmas if lem in _COMMON)
+    # cue words of the sentence, the hit's own tokens left out
+    own = range(max(first, sc.lo), min(first + n_tokens, sc.hi))
+    biz = sc.n_biz - sum(sc.biz[i - sc.lo] for i in own)
+    com = sc.n_com - sum(sc.com[i - sc.lo] for i in own)
     if biz:
         cue("business_words", min(2.5, 0.8 * biz))
     if com:
@@ -372,8 +422,9 @@ def casual(text: str, sentence: tuple[int, int] | None = None) -> bool:
     return first.islower() or bool(_CASUAL.search(text))
 
 
+@lru_cache(maxsize=50_000)
 def _top_tag(word: str):
-    """Tag of the most probable parse."""
+    """Tag of the most probable parse (cached: an article may repeat one name thousands of times)."""
     from nlp.lemmas import morph
 
     return morph().parse(word)[0].tag

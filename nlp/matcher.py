@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from nlp.homonyms import is_ambiguous
@@ -229,14 +229,18 @@ class BrandMatcher:
     def find_social(self, text: str, tokens: list[Token], taken: list[Hit]) -> list[Hit]:
         """Hashtags (#БанкМосквы), handles (@Beeline_RUS) and addresses (pomogite@beeline.ru, mts.ru) of a brand,
         also glued to the text before them («вопроса.#билайн», «#МТС#крымнаш»)."""
-        spans = [(h.start, h.end) for h in taken]
+        # taken spans, sorted and without overlaps, so the one that starts last before b is the only one that
+        # can overlap [a, b): a bisection, not a scan of every hit (an article may hold thousands)
+        span_starts = [h.start for h in taken]
+        span_ends = [h.end for h in taken]
         starts = [t.start for t in tokens]
         hits: list[Hit] = []
         for m in _SOCIAL.finditer(text):
             sign = m.group(1) or ""
             g = 2 if sign else 3
             body, a, b = m.group(g), m.start(g), m.end(g)
-            if any(x < b and a < y for x, y in spans):
+            k = bisect_left(span_starts, b) - 1
+            if k >= 0 and span_ends[k] > a:
                 continue  # already a name hit (e.g. «#Сбербанк»)
             if sign == "#":
                 got, kind = self._squeezed(body, loose=True), "hashtag"
@@ -248,5 +252,7 @@ class BrandMatcher:
                 continue
             first = max(0, bisect_right(starts, a) - 1)
             hits.append(Hit(got[0], a, b, text[a:b], got[1], first, 1, kind))
-            spans.append((a, b))
+            k = bisect_left(span_starts, a)
+            span_starts.insert(k, a)
+            span_ends.insert(k, b)
         return hits

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from dataclasses import dataclass, field
 
-from nlp.homonyms import Verdict, is_ambiguous, judge
+from nlp.homonyms import TextIndex, Verdict, is_ambiguous, judge
 from nlp.lemmas import Token, tokenize
 from nlp.matcher import BrandMatcher, Hit
-from nlp.ner import Entity, entities, sentences
+from nlp.ner import Entity, entities_many, sentences
 from rezonans.brands import BrandSet
 
 SURE = 0.97  # confidence of an unambiguous name
@@ -63,21 +64,31 @@ def find_mentions(
     sents = sentences(text)
     starts = [s[0] for s in sents]
     cards = {c.id: c for c in brands.brands}
-    found: list[Found] = []
-    ents: list[Entity] = []
     hit_starts = [h.start for h in hits]  # hits come sorted by start
-    ner_done: set[tuple[int, int]] = set()
-    for h in hits:
-        sent = _sentence_of(sents, h.start, starts)
-        card = cards[h.brand]
-        if h.kind != "name" or not is_ambiguous(card, h.text, h.n_tokens):
+    # which hits need the homonym check, and the sentences NER runs on (the first MAX_NER_SENTENCES holding one)
+    where = [_sentence_of(sents, h.start, starts) for h in hits]
+    check = [h.kind == "name" and is_ambiguous(cards[h.brand], h.text, h.n_tokens) for h in hits]
+    ner_sents: list[tuple[int, int]] = []
+    if use_ner:
+        for sent, ambiguous in zip(where, check, strict=True):
+            if ambiguous and sent not in ner_sents and len(ner_sents) < MAX_NER_SENTENCES:
+                ner_sents.append(sent)
+    ents: list[Entity] = []
+    for sent, spans in zip(ner_sents, entities_many([text[a:b] for a, b in ner_sents]), strict=True):
+        ents.extend(Entity(e.start + sent[0], e.end + sent[0], e.type) for e in spans)
+    ner_done = set(ner_sents)
+    index = TextIndex(text, tokens)
+    per_sentence: dict[tuple[int, int], Counter[str]] = {}
+    found: list[Found] = []
+    for h, sent, ambiguous in zip(hits, where, check, strict=True):
+        if not ambiguous:
             found.append(Found(h, SURE, True, sent))
             continue
-        if use_ner and sent not in ner_done and len(ner_done) < MAX_NER_SENTENCES:
-            ner_done.add(sent)
-            ents.extend(Entity(e.start + sent[0], e.end + sent[0], e.type) for e in entities(text[sent[0] : sent[1]]))
-        lo, hi = bisect_left(hit_starts, sent[0]), bisect_left(hit_starts, sent[1])
-        others = sum(1 for o in hits[lo:hi] if o is not h and o.brand != h.brand)
-        v: Verdict = judge(text, tokens, h.first_token, h.n_tokens, sent, ents, others, sent in ner_done)
+        brands_here = per_sentence.get(sent)
+        if brands_here is None:
+            lo, hi = bisect_left(hit_starts, sent[0]), bisect_left(hit_starts, sent[1])
+            brands_here = per_sentence[sent] = Counter(o.brand for o in hits[lo:hi])
+        others = brands_here.total() - brands_here[h.brand]  # hits of other brands in the sentence
+        v: Verdict = judge(text, tokens, h.first_token, h.n_tokens, sent, ents, others, sent in ner_done, index)
         found.append(Found(h, v.confidence, v.is_brand, sent, v.cues))
     return TextMentions(text, tokens, sents, found, ents)

@@ -18,29 +18,48 @@ class Entity(NamedTuple):
 
 
 @lru_cache(maxsize=1)
-def _tagger():
-    """natasha segmenter and NER tagger (≈1 s to load; natasha.MorphVocab is not used)."""
-    from natasha import NewsEmbedding, NewsNERTagger, Segmenter
+def news_embedding():
+    """natasha's navec news embeddings (shipped in its wheel), loaded once per process for NER and tone alike."""
+    from natasha import NewsEmbedding
 
-    emb = NewsEmbedding()
-    return Segmenter(), NewsNERTagger(emb)
+    return NewsEmbedding()
+
+
+@lru_cache(maxsize=1)
+def _tagger():
+    """natasha's NER tagger (≈1 s to load). It tokenises the text itself: no natasha Doc or Segmenter needed."""
+    from natasha import NewsNERTagger
+
+    return NewsNERTagger(news_embedding())
+
+
+def load() -> None:
+    """Load the NER model now (worker start-up) rather than on the first ambiguous hit."""
+    _tagger()
 
 
 def entities(text: str) -> list[Entity]:
     """ORG/PER/LOC spans of a (short) text; an NER failure is logged and yields no entities."""
-    if not text.strip():
-        return []
-    try:
-        from natasha import Doc
+    return entities_many([text])[0]
 
-        segmenter, tagger = _tagger()
-        doc = Doc(text)
-        doc.segment(segmenter)
-        doc.tag_ner(tagger)
-        return [Entity(s.start, s.stop, s.type) for s in doc.spans]
+
+def entities_many(texts: list[str]) -> list[list[Entity]]:
+    """ORG/PER/LOC spans of each text, tagged in batches (several times faster than one call per sentence).
+
+    The spans are the same as one call per text. An NER failure is logged and yields no entities.
+    """
+    out: list[list[Entity]] = [[] for _ in texts]
+    todo = [i for i, text in enumerate(texts) if text.strip()]
+    if not todo:
+        return out
+    try:
+        markups = _tagger().map([texts[i] for i in todo])
+        for i, markup in zip(todo, markups, strict=True):
+            out[i] = [Entity(s.start, s.stop, s.type) for s in markup.spans]
     except Exception as exc:  # NER is a hint; never lose an article over it
         log.warning("NER failed (%s); continuing without entities", exc)
-        return []
+        return [[] for _ in texts]
+    return out
 
 
 def sentences(text: str) -> list[tuple[int, int]]:

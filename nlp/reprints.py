@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -63,13 +64,17 @@ class ReprintDetector:
     _when: dict[str, datetime] = field(default_factory=dict)  # key -> date
     _queue: deque = field(default_factory=deque)  # (date, key, text hash) for eviction
     _latest: datetime = EPOCH
+    _perm: Any = None  # (permutations, scheme) shared by every MinHash of this detector
 
     def __post_init__(self) -> None:
         self._lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
 
     def _minhash(self, words: list[str]) -> MinHash:
-        """MinHash of the shingle set."""
-        m = MinHash(num_perm=self.num_perm)
+        """MinHash of the shingle set (the permutations are drawn once, not for every article: the same values)."""
+        if self._perm is None:
+            first = MinHash(num_perm=self.num_perm)
+            self._perm = (first.permutations, first.scheme)
+        m = MinHash(num_perm=self.num_perm, permutations=self._perm[0], scheme=self._perm[1])
         m.update_batch(list(shingles(words, self.shingle)))
         return m
 

@@ -15,7 +15,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from indexer.client import connect, es_errors, wait_for_health
 from rezonans.brands import EXAMPLE_BRANDS, BrandCard, load_brands
 from rezonans.config import Settings, load_settings
 from rezonans.errors import RezonansError, UserError
@@ -51,6 +50,8 @@ def demo_settings(prefix: str = DEMO_PREFIX, base: Settings | None = None) -> Se
 
 def ensure_server(settings: Settings, say: Callable[[str], None]) -> None:
     """Use the configured server if it answers; otherwise install (mvn, cached) and start the local one."""
+    from indexer.client import connect, wait_for_health  # here: `rezonans --help` imports this module
+
     client = connect(settings)
     try:
         wait_for_health(client, timeout=3)
@@ -68,6 +69,8 @@ def ensure_server(settings: Settings, say: Callable[[str], None]) -> None:
 
 def reset_indices(settings: Settings) -> None:
     """Delete the demo prefix's indices so that every run starts clean (only names under the demo prefix)."""
+    from indexer.client import connect, es_errors
+
     client = connect(settings)
     with es_errors("deleting the demo indices"):
         names = list(client.indices.get(index=f"{settings.index_prefix}-*", expand_wildcards="all").keys())

@@ -45,7 +45,7 @@ def _init_worker(brands: str | None, parent: int, e5: bool = False, e5_threads: 
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
     _single_threaded_blas()
     encoder.configure(e5, e5_threads or 1)  # one engine thread per analysis process
-    _worker_analyzer = Analyzer.from_file(brands)
+    _worker_analyzer = Analyzer.from_file(brands).warm()  # models load now, while the crawl starts up
 
 
 def _exit_with_parent(parent: int) -> None:
