@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     es_security: bool = Field(False, description="start the local server with security on")
     # Analysis.
     brands: Path | None = Field(None, description="brand-card file used when a command gets no `--brands`")
+    tone: Literal["transformer", "fast"] = Field(
+        "transformer",
+        description="tone model: transformer (4-layer e5 student, ≈2 ms per mention) or fast (linear, for bulk "
+        "re-analysis)",
+    )
     e5: bool = Field(False, description="add multilingual-e5-small embeddings to the tone model (~4x slower)")
     e5_threads: int | None = Field(None, description="threads of the e5 engine (default: the engine's choice)")
     # Faces.

@@ -74,3 +74,34 @@ def test_new_brand_gets_history(es_settings, tmp_path, monkeypatch):
     assert "просмотрено 1, записано 1" in res.stdout and "vtb: статей до 1, после 1" in res.stdout
     res = CliRunner().invoke(app, ["reanalyze", "--brand", "nosuch", "--brands", str(cards)])
     assert res.exit_code == 2 and "not in the brand cards" in res.output
+
+
+def test_reanalyze_brings_stored_articles_to_the_current_tone_model(es_settings, tmp_path, monkeypatch):
+    import json
+
+    from nlp.tone import default_model, linear_model
+
+    settings = es_settings.model_copy(update={"index_prefix": f"{es_settings.index_prefix}-tonev"})
+    fast = Analyzer(parse_brands(OLD), tone=linear_model(), use_ner=False)
+    with BulkWriter(settings, refresh=True) as writer:
+        for i, text in enumerate(TEXTS[:3]):
+            art = Article(url=f"https://vestnik.test/t{i}", source=SourceRef(name="Вестник"), title="", text=text)
+            writer.add(fast.analyze(art))
+    client = connect(settings)
+    alias = articles_alias(settings)
+    stored = [h["_source"]["tone_model"] for h in client.search(index=alias)["hits"]["hits"]]
+    assert stored == [linear_model().version] * 3
+
+    cards = tmp_path / "brands.yaml"
+    cards.write_text(OLD, encoding="utf-8")
+    monkeypatch.setenv("REZONANS_INDEX_PREFIX", settings.index_prefix)
+    res = CliRunner().invoke(app, ["reanalyze", "--all", "--brands", str(cards), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["outdated_tone"] == 3
+    client.indices.refresh(index=alias)
+    stored = [h["_source"]["tone_model"] for h in client.search(index=alias)["hits"]["hits"]]
+    assert stored == [default_model().version] * 3 and default_model().version != linear_model().version
+    res = CliRunner().invoke(app, ["reanalyze", "--all", "--brands", str(cards), "--json"])
+    assert json.loads(res.stdout)["outdated_tone"] == 0
+    res = CliRunner().invoke(app, ["reanalyze", "--all", "--brands", str(cards), "--tone", "slow"])
+    assert res.exit_code == 2 and "transformer or fast" in res.output
