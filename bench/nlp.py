@@ -153,7 +153,8 @@ def _work(batch: list[dict]) -> int:
 
 def tone_cost(arts: list, runs: int, path: Path | None = None) -> dict:
     """CPU cost of each tone model alone on the analyzed articles' mentions: `fast` (linear, one mention at a
-    time, dependency parses not cached) and `transformer` (the student, one batch per article)."""
+    time), `transformer` (the default: the student mixed with the linear model, one `predict_batch` per article)
+    and `student_only` (the network without the linear part); dependency parses are not cached across runs."""
     import statistics
 
     from nlp.analyzer import _sentence_at
@@ -176,11 +177,13 @@ def tone_cost(arts: list, runs: int, path: Path | None = None) -> dict:
     n_mentions = sum(len(x) for x in targets)
     with_mentions = sum(1 for x in targets if x)
     out: dict = {"tone_mentions": n_mentions, "tone_articles_with_mentions": with_mentions}
-    for mode in ("fast", "transformer"):
+    for mode in ("fast", "transformer", "student_only"):
         t = time.perf_counter()
         model: ToneModel | StudentTone
         if mode == "fast":
             model = ToneModel.load(path) if path else ToneModel.load()
+        elif mode == "transformer":
+            model = StudentTone.load(linear=ToneModel.load(path) if path else ToneModel.load())
         else:
             model = StudentTone.load(lexicon=ToneModel.load().lexicon)
         load = time.perf_counter() - t

@@ -29,7 +29,7 @@ def reanalyze_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON.", metavar=""),
     tone: str = typer.Option(
-        None, "--tone", help="Tone model: transformer or fast (linear, for bulk runs); default: the tone setting."
+        None, "--tone", help="Tone model: fast (linear) or transformer; default: the tone setting."
     ),
 ) -> None:
     """Re-run mention finding, tone and context over stored articles and write them back in place."""
@@ -41,7 +41,7 @@ def reanalyze_command(
     settings = load_settings()
     if tone not in (None, "transformer", "fast"):
         raise UserError(f"--tone {tone}: use transformer or fast")
-    tone_model.configure("fast" if (tone or settings.tone) == "fast" else "transformer")
+    tone_model.configure("transformer" if (tone or settings.tone) == "transformer" else "fast")
     lang = settings.language
     start, end = day_bound(date_from, "--from"), day_bound(date_to, "--to", end=True)
     cards = brands_file or settings.brands

@@ -1,9 +1,10 @@
 """Tone towards a marked entity in a sentence.
 
-Two models share one interface (`predict`, `predict_batch`, `version`): the default transformer student
-(`nlp.tone_student`, int8 ONNX) and this module's linear model (`ToneModel`: hashed features, navec vectors and
-optional e5 embeddings), kept as the `fast` mode for bulk re-analysis. `configure(mode)` picks one per process
-(from the `tone` setting) before `default_model()` first loads it.
+Two models share one interface (`predict`, `predict_batch`, `version`): this module's linear model (`ToneModel`:
+hashed features, navec vectors and optional e5 embeddings; the `fast` mode, default) and the transformer mode
+(`nlp.tone_student`: a 4-layer e5 student, int8 ONNX, mixed with the linear model; opt-in until it beats the linear
+model everywhere, see nlp/models/README.md). `configure(mode)` picks one per process (from the `tone` setting)
+before `default_model()` first loads it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from nlp.tone_student import StudentTone
 
 log = logging.getLogger(__name__)
-ToneMode = Literal["transformer", "fast"]
+ToneMode = Literal["fast", "transformer"]
 
 LABELS: tuple[Sentiment, Sentiment, Sentiment] = ("negative", "neutral", "positive")
 MODEL_PATH = Path(__file__).parent / "models" / "tone.npz"
@@ -518,7 +519,16 @@ class ToneModel:
     def predict(self, sentence: str, start: int, end: int) -> ToneResult:
         """Tone towards sentence[start:end], with the words or frame that decided it."""
         logp, feats, post, hits = self._parts(sentence, start, end)
-        logits = logp + (self.offsets_post if post else self.offsets)
+        return self.decide(logp + (self.offsets_post if post else self.offsets), feats, hits)
+
+    def parts(self, sentence: str, start: int, end: int) -> tuple[np.ndarray, dict[str, float], list]:
+        """Log-probabilities with this model's offsets (before softmax), the sparse features and the frames found:
+        what `decide` needs (the transformer mode mixes its own log-probabilities in)."""
+        logp, feats, post, hits = self._parts(sentence, start, end)
+        return logp + (self.offsets_post if post else self.offsets), feats, hits
+
+    def decide(self, logits: np.ndarray, feats: dict[str, float], hits: list) -> ToneResult:
+        """Label, score and reason from final logits (the «acting against a wrongdoer» rule applies)."""
         p = np.exp(logits - logits.max())
         p /= p.sum()
         k = int(p.argmax())
@@ -577,11 +587,11 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
     return z - np.log(np.exp(z).sum())
 
 
-_mode: dict[str, ToneMode] = {"tone": "transformer"}
+_mode: dict[str, ToneMode] = {"tone": "fast"}
 
 
 def configure(mode: ToneMode) -> None:
-    """Choose the process-wide tone model (from the `tone` setting): "transformer" (default) or "fast"."""
+    """Choose the process-wide tone model (from the `tone` setting): "fast" (default, linear) or "transformer"."""
     if mode not in ("transformer", "fast"):
         raise ValueError(f"tone mode {mode!r}: expected 'transformer' or 'fast'")
     _mode["tone"] = mode
@@ -602,7 +612,7 @@ def linear_model() -> ToneModel:
 def _student() -> StudentTone:
     from nlp.tone_student import StudentTone
 
-    return StudentTone.load(lexicon=linear_model().lexicon)
+    return StudentTone.load(linear=linear_model())
 
 
 def default_model() -> ToneModel | StudentTone:

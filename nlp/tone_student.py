@@ -18,7 +18,7 @@ import numpy as np
 from nlp import tone_window as tw
 from nlp.homonyms import casual
 from nlp.lemmas import word_info
-from nlp.tone import LABELS, ToneResult
+from nlp.tone import LABELS, ToneModel, ToneResult, log_softmax
 from rezonans.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -36,19 +36,42 @@ def artifact_files(folder: Path = MODELS) -> tuple[Path, Path, Path]:
 
 
 class StudentTone:
-    """Tone towards a target from the student network (same `predict` interface as `nlp.tone.ToneModel`)."""
+    """Tone towards a target from the student network (same `predict` interface as `nlp.tone.ToneModel`).
 
-    def __init__(self, session, tokenizer, meta: dict, lexicon: dict[str, float] | None = None) -> None:
+    With a `linear` model the decision mixes both: `mix` × (student log-probabilities + its offsets) +
+    (1 − `mix`) × (the linear model's, with its offsets); the linear model then also gives the reason (frame or
+    words) and its «acting against a wrongdoer» rule applies. Without one, the student decides alone.
+    """
+
+    def __init__(
+        self,
+        session,
+        tokenizer,
+        meta: dict,
+        lexicon: dict[str, float] | None = None,
+        linear: ToneModel | None = None,
+        mix: float | None = None,
+    ) -> None:
         self.session = session
         self.tokenizer = tokenizer
         self.meta = meta
-        self.version = str(meta.get("version", "student"))
         self.offsets = np.asarray(meta["offsets_news"], dtype=np.float32)
         self.offsets_post = np.asarray(meta["offsets_posts"], dtype=np.float32)
-        self.lexicon = lexicon or {}
+        self.lexicon = lexicon if lexicon is not None else (linear.lexicon if linear is not None else {})
+        self.mix = float(meta.get("mix", 0.5) if mix is None else mix) if linear is not None else 1.0
+        self.linear = linear if self.mix < 1.0 else None
+        version = str(meta.get("version", "student"))
+        self.version = f"{version}+{self.linear.version}@{self.mix:g}" if self.linear is not None else version
 
     @classmethod
-    def load(cls, folder: Path = MODELS, lexicon: dict[str, float] | None = None, threads: int = 1) -> StudentTone:
+    def load(
+        cls,
+        folder: Path = MODELS,
+        lexicon: dict[str, float] | None = None,
+        threads: int = 1,
+        linear: ToneModel | None = None,
+        mix: float | None = None,
+    ) -> StudentTone:
         """Load the artifact; UserError (with the fix) when a file or onnxruntime/tokenizers is missing."""
         onnx_path, tok_path, meta_path = artifact_files(folder)
         missing = [p.name for p in (onnx_path, tok_path, meta_path) if not p.is_file()]
@@ -73,7 +96,7 @@ class StudentTone:
         opts.log_severity_level = 3
         session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        return cls(session, Tokenizer.from_file(str(tok_path)), meta, lexicon)
+        return cls(session, Tokenizer.from_file(str(tok_path)), meta, lexicon, linear, mix)
 
     def logits(self, windows: list[tw.Window]) -> np.ndarray:
         """Raw network outputs (n, 3), `_BATCH` windows of similar length per call."""
@@ -96,8 +119,15 @@ class StudentTone:
         windows = [tw.window(self.tokenizer, s, a, b) for s, a, b in items]
         z = self.logits(windows)
         results = []
-        for (sentence, _, _), w, row in zip(items, windows, z, strict=True):
-            logits = row + (self.offsets_post if casual(sentence) else self.offsets)
+        for (sentence, a, b), w, row in zip(items, windows, z, strict=True):
+            logits = log_softmax(row) + (self.offsets_post if casual(sentence) else self.offsets)
+            if self.linear is not None:
+                lin, feats, hits = self.linear.parts(sentence, a, b)
+                res = self.linear.decide(self.mix * logits + (1.0 - self.mix) * lin, feats, hits)
+                if res.label != "neutral" and not res.reason:
+                    res.reason = self.reason(w.text, LABELS.index(res.label))
+                results.append(res)
+                continue
             p = np.exp(logits - logits.max())
             p /= p.sum()
             k = int(p.argmax())

@@ -38,7 +38,7 @@ _worker_analyzer: Analyzer | None = None  # one per worker process, loaded by _i
 
 
 def _init_worker(
-    brands: str | None, parent: int, e5: bool = False, e5_threads: int | None = None, tone: ToneMode = "transformer"
+    brands: str | None, parent: int, e5: bool = False, e5_threads: int | None = None, tone: ToneMode = "fast"
 ) -> None:
     """Load the analyser once per worker process; exit when the parent process dies (kill -9 leaves no orphan)."""
     global _worker_analyzer
@@ -94,7 +94,7 @@ class ParallelAnalysis:
         e5: bool = False,
         e5_threads: int | None = None,
         on_indexed: Callable[[Article], None] | None = None,
-        tone: ToneMode = "transformer",
+        tone: ToneMode = "fast",
     ) -> None:
         self.analyzer = analyzer
         self.on_indexed = on_indexed

@@ -100,13 +100,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, default=MODEL_PATH)
     ap.add_argument("--student", type=Path, default=None, help="folder with the transformer's files")
+    ap.add_argument("--mix", type=float, default=None, help="the student's weight (1: alone; default: its file's)")
     ap.add_argument("--file", type=Path, default=CHALLENGE)
     ap.add_argument("--errors", action="store_true")
     args = ap.parse_args(argv)
     if args.student:
         from nlp.tone_student import StudentTone
 
-        model: Any = StudentTone.load(args.student, lexicon=linear_model().lexicon)
+        model: Any = StudentTone.load(args.student, linear=linear_model(), mix=args.mix)
     else:
         model = ToneModel.load(args.model)
     report, errors = score(model, read_challenge(args.file))

@@ -1,4 +1,4 @@
-"""The transformer tone model (default) on our own sentences; batching; the `fast` switch; a missing artifact."""
+"""The transformer tone model on our own sentences; batching; the tone switch; a missing artifact."""
 
 from __future__ import annotations
 
@@ -17,7 +17,14 @@ pytestmark = pytest.mark.unit
 
 @pytest.fixture(scope="module")
 def student() -> StudentTone:
+    """The network alone."""
     return StudentTone.load(lexicon=tone.linear_model().lexicon)
+
+
+@pytest.fixture(scope="module")
+def mixed() -> StudentTone:
+    """The transformer mode: the network mixed with the linear model."""
+    return StudentTone.load(linear=tone.linear_model())
 
 
 def judge(model, sentence: str, target: str):
@@ -40,10 +47,18 @@ def test_obvious_sentences(student, sentence, target, label):
     assert abs(sum(res.probs) - 1) < 1e-5 and res.reason
 
 
-def test_the_tone_is_towards_the_target():
+def test_the_tone_is_towards_the_target(mixed):
+    # the network alone reads both as negative (a failure case in the model card); mixed, the frames separate them
     s = "Суд оштрафовал Сбербанк за нарушения, а ВТБ получил премию «Банк года»."
-    m = tone.default_model()
-    assert judge(m, s, "Сбербанк").score < judge(m, s, "ВТБ").score
+    assert judge(mixed, s, "Сбербанк").score < judge(mixed, s, "ВТБ").score
+
+
+def test_mixed_mode_keeps_the_linear_models_reasons_and_rules(mixed):
+    fine = judge(mixed, "Суд оштрафовал Сбербанк за нарушения.", "Сбербанк")
+    assert fine.label == "negative" and "оштрафовать" in fine.reason
+    fired = judge(mixed, "Сбербанк уволил мошенников, похищавших деньги клиентов.", "Сбербанк")
+    assert fired.label != "negative"
+    assert mixed.version.startswith("student") and tone.linear_model().version in mixed.version
 
 
 def test_batch_equals_single(student):
@@ -70,20 +85,22 @@ def test_window_marks_the_target_and_is_bounded(student):
     assert "Сбербанк" in marked.replace(" ", "") and "[" in marked and "]" in marked
 
 
-def test_fast_mode_switches_to_the_linear_model():
-    assert tone.current_mode() == "transformer"
-    assert isinstance(tone.default_model(), StudentTone)
+def test_the_setting_switches_between_fast_and_transformer():
+    assert tone.current_mode() == "fast" and Settings().tone == "fast"
+    fast = tone.default_model()
+    assert isinstance(fast, tone.ToneModel)
     try:
-        tone.configure("fast")
+        tone.configure("transformer")
         m = tone.default_model()
-        assert isinstance(m, tone.ToneModel)
+        assert isinstance(m, StudentTone) and m.linear is fast
         assert judge(m, "Президент наградил Сбербанк орденом.", "Сбербанк").label == "positive"
     finally:
-        tone.configure("transformer")
-    assert m.version != tone.default_model().version  # stored per article: reanalyze tells them apart
+        tone.configure("fast")
+    assert tone.default_model() is fast
+    assert m.version != fast.version  # stored per article: reanalyze tells them apart
     with pytest.raises(ValueError):
         tone.configure("slow")  # type: ignore[arg-type]
-    assert Settings(tone="fast").tone == "fast" and Settings().tone == "transformer"
+    assert Settings(tone="transformer").tone == "transformer"
 
 
 def test_missing_artifact_says_how_to_fix(tmp_path):
