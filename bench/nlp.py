@@ -132,12 +132,13 @@ _ANALYZER = None
 
 def _init() -> None:
     global _ANALYZER
-    from nlp import encoder
+    from nlp import encoder, tone
     from nlp.analyzer import Analyzer
     from rezonans.config import load_settings
 
     settings = load_settings()
     encoder.configure(settings.e5, settings.e5_threads or 1)  # one engine thread per worker, as the pipeline does
+    tone.configure(settings.tone)
 
     _ANALYZER = Analyzer.from_file()
 
@@ -151,16 +152,16 @@ def _work(batch: list[dict]) -> int:
 
 
 def tone_cost(arts: list, runs: int, path: Path | None = None) -> dict:
-    """CPU cost of the tone model alone on the mentions the analyzer judged (with a reason or a polar label)."""
+    """CPU cost of each tone model alone on the analyzed articles' mentions: `fast` (linear, one mention at a
+    time), `transformer` (the default: the student mixed with the linear model, one `predict_batch` per article)
+    and `student_only` (the network without the linear part); dependency parses are not cached across runs."""
     import statistics
 
     from nlp.analyzer import _sentence_at
     from nlp.ner import sentences
     from nlp.tone import ToneModel, _parse
+    from nlp.tone_student import StudentTone
 
-    t = time.perf_counter()
-    model = ToneModel.load(path) if path else ToneModel.load()
-    load = time.perf_counter() - t
     targets: list[list[tuple[str, int, int]]] = []
     for a in arts:
         items = []
@@ -175,28 +176,42 @@ def tone_cost(arts: list, runs: int, path: Path | None = None) -> dict:
         targets.append(items)
     n_mentions = sum(len(x) for x in targets)
     with_mentions = sum(1 for x in targets if x)
-    per_run = []
-    for _ in range(runs):
-        _parse.cache_clear()
-        t = time.process_time()
-        for items in targets:
-            for sentence, a, b in items:
-                model.predict(sentence, a, b)
-        per_run.append(time.process_time() - t)
-    lo, med = min(per_run), statistics.median(per_run)
-    return {
-        "tone_load_s": round(load, 2),
-        "tone_mentions": n_mentions,
-        "tone_cpu_ms_per_article_min_median": [round(1000 * lo / len(arts), 2), round(1000 * med / len(arts), 2)],
-        "tone_cpu_ms_per_article_with_mentions_min_median": [
-            round(1000 * lo / max(1, with_mentions), 2),
-            round(1000 * med / max(1, with_mentions), 2),
-        ],
-        "tone_cpu_ms_per_mention_min_median": [
-            round(1000 * lo / max(1, n_mentions), 2),
-            round(1000 * med / max(1, n_mentions), 2),
-        ],
-    }
+    out: dict = {"tone_mentions": n_mentions, "tone_articles_with_mentions": with_mentions}
+    for mode in ("fast", "transformer", "student_only"):
+        t = time.perf_counter()
+        model: ToneModel | StudentTone
+        if mode == "fast":
+            model = ToneModel.load(path) if path else ToneModel.load()
+        elif mode == "transformer":
+            model = StudentTone.load(linear=ToneModel.load(path) if path else ToneModel.load())
+        else:
+            model = StudentTone.load(lexicon=ToneModel.load().lexicon)
+        load = time.perf_counter() - t
+        per_run = []
+        for _ in range(runs):
+            _parse.cache_clear()
+            t = time.process_time()
+            for items in targets:
+                if mode == "fast":
+                    for sentence, a, b in items:
+                        model.predict(sentence, a, b)
+                elif items:
+                    model.predict_batch(items)
+            per_run.append(time.process_time() - t)
+        lo, med = min(per_run), statistics.median(per_run)
+        out[mode] = {
+            "load_s": round(load, 2),
+            "cpu_ms_per_article_min_median": [round(1000 * lo / len(arts), 2), round(1000 * med / len(arts), 2)],
+            "cpu_ms_per_article_with_mentions_min_median": [
+                round(1000 * lo / max(1, with_mentions), 2),
+                round(1000 * med / max(1, with_mentions), 2),
+            ],
+            "cpu_ms_per_mention_min_median": [
+                round(1000 * lo / max(1, n_mentions), 2),
+                round(1000 * med / max(1, n_mentions), 2),
+            ],
+        }
+    return {"tone": out}
 
 
 def main() -> None:
@@ -205,7 +220,7 @@ def main() -> None:
     ap.add_argument("--brand-share", type=float, default=0.4)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--tone-model", type=Path, default=None, help="tone artifact for the tone-only figures")
+    ap.add_argument("--tone-model", type=Path, default=None, help="linear tone artifact for the `fast` figures")
     args = ap.parse_args()
     docs = make_articles(args.articles, args.brand_share)
     words = sum(len(d["text"].split()) for d in docs) / len(docs)
@@ -213,9 +228,11 @@ def main() -> None:
     t = time.perf_counter()
     from nlp.analyzer import Analyzer
     from nlp.ner import _tagger
-    from nlp.tone import default_model
+    from nlp.tone import configure, default_model
+    from rezonans.config import load_settings
     from rezonans.model import Article
 
+    configure(load_settings().tone)
     analyzer = Analyzer.from_file()
     default_model()
     _tagger()

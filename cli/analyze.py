@@ -64,11 +64,13 @@ def register(app: typer.Typer) -> None:
         Input lines: {"id", "url", "title", "text", "published_at", "source", optional "targets": [[start, end], ...]}.
         Mention offsets point into `text`, or into `title` / `lead` when `placement` says so.
         """
+        from nlp import tone
         from nlp.analyzer import Analyzer
         from nlp.reprints import ReprintDetector
         from rezonans.brands import BrandError
 
         settings = load_settings()
+        tone.configure(settings.tone)
         path = brands or settings.brands
         if path is None:
             raise BrandError(

@@ -24,6 +24,9 @@ def reanalyze_command(
         False, "--all", help="Re-analyse every article in the dates, not just candidates.", metavar=""
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON.", metavar=""),
+    tone: str = typer.Option(
+        None, "--tone", help="Tone model: fast (linear) or transformer; default: the tone setting."
+    ),
 ) -> None:
     """Re-run mention finding, tone and context over stored articles and write them back in place."""
     from indexer.client import connect
@@ -33,9 +36,13 @@ def reanalyze_command(
 
     if not brand and not everything:
         raise UserError("give --brand ID (articles that may name it) or --all")
+    from nlp import tone as tone_model
     from nlp.analyzer import Analyzer
 
     settings = load_settings()
+    if tone not in (None, "transformer", "fast"):
+        raise UserError(f"--tone {tone}: use transformer or fast")
+    tone_model.configure("transformer" if (tone or settings.tone) == "transformer" else "fast")
     lang = settings.language
     start, end = day_bound(date_from, "--from"), day_bound(date_to, "--to", end=True)
     cards = brands_file or settings.brands

@@ -52,6 +52,7 @@ ARTICLE_PROPERTIES: dict[str, Any] = {
     "published_at": {"type": "date"},
     "crawled_at": {"type": "date"},
     "analyzed_at": {"type": "date"},
+    "tone_model": KW,
     "title": {"type": "text", "analyzer": "standard", "fields": {"raw": KW_LONG}},
     "lead": {"type": "text", "analyzer": "standard"},
     "text": {"type": "text", "analyzer": "standard", "term_vector": "with_positions_offsets"},

@@ -16,6 +16,9 @@ from nlp.matcher import BrandMatcher
 from nlp.mentions import TextMentions, find_mentions
 from nlp.ner import sentences
 from nlp.tone import ToneModel, default_model
+
+if TYPE_CHECKING:
+    from nlp.tone_student import StudentTone
 from rezonans.brands import BrandSet, default_brands_path, load_brands
 from rezonans.model import Article, BrandTone, Mention, Sentiment, SourceRef
 
@@ -63,7 +66,7 @@ class Analyzer:
     def __init__(
         self,
         brands: BrandSet,
-        tone: ToneModel | None = None,
+        tone: ToneModel | StudentTone | None = None,
         reprints: ReprintDetector | None = None,
         use_ner: bool = True,
         max_tone_mentions: int = MAX_TONE_MENTIONS,
@@ -82,8 +85,8 @@ class Analyzer:
         return cls(load_brands(path or default_brands_path()), **kwargs)
 
     @property
-    def tone(self) -> ToneModel:
-        """The tone model, loaded on first use."""
+    def tone(self) -> ToneModel | StudentTone:
+        """The tone model (`nlp.tone.configure` picks which), loaded on first use."""
         if self._tone is None:
             self._tone = default_model()
         return self._tone
@@ -160,15 +163,22 @@ class Analyzer:
                 placement = name if name != "body" else ("lead" if h.start < lead_end else "body")
                 rows.append((name, value, f, placement, _sentence_at(tm.sentences, h.start, h.end, value, starts)))
         judged: dict[str, int] = defaultdict(int)
-        tone_of: dict[int, tuple[str, float, str]] = {}
+        chosen: list[int] = []
         order = sorted(range(len(rows)), key=lambda k: (_PLACEMENT_ORDER[rows[k][3]], rows[k][2].hit.start))
         for k in order:
+            brand = rows[k][2].hit.brand
+            if judged[brand] < self.max_tone_mentions:
+                judged[brand] += 1
+                chosen.append(k)
+        # one batch per article: the transformer reads all judged mentions in one network pass
+        batch = []
+        for k in chosen:
             _, value, f, _, sent = rows[k]
-            if judged[f.hit.brand] >= self.max_tone_mentions:
-                continue
-            judged[f.hit.brand] += 1
-            res = self.tone.predict(value[sent[0] : sent[1]], f.hit.start - sent[0], f.hit.end - sent[0])
-            tone_of[k] = (res.label, round(res.score, 3), res.reason)
+            batch.append((value[sent[0] : sent[1]], f.hit.start - sent[0], f.hit.end - sent[0]))
+        results = self.tone.predict_batch(batch)
+        tone_of: dict[int, tuple[str, float, str]] = {
+            k: (r.label, round(r.score, 3), r.reason) for k, r in zip(chosen, results, strict=True)
+        }
         topics_at: dict[tuple[str, tuple[int, int]], list[str]] = {}
         codes_at: dict[tuple[str, tuple[int, int], str], list[str]] = {}
         mentions: list[Mention] = []
@@ -262,6 +272,7 @@ class Analyzer:
         if reprints:
             self.assign_cluster(article)
         article.analyzed_at = datetime.now(UTC)
+        article.tone_model = self.tone.version
         return article
 
     def assign_cluster(self, article: Article) -> Article:

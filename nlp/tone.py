@@ -1,4 +1,11 @@
-"""Tone towards a marked entity in a sentence: hashed features, navec vectors and e5 sentence embeddings, three linear models."""
+"""Tone towards a marked entity in a sentence.
+
+Two models share one interface (`predict`, `predict_batch`, `version`): this module's linear model (`ToneModel`:
+hashed features, navec vectors and optional e5 embeddings; the `fast` mode, default) and the transformer mode
+(`nlp.tone_student`: a 4-layer e5 student, int8 ONNX, mixed with the linear model; opt-in until it beats the linear
+model everywhere, see nlp/models/README.md). `configure(mode)` picks one per process (from the `tone` setting)
+before `default_model()` first loads it.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -19,7 +26,11 @@ from nlp.homonyms import casual
 from nlp.lemmas import Token, tokenize, word_info
 from rezonans.model import Sentiment
 
+if TYPE_CHECKING:
+    from nlp.tone_student import StudentTone
+
 log = logging.getLogger(__name__)
+ToneMode = Literal["fast", "transformer"]
 
 LABELS: tuple[Sentiment, Sentiment, Sentiment] = ("negative", "neutral", "positive")
 MODEL_PATH = Path(__file__).parent / "models" / "tone.npz"
@@ -420,6 +431,7 @@ class ToneModel:
         self.e5 = tuple(a.astype(np.float32) for a in e5) if e5 is not None else None
         self.frames = frames or {}  # RuSentiFrames table (`nlp.frames`)
         self.post_style = post_style  # features know post-style text (`post_features`, a flag in the dense part)
+        self.version = "linear-2"  # stored with each article (`tone_model`): reanalyze tells outdated ones
 
     @classmethod
     def load(cls, path: str | Path = MODEL_PATH) -> ToneModel:
@@ -508,7 +520,16 @@ class ToneModel:
     def predict(self, sentence: str, start: int, end: int) -> ToneResult:
         """Tone towards sentence[start:end], with the words or frame that decided it."""
         logp, feats, post, hits = self._parts(sentence, start, end)
-        logits = logp + (self.offsets_post if post else self.offsets)
+        return self.decide(logp + (self.offsets_post if post else self.offsets), feats, hits)
+
+    def parts(self, sentence: str, start: int, end: int) -> tuple[np.ndarray, dict[str, float], list]:
+        """Log-probabilities with this model's offsets (before softmax), the sparse features and the frames found:
+        what `decide` needs (the transformer mode mixes its own log-probabilities in)."""
+        logp, feats, post, hits = self._parts(sentence, start, end)
+        return logp + (self.offsets_post if post else self.offsets), feats, hits
+
+    def decide(self, logits: np.ndarray, feats: dict[str, float], hits: list) -> ToneResult:
+        """Label, score and reason from final logits (the «acting against a wrongdoer» rule applies)."""
         p = np.exp(logits - logits.max())
         p /= p.sum()
         k = int(p.argmax())
@@ -526,6 +547,10 @@ class ToneModel:
             )
         reason = self._reason(feats, k, hits) if k != 1 else ""
         return ToneResult(LABELS[k], float(p[2] - p[0]), (float(p[0]), float(p[1]), float(p[2])), reason)
+
+    def predict_batch(self, items: list[tuple[str, int, int]]) -> list[ToneResult]:
+        """`predict` for each (sentence, start, end)."""
+        return [self.predict(s, a, b) for s, a, b in items]
 
     def _reason(self, feats: dict[str, float], k: int, hits: list) -> str:
         """The frame concerning the target whose effect agrees with the label, else the words that pushed most."""
@@ -563,7 +588,34 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
     return z - np.log(np.exp(z).sum())
 
 
+_mode: dict[str, ToneMode] = {"tone": "fast"}
+
+
+def configure(mode: ToneMode) -> None:
+    """Choose the process-wide tone model (from the `tone` setting): "fast" (default, linear) or "transformer"."""
+    if mode not in ("transformer", "fast"):
+        raise ValueError(f"tone mode {mode!r}: expected 'transformer' or 'fast'")
+    _mode["tone"] = mode
+
+
+def current_mode() -> ToneMode:
+    """The mode `default_model()` loads."""
+    return _mode["tone"]
+
+
 @lru_cache(maxsize=1)
-def default_model() -> ToneModel:
-    """The shipped tone model, loaded once."""
+def linear_model() -> ToneModel:
+    """The shipped linear model, loaded once."""
     return ToneModel.load()
+
+
+@lru_cache(maxsize=1)
+def _student() -> StudentTone:
+    from nlp.tone_student import StudentTone
+
+    return StudentTone.load(linear=linear_model())
+
+
+def default_model() -> ToneModel | StudentTone:
+    """The configured tone model, loaded once (UserError with the fix when the transformer's files are missing)."""
+    return linear_model() if _mode["tone"] == "fast" else _student()

@@ -31,20 +31,25 @@ from rezonans.model import Article
 if TYPE_CHECKING:
     from indexer.bulk import BulkWriter
     from nlp.analyzer import Analyzer
+    from nlp.tone import ToneMode
 
 log = logging.getLogger(__name__)
 _worker_analyzer: Analyzer | None = None  # one per worker process, loaded by _init_worker
 
 
-def _init_worker(brands: str | None, parent: int, e5: bool = False, e5_threads: int | None = None) -> None:
+def _init_worker(
+    brands: str | None, parent: int, e5: bool = False, e5_threads: int | None = None, tone: ToneMode = "fast"
+) -> None:
     """Load the analyser once per worker process; exit when the parent process dies (kill -9 leaves no orphan)."""
     global _worker_analyzer
     from nlp import encoder
+    from nlp import tone as tone_model
     from nlp.analyzer import Analyzer
 
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
     _single_threaded_blas()
     encoder.configure(e5, e5_threads or 1)  # one engine thread per analysis process
+    tone_model.configure(tone)
     _worker_analyzer = Analyzer.from_file(brands).warm()  # models load now, while the crawl starts up
 
 
@@ -89,6 +94,7 @@ class ParallelAnalysis:
         e5: bool = False,
         e5_threads: int | None = None,
         on_indexed: Callable[[Article], None] | None = None,
+        tone: ToneMode = "fast",
     ) -> None:
         self.analyzer = analyzer
         self.on_indexed = on_indexed
@@ -102,7 +108,7 @@ class ParallelAnalysis:
                 workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
-                initargs=(str(brands) if brands else None, os.getpid(), e5, e5_threads),
+                initargs=(str(brands) if brands else None, os.getpid(), e5, e5_threads, tone),
             )
             for _ in range(workers):  # start the workers (and load their models) while the crawl starts up
                 self.pool.submit(int)
@@ -191,11 +197,12 @@ def crawl_to_index(
     {"index": bulk stats, "replayed": documents sent from the spool (only when there was one)}.
     """
     from indexer.bulk import BulkWriter, Spool, replay  # here, not at the top: spawned workers import this module
-    from nlp import encoder
+    from nlp import encoder, tone
     from nlp.analyzer import Analyzer
     from pipeline.corrections import keep_corrections
 
     encoder.configure(settings.e5, settings.e5_threads)
+    tone.configure(settings.tone)
     analyzer = Analyzer.from_file(brands)  # also checks the brand cards before anything starts
     workers = default_analysis_workers() if analysis_workers is None else max(0, analysis_workers)
     pending = replay(settings) if Spool(settings.spool_dir).files() else None
@@ -203,7 +210,14 @@ def crawl_to_index(
     writer = BulkWriter(settings, durable=True, refresh=refresh)
     writer.before_send = keep_corrections(writer.client, settings)  # a re-crawled article keeps analysts' tone
     analysis = ParallelAnalysis(
-        analyzer, writer, brands, workers, e5=settings.e5, e5_threads=settings.e5_threads, on_indexed=on_indexed
+        analyzer,
+        writer,
+        brands,
+        workers,
+        e5=settings.e5,
+        e5_threads=settings.e5_threads,
+        on_indexed=on_indexed,
+        tone=settings.tone,
     )
     blas = _single_threaded_blas()
     try:

@@ -36,6 +36,7 @@ class ReanalyzeStats:
     with_brand_before: int = 0
     with_brand_after: int = 0
     mentions_after: int = 0
+    outdated_tone: int = 0  # articles whose stored tone came from another tone model (now brought to this one)
     by_index: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -108,6 +109,7 @@ def reanalyze(
         for index, article in scan_articles(client, settings, query=query):
             stats.scanned += 1
             had = brand in article.brands if brand else False
+            stats.outdated_tone += article.tone_model != analyzer.tone.version
             try:
                 analyzer.analyze(article)
                 apply_corrections(article)  # a person's tone wins over the model's

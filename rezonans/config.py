@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     es_security: bool = Field(False, description="start the local server with security on")
     # Analysis.
     brands: Path | None = Field(None, description="brand-card file used when a command gets no `--brands`")
+    tone: Literal["fast", "transformer"] = Field(
+        "fast",
+        description="tone model: fast (linear) or transformer (a 4-layer e5 student mixed with the linear model: "
+        "better on news, slower, not yet better everywhere); see nlp/models/README.md",
+    )
     e5: bool = Field(False, description="add multilingual-e5-small embeddings to the tone model (~4x slower)")
     e5_threads: int | None = Field(None, description="threads of the e5 engine (default: the engine's choice)")
     # Sources with an API (crawler.sourcetypes).

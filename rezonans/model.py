@@ -162,6 +162,7 @@ class Article(BaseModel):
     is_original: bool = True
     targets: list[Target] | None = None
     analyzed_at: datetime | None = None
+    tone_model: str = ""  # version of the tone model that judged the mentions ("" before it was recorded)
     # Set by people (web workspace, `rezonans tone set`); re-applied after every re-analysis.
     tone_corrections: list[ToneCorrection] = Field(default_factory=list)
 

@@ -1,6 +1,7 @@
 """Score a tone model on the PR challenge set (nlp/data/tone_challenge.tsv, written and labelled for Rezonans).
 
-Usage: python -m training.eval_challenge [--model MODEL.npz] [--errors]
+Usage: python -m training.eval_challenge [--model MODEL.npz | --student DIR] [--errors]
+(--model: a linear artifact; --student: the folder of the transformer's files, e.g. nlp/models)
 A line is `label<TAB>style<TAB>situation<TAB>sentence` with the target in [[...]] (further [[...]] marks are
 dropped). It is a development set: held-out figures are measured elsewhere.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import nlp.data
-from nlp.tone import MODEL_PATH, ToneModel
+from nlp.tone import MODEL_PATH, ToneModel, linear_model
 
 CHALLENGE = Path(nlp.data.__file__).parent / "tone_challenge.tsv"
 _MARK = re.compile(r"\[\[(.+?)\]\]")
@@ -63,9 +64,9 @@ def f1(gold: Sequence[str], pred: Sequence[str], label: str) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
-def score(model: ToneModel, cases: list[Case]) -> tuple[dict[str, Any], list[tuple[Case, str, str]]]:
+def score(model: Any, cases: list[Case]) -> tuple[dict[str, Any], list[tuple[Case, str, str]]]:
     """Accuracy, F1_PN, macro-F1 overall, by style and by situation; and the misjudged cases with reasons."""
-    preds = [model.predict(c.sentence, c.start, c.end) for c in cases]
+    preds = model.predict_batch([(c.sentence, c.start, c.end) for c in cases])
     labels: list[str] = [p.label for p in preds]
 
     def summary(idx: list[int]) -> dict:
@@ -98,10 +99,18 @@ def main(argv: list[str] | None = None) -> int:
     """Print the challenge-set scores (and the errors)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, default=MODEL_PATH)
+    ap.add_argument("--student", type=Path, default=None, help="folder with the transformer's files")
+    ap.add_argument("--mix", type=float, default=None, help="the student's weight (1: alone; default: its file's)")
     ap.add_argument("--file", type=Path, default=CHALLENGE)
     ap.add_argument("--errors", action="store_true")
     args = ap.parse_args(argv)
-    report, errors = score(ToneModel.load(args.model), read_challenge(args.file))
+    if args.student:
+        from nlp.tone_student import StudentTone
+
+        model: Any = StudentTone.load(args.student, linear=linear_model(), mix=args.mix)
+    else:
+        model = ToneModel.load(args.model)
+    report, errors = score(model, read_challenge(args.file))
     if args.errors:
         for c, label, reason in errors:
             print(f"{c.label}->{label}\t{c.situation}\t{c.sentence}\t[{c.sentence[c.start : c.end]}]\t{reason}")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from nlp.analyzer import MAX_TONE_MENTIONS, Analyzer
-from nlp.tone import ToneModel, default_model
+from nlp.tone import ToneModel, linear_model
 from rezonans.model import Article
 
 
 class CountingTone(ToneModel):
-    """The shipped model, counting its predictions."""
+    """The shipped linear model, counting its predictions."""
 
     def __init__(self) -> None:
-        self.__dict__.update(default_model().__dict__)
+        self.__dict__.update(linear_model().__dict__)
         self.calls = 0
 
     def predict(self, sentence, start, end):

@@ -1,4 +1,4 @@
-"""The shipped tone model on our own sentences: direction, negation, entity-relative features, no sklearn."""
+"""The shipped linear (`fast`) tone model on our own sentences: direction, negation, entity-relative features, no sklearn."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import sys
 import numpy as np
 import pytest
 
-from nlp.tone import LEX_TAUS, MODEL_PATH, ToneModel, default_model, dense_features, features, syntax_features
+from nlp.tone import LEX_TAUS, MODEL_PATH, ToneModel, dense_features, features, linear_model, syntax_features
 
 pytestmark = pytest.mark.unit
 
 
 def tone(sentence: str, target: str):
     start = sentence.index(target)
-    return default_model().predict(sentence, start, start + len(target))
+    return linear_model().predict(sentence, start, start + len(target))
 
 
 def test_clear_positive_and_negative():
@@ -65,7 +65,7 @@ def test_syntax_features_name_the_verb_and_the_role():
 
 
 def test_shipped_model_has_dense_part_and_offsets():
-    m = default_model()
+    m = linear_model()
     # five navec means, the lexicon sums and the post-style flag
     assert m.dense is not None and m.dense[0].shape == (5 * 300 + 4 * len(LEX_TAUS) + 1, 3)
     assert m.offsets.shape == (3,) and m.offsets_post.shape == (3,)
@@ -73,7 +73,7 @@ def test_shipped_model_has_dense_part_and_offsets():
 
 
 def test_save_load_roundtrip(tmp_path):
-    m = default_model()
+    m = linear_model()
     path = tmp_path / "t.npz"
     m.save(path)
     with np.load(path, allow_pickle=False) as z:
@@ -87,7 +87,7 @@ def test_save_load_roundtrip(tmp_path):
 
 def test_inference_needs_no_sklearn():
     code = (
-        "import sys; from nlp.tone import default_model; default_model().predict('ВТБ вырос.', 0, 3);"
+        "import sys; from nlp.tone import linear_model; linear_model().predict('ВТБ вырос.', 0, 3);"
         "print('sklearn' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
@@ -136,7 +136,7 @@ def test_model_with_an_encoder_part_uses_it_and_falls_back_without_it(monkeypatc
     """The shipped model has no e5 part (see the model card); one trained with --e5 uses the encoder when on."""
     from nlp import encoder
 
-    m = default_model()
+    m = linear_model()
     rng = np.random.default_rng(0)
     e5 = (rng.normal(0, 0.1, (768, 3)), np.zeros(3), np.zeros(768), np.ones(768))
     m5 = ToneModel(m.weights, m.bias, m.lexicon, m.bits, m.dense, m.offsets, m.syntax, e5, m.frames,
@@ -157,7 +157,7 @@ def test_model_with_an_encoder_part_uses_it_and_falls_back_without_it(monkeypatc
 
 
 def test_frames_read_who_does_what_to_whom():
-    m = default_model()
+    m = linear_model()
     s = "Суд оштрафовал Сбербанк за нарушения."
     a = s.index("Сбербанк")
     res = m.predict(s, a, a + 8)

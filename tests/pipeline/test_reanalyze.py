@@ -74,3 +74,43 @@ def test_new_brand_gets_history(es_settings, tmp_path, monkeypatch):
     assert "просмотрено 1, записано 1" in res.stdout and "vtb: статей до 1, после 1" in res.stdout
     res = CliRunner().invoke(app, ["reanalyze", "--brand", "nosuch", "--brands", str(cards)])
     assert res.exit_code == 2 and "not in the brand cards" in res.output
+
+
+def test_reanalyze_brings_stored_articles_to_the_current_tone_model(es_settings, tmp_path, monkeypatch):
+    import json
+
+    from nlp.tone import configure, linear_model
+    from nlp.tone_student import StudentTone
+
+    settings = es_settings.model_copy(update={"index_prefix": f"{es_settings.index_prefix}-tonev"})
+    transformer = StudentTone.load(linear=linear_model())
+    old = Analyzer(parse_brands(OLD), tone=transformer, use_ner=False)
+    with BulkWriter(settings, refresh=True) as writer:
+        for i, text in enumerate(TEXTS[:3]):
+            art = Article(url=f"https://vestnik.test/t{i}", source=SourceRef(name="Вестник"), title="", text=text)
+            writer.add(old.analyze(art))
+    client = connect(settings)
+    alias = articles_alias(settings)
+
+    def stored() -> list[str]:
+        client.indices.refresh(index=alias)
+        return [h["_source"]["tone_model"] for h in client.search(index=alias)["hits"]["hits"]]
+
+    assert stored() == [transformer.version] * 3
+    cards = tmp_path / "brands.yaml"
+    cards.write_text(OLD, encoding="utf-8")
+    monkeypatch.setenv("REZONANS_INDEX_PREFIX", settings.index_prefix)
+
+    def run(*extra: str) -> int:
+        res = CliRunner().invoke(app, ["reanalyze", "--all", "--brands", str(cards), "--json", *extra])
+        assert res.exit_code == 0, res.output
+        return json.loads(res.stdout)["outdated_tone"]
+
+    assert run("--tone", "fast") == 3 and stored() == [linear_model().version] * 3
+    assert run("--tone", "fast") == 0
+    try:
+        assert run("--tone", "transformer") == 3 and stored() == [transformer.version] * 3
+    finally:
+        configure("fast")  # the CLI switched this process's tone model
+    res = CliRunner().invoke(app, ["reanalyze", "--all", "--brands", str(cards), "--tone", "slow"])
+    assert res.exit_code == 2 and "transformer or fast" in res.output
