@@ -36,9 +36,15 @@ class _Tone:
 class FixedTone:
     """A tone model that always says neutral: the snapshot covers everything but tone."""
 
+    version = "fixed-neutral"
+
     def predict(self, text: str, start: int, end: int) -> _Tone:
         """Neutral, whatever the sentence."""
         return _Tone()
+
+    def predict_batch(self, items: list[tuple[str, int, int]]) -> list[_Tone]:
+        """`predict` for each (sentence, start, end)."""
+        return [self.predict(*item) for item in items]
 
 
 def brand_set() -> BrandSet:
