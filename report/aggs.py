@@ -106,6 +106,11 @@ def period_request(scope: ReportScope, period: Period) -> dict[str, Any]:
             "filter": {"terms": {"source.type": PUBLIC_POSTS}},
             "aggs": {
                 **{k: {"sum": {"field": k}} for k in ("likes", "forwards", "comments", "views", "engagement")},
+                # how many posts carry each count: Telegram has no likes or comments, and "0" would be a wrong figure
+                **{
+                    f"{k}_n": {"value_count": {"field": k}}
+                    for k in ("likes", "forwards", "comments", "views", "engagement")
+                },
                 "top": {
                     "top_hits": {
                         "size": TOP_N,

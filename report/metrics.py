@@ -100,7 +100,7 @@ def post_publicity(source: dict[str, Any], brand: str) -> float:
 
 def _engagement(agg: dict[str, Any] | None, brand: str) -> dict[str, Any]:
     """Engagement totals of the public posts (Telegram, VK) about the brand and its top posts beside their publicity."""
-    if not agg:
+    if not agg or not agg.get("doc_count"):  # no posts: every count is truly zero
         return {"posts": 0, **{k: 0 for k in ENGAGEMENT_KEYS}, "top": []}
     top = []
     for hit in agg["top"]["hits"]["hits"]:
@@ -116,7 +116,12 @@ def _engagement(agg: dict[str, Any] | None, brand: str) -> dict[str, Any]:
                 "publicity": round(post_publicity(src, brand), 4),
             }
         )
-    return {"posts": int(agg["doc_count"]), **{k: int(agg[k]["value"]) for k in ENGAGEMENT_KEYS}, "top": top}
+    totals = {
+        # None (shown «—») when no post carries the count, rather than a sum of nothing that reads as zero
+        k: int(agg[k]["value"]) if (agg.get(f"{k}_n") or {}).get("value", 1) else None
+        for k in ENGAGEMENT_KEYS
+    }
+    return {"posts": int(agg["doc_count"]), **totals, "top": top}
 
 
 def period_figures(raw: dict[str, Any], scope: ReportScope) -> dict[str, Any]:

@@ -164,3 +164,19 @@ def test_english_labels(engaged: Settings, monkeypatch) -> None:
     text = invoke(engaged, monkeypatch).stdout
     assert "### Engagement of public posts about the brand (Telegram, VK)" in text
     assert "A popular post is not publicity that sells" in text
+
+
+def test_counts_no_post_carries_are_shown_as_missing_not_zero(es_settings: Settings, monkeypatch) -> None:
+    """Telegram posts have views and forwards but no likes or comments: the totals say «—», not «0»."""
+    settings = es_settings.model_copy(update={"index_prefix": f"{es_settings.index_prefix}-engtg"})
+    posts = [
+        post("t2", TG, 17, "Сбербанк запустил новый вклад.", "positive", 1.0, views=3000, forwards=40),
+        post("t3", TG, 19, "Сбербанк снова не работает у клиентов.", "negative", 0.5, views=10000, forwards=120),
+    ]
+    with BulkWriter(settings, refresh=True) as writer:
+        for article in posts:
+            writer.add(article)
+    text = invoke(settings, monkeypatch).stdout
+    part = text[text.index("### Вовлечённость публичных постов о бренде") :]
+    assert "Публикаций 2 (+2, новое): лайки — (—), репосты и пересылки 160 (+160, новое)" in part
+    assert "комментарии — (—)" in part and f"просмотры {L.num(13000)}" in part
