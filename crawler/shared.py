@@ -259,10 +259,10 @@ class SharedFrontier:
             self._give_back(keys=[self._key("claim", canon)], args=[self.owner], client=pipe)
         return pipe
 
-    def retry(self, url: str, delay: float, attempts: int = 3) -> bool:
-        """A failed fetch: visible again after `delay` s, or dropped (False) after `attempts` failures."""
+    def retry(self, url: str, delay: float, attempts: int | None = 3) -> bool:
+        """A failed fetch: visible again after `delay` s, or dropped (False) after `attempts` failures (None: never)."""
         canon = canonicalize_url(url)
-        if int(self.client.hincrby(self._attempts_key, canon, 1)) >= attempts:
+        if int(self.client.hincrby(self._attempts_key, canon, 1)) >= (attempts or float("inf")):
             self.done(url)
             return False
         pipe = self.client.pipeline()

@@ -22,10 +22,12 @@ from crawler.middlewares import RobotsUnreachable
 from crawler.safety import HostDown, Refused, is_web_url
 from crawler.shared import SharedFrontier, owner_id
 from crawler.sources import Source
+from crawler.sourcetypes import content_type_of
 from crawler.state import CrawlState
 from rezonans.model import canonicalize_url
 
 log = logging.getLogger(__name__)
+
 
 STAT_KEYS = (
     "listings",
@@ -136,6 +138,15 @@ class SourceSpider(scrapy.Spider):
     def source_of(self, response: Response) -> Source:
         """The source a response belongs to."""
         return self.sources[response.meta["source"]]
+
+    def walk_reached(self, walk: str, newest: int) -> bool:
+        """Record how far a history walk got this run; True while it is short of what a finished run reached.
+
+        A page of known posts ends the walk only if a finished run walked below them: a killed run may have
+        emitted the newest page and never reached the older ones."""
+        self.walks[walk] = max(self.walks.get(walk, 0), newest)
+        done = self.state.walk_done(walk)
+        return done is None or newest > done
 
     def too_old(self, when: datetime | None) -> bool:
         """True when a date is older than --since."""
@@ -254,7 +265,7 @@ class SourceSpider(scrapy.Spider):
             meta = dict(entry["meta"])
             url = entry["url"]
             if meta.get("source") not in self.sources:  # a source this process was not given: back for another
-                self.shared.retry(url, delay=self.shared.lease_ttl, attempts=1_000_000)
+                self.shared.retry(url, delay=self.shared.lease_ttl, attempts=None)
                 continue
             if self.state.seen(url):  # this process emitted it in a run killed before Redis heard of it
                 self.shared.mark_emitted([url])
@@ -314,7 +325,7 @@ class SourceSpider(scrapy.Spider):
             if canonicalize_url(response.url) != canonicalize_url(queued_url):
                 self.shared.moved(queued_url, response.url)  # redirected: the entry follows the page
                 queued_url = response.url
-        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+        content_type = content_type_of(response)
         yield {
             "kind": "page",
             "source": source.name,
@@ -349,7 +360,7 @@ class SourceSpider(scrapy.Spider):
             self.shared.give_back(request.url)
             queued_url = request.meta.get("queued_url", request.url)
             if isinstance(exc, RobotsUnreachable | HostDown):  # the site, not the page: later, without limit
-                self.shared.retry(queued_url, delay=60.0, attempts=1_000_000)
+                self.shared.retry(queued_url, delay=60.0, attempts=None)
             elif isinstance(exc, IgnoreRequest | Refused) or (isinstance(exc, HttpError) and exc.response.status < 500):
                 self.shared.done(queued_url)  # refused, or 4xx: trying again would not help
             elif not self.shared.retry(queued_url, delay=60.0):  # a server or network failure: later, a few times

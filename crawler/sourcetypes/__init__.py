@@ -134,6 +134,11 @@ class SourceType:
         return {"kind": "article", "source": source.name, "article": {"language": None, **fields}}
 
 
+def content_type_of(response: Response) -> str:
+    """The response's Content-Type header as text ("" when absent)."""
+    return (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+
+
 def register(cls: type[SourceType]) -> type[SourceType]:
     """Class decorator: make a source type known by its `name`."""
     if not cls.name:

@@ -19,7 +19,7 @@ from scrapy.http import Response
 
 from crawler.forums import ForumPost, parse_forum_page
 from crawler.sources import Source
-from crawler.sourcetypes import SourceType, register
+from crawler.sourcetypes import SourceType, content_type_of, register
 from rezonans.model import canonicalize_url
 
 
@@ -71,7 +71,7 @@ class Forum(SourceType):
         if spider.not_modified(response):
             return
         source = spider.source_of(response)
-        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+        content_type = content_type_of(response)
         try:
             page = parse_forum_page(response.body, response.url, content_type)
         except (ValueError, etree.ParserError) as exc:

@@ -17,7 +17,7 @@ from scrapy.http import Response
 
 from crawler.reviews import Review, parse_review_page, scale
 from crawler.sources import Source
-from crawler.sourcetypes import SourceType, register
+from crawler.sourcetypes import SourceType, content_type_of, register
 
 
 @register
@@ -54,7 +54,7 @@ class Reviews(SourceType):
         if spider.not_modified(response):
             return
         source = spider.source_of(response)
-        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+        content_type = content_type_of(response)
         try:
             page = parse_review_page(response.body, response.url, content_type)
         except (ValueError, etree.ParserError) as exc:

@@ -12,7 +12,7 @@ from scrapy.http import Response
 
 from crawler.parsers import parse_telegram
 from crawler.sources import Source
-from crawler.sourcetypes import SourceType, register
+from crawler.sourcetypes import SourceType, content_type_of, register
 
 
 def telegram_preview(url: str) -> str:
@@ -54,7 +54,7 @@ class Telegram(SourceType):
         source = spider.source_of(response)
         try:
             problems: list[tuple[str, str]] = []
-            content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+            content_type = content_type_of(response)
             posts, before = parse_telegram(response.body, response.url, content_type=content_type, problems=problems)
         except (ValueError, lxml.etree.ParserError) as exc:
             spider.error(source.name, "malformed telegram page", f"{response.url}: {exc}")
@@ -90,11 +90,7 @@ class Telegram(SourceType):
         limit = source.max_pages or spider.max_pages
         base = response.meta.get("start") or response.url.split("?", 1)[0]
         newest = max((p.id for p in posts), default=0)
-        spider.walks[base] = max(spider.walks.get(base, 0), newest)
-        # A page of known posts ends the walk only if a finished run walked below them: a killed run may have
-        # emitted the newest page and never reached the older ones.
-        done = spider.state.walk_done(base)
-        unfinished = done is None or newest > done
+        unfinished = spider.walk_reached(base, newest)
         if (
             before
             and (fresh or unfinished)

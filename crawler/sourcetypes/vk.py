@@ -350,10 +350,11 @@ class Vk(SourceType):
                 continue
             if not search:  # a wall keeps the name its source was given
                 fields.pop("source_name")
-            if not spider.fresh(source, fields["url"]):
+            item = self.emit(source, fields)
+            if item is None:
                 continue
             fresh += 1
-            out.append({"kind": "article", "source": source.name, "article": {"language": None, **fields}})
+            out.append(item)
         return out, fresh
 
     async def parse_wall(self, response: Response) -> AsyncIterator[Any]:
@@ -380,9 +381,7 @@ class Vk(SourceType):
         start = response.meta["start"]
         walk = f"vk:wall:{start}"
         newest = max((int(p["id"]) for p in regular if "id" in p), default=0)
-        spider.walks[walk] = max(spider.walks.get(walk, 0), newest)
-        done = spider.state.walk_done(walk)
-        unfinished = done is None or newest > done
+        unfinished = spider.walk_reached(walk, newest)
         oldest = min((d for d in (_date(p.get("date")) for p in regular) if d), default=None)
         offset = int(response.meta.get("offset", 0)) + len(items)
         total = int(result.get("count") or 0)
@@ -453,9 +452,7 @@ class Vk(SourceType):
         walk = f"vk:search:{query}"
         dates = [int(p["date"]) for p in items if isinstance(p.get("date"), int)]
         newest = max(dates, default=0)
-        spider.walks[walk] = max(spider.walks.get(walk, 0), newest)
-        done = spider.state.walk_done(walk)
-        unfinished = done is None or newest > done
+        unfinished = spider.walk_reached(walk, newest)
         next_from = result.get("next_from")
         oldest = _date(min(dates)) if dates else None
         limit = source.max_pages or spider.max_pages
