@@ -58,6 +58,9 @@ def register(app: typer.Typer) -> None:
         state: Path = typer.Option(
             None, "--reprint-state", help="JSON file keeping reprint clusters across runs (.gz: gzipped)."
         ),
+        tone_model: str = typer.Option(
+            None, "--tone", help="Tone model: transformer or fast (linear); default: the tone setting."
+        ),
     ) -> None:
         """Find brand mentions and their tone, prominence, topics, promo codes, lemmas and reprint clusters.
 
@@ -69,7 +72,7 @@ def register(app: typer.Typer) -> None:
         from nlp.reprints import ReprintDetector
         from rezonans.brands import BrandError
 
-        settings = load_settings()
+        settings = load_settings(tone=tone_model)
         tone.configure(settings.tone)
         path = brands or settings.brands
         if path is None:

@@ -216,6 +216,9 @@ def crawl_command(
     claim_ttl: float = typer.Option(
         600.0, "--claim-ttl", min=1, help="With --redis-url: seconds before a dead crawler's article claims expire."
     ),
+    tone: str | None = typer.Option(
+        None, "--tone", help="Tone model of the analysis: transformer or fast (linear); default: the tone setting."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout.", metavar=""),
     progress: bool = typer.Option(
         True,
@@ -234,7 +237,7 @@ def crawl_command(
     from crawler.state import default_state_path
 
     source_list = load_sources(sources)
-    settings = load_settings()
+    settings = load_settings(tone=tone)
     source_list = _default_queries(source_list, brands or settings.brands)
     since_dt = parse_since(since)
     state_path = state or default_state_path(settings.home)

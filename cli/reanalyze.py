@@ -39,10 +39,8 @@ def reanalyze_command(
     from nlp import tone as tone_model
     from nlp.analyzer import Analyzer
 
-    settings = load_settings()
-    if tone not in (None, "transformer", "fast"):
-        raise UserError(f"--tone {tone}: use transformer or fast")
-    tone_model.configure("transformer" if (tone or settings.tone) == "transformer" else "fast")
+    settings = load_settings(tone=tone)
+    tone_model.configure(settings.tone)
     lang = settings.language
     start, end = day_bound(date_from, "--from"), day_bound(date_to, "--to", end=True)
     cards = brands_file or settings.brands

@@ -215,6 +215,31 @@ def scores(logp: np.ndarray, items: list[Item], offsets: dict[str, np.ndarray]) 
     return out
 
 
+def teacher_logits(w: e5_weights.E5Weights, old_ids: list[int], args, windows: list[tw.Window]):
+    """The teacher's logits on the training windows (same pruned vocabulary), as a torch tensor."""
+    import torch
+
+    teacher = make_model(w, old_ids, args.teacher_layers)
+    teacher.load_state_dict(torch.load(args.teacher))
+    t0 = time.time()
+    z = predict_logits(teacher, windows)
+    log.info("teacher logits on %d windows (%.0f s)", len(windows), time.time() - t0)
+    return torch.from_numpy(z)
+
+
+def distil_loss(student, teacher, temperature: float):
+    """Soft-target loss (Hinton et al. 2015): KL(teacher ‖ student) at `temperature`, scaled by T²."""
+    import torch
+
+    f = torch.nn.functional
+    t = temperature
+    return (
+        f.kl_div(f.log_softmax(student / t, -1), f.log_softmax(teacher / t, -1), log_target=True, reduction="batchmean")
+        * t
+        * t
+    )
+
+
 # ---------------------------------------------------------------- export
 def export(model, tok, out: Path, meta: dict) -> None:
     """ONNX export, int8 dynamic quantisation, tokenizer and metadata."""
@@ -256,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="train on this many rows only (to time a run)")
     ap.add_argument("--init", type=Path, default=None, help="start from this tone_student.pt (same --layers)")
     ap.add_argument("--max-minutes", type=float, default=0, help="stop training after this many minutes")
+    ap.add_argument("--teacher", type=Path, default=None, help="distil from this tone_student.pt (a bigger model)")
+    ap.add_argument("--teacher-layers", type=int, default=12)
+    ap.add_argument("--alpha", type=float, default=0.5, help="weight of the gold labels' loss when distilling")
+    ap.add_argument("--temperature", type=float, default=2.0, help="softening of both models' logits when distilling")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -275,7 +304,6 @@ def main(argv: list[str] | None = None) -> int:
     texts = sorted({it.text for it in train}) + [c.sentence for c in read_challenge()]
     tok, old = build_tokenizer(w, texts, args.vocab_top)
     model = make_model(w, old, args.layers)
-    del w
     if args.init:
         model.load_state_dict(torch.load(args.init))
 
@@ -288,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         train_rows = train_rows[: args.limit]
     w_train, w_tune, w_val = windows(train_rows), windows(tune), windows(val)
     y_train = torch.tensor([it.label for it in train_rows])
+    soft = teacher_logits(w, old, args, w_train) if args.teacher else None
+    del w
     steps_per_epoch = math.ceil(len(train_rows) / args.batch)
     total = int(steps_per_epoch * args.epochs)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -319,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
             ids, mask, tmask = tw.batch([w_train[i] for i in bi])
             logits = model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(tmask))
             loss = torch.nn.functional.cross_entropy(logits, y_train[bi])
+            if soft is not None:
+                loss = args.alpha * loss + (1.0 - args.alpha) * distil_loss(logits, soft[bi], args.temperature)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -370,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         "tune": best["tune"],
         "validation": val_scores,
         "args": {k: str(v) for k, v in vars(args).items()},
+        "distilled_from": f"{args.teacher_layers}-layer teacher" if args.teacher else None,
         "minutes": round((time.time() - t0) / 60, 1),
     }
     export(model, tok, args.out, meta)

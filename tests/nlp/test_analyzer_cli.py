@@ -106,3 +106,24 @@ def test_cli_bad_brand_file(tmp_path):
     result = CliRunner().invoke(app, ["analyze", "--brands", str(bad)], input="")
     assert result.exit_code == 2
     assert "b.yaml:2" in result.stderr and "name" in result.stderr
+
+
+def test_cli_tone_option_picks_the_model():
+    from nlp import tone
+
+    line = json.dumps(
+        {"url": "https://a.example.ru/1", "source": "РБК", "title": "Суд оштрафовал МегаФон", "text": "Штраф 5 млн."},
+        ensure_ascii=False,
+    )
+    cards = str(ROOT / "examples" / "brands.yaml")
+    models = {}
+    try:
+        for mode in ("transformer", "fast"):
+            result = CliRunner().invoke(app, ["analyze", "--brands", cards, "--tone", mode], input=line + "\n")
+            assert result.exit_code == 0, result.output
+            models[mode] = json.loads(result.stdout.splitlines()[0])["tone_model"]
+    finally:
+        tone.configure("fast")  # the CLI switched this process's tone model
+    assert models["fast"] == tone.linear_model().version and models["transformer"].startswith("student")
+    bad = CliRunner().invoke(app, ["analyze", "--brands", cards, "--tone", "slow"], input=line + "\n")
+    assert bad.exit_code == 2 and "tone" in bad.output and "transformer" in bad.output
