@@ -151,16 +151,17 @@ def _work(batch: list[dict]) -> int:
     return len(batch)
 
 
-def tone_cost(arts: list, runs: int, path: Path | None = None) -> dict:
+def tone_cost(arts: list, runs: int, path: Path | None = None, students: list[Path] | None = None) -> dict:
     """CPU cost of each tone model alone on the analyzed articles' mentions: `fast` (linear, one mention at a
     time), `transformer` (the default: the student mixed with the linear model, one `predict_batch` per article)
-    and `student_only` (the network without the linear part); dependency parses are not cached across runs."""
+    and `student_only` (the network without the linear part); dependency parses are not cached across runs.
+    With several `students` (folders of the transformer's files), each gets its own pair of figures."""
     import statistics
 
     from nlp.analyzer import _sentence_at
     from nlp.ner import sentences
     from nlp.tone import ToneModel, _parse
-    from nlp.tone_student import StudentTone
+    from nlp.tone_student import MODELS, StudentTone
 
     targets: list[list[tuple[str, int, int]]] = []
     for a in arts:
@@ -177,15 +178,17 @@ def tone_cost(arts: list, runs: int, path: Path | None = None) -> dict:
     n_mentions = sum(len(x) for x in targets)
     with_mentions = sum(1 for x in targets if x)
     out: dict = {"tone_mentions": n_mentions, "tone_articles_with_mentions": with_mentions}
-    for mode in ("fast", "transformer", "student_only"):
+    folders = students or [MODELS]
+    modes = [("fast", MODELS)] + [(m, f) for f in folders for m in ("transformer", "student_only")]
+    for mode, folder in modes:
         t = time.perf_counter()
         model: ToneModel | StudentTone
         if mode == "fast":
             model = ToneModel.load(path) if path else ToneModel.load()
         elif mode == "transformer":
-            model = StudentTone.load(linear=ToneModel.load(path) if path else ToneModel.load())
+            model = StudentTone.load(folder, linear=ToneModel.load(path) if path else ToneModel.load())
         else:
-            model = StudentTone.load(lexicon=ToneModel.load().lexicon)
+            model = StudentTone.load(folder, lexicon=ToneModel.load().lexicon)
         load = time.perf_counter() - t
         per_run = []
         for _ in range(runs):
@@ -199,7 +202,9 @@ def tone_cost(arts: list, runs: int, path: Path | None = None) -> dict:
                     model.predict_batch(items)
             per_run.append(time.process_time() - t)
         lo, med = min(per_run), statistics.median(per_run)
-        out[mode] = {
+        key = mode if folder == MODELS or len(folders) == 1 else f"{mode}:{folder}"
+        out[key] = {
+            "version": getattr(model, "version", ""),
             "load_s": round(load, 2),
             "cpu_ms_per_article_min_median": [round(1000 * lo / len(arts), 2), round(1000 * med / len(arts), 2)],
             "cpu_ms_per_article_with_mentions_min_median": [
@@ -221,6 +226,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tone-model", type=Path, default=None, help="linear tone artifact for the `fast` figures")
+    ap.add_argument(
+        "--student", type=Path, action="append", default=None, help="folder of a transformer model (repeatable)"
+    )
     args = ap.parse_args()
     docs = make_articles(args.articles, args.brand_share)
     words = sum(len(d["text"].split()) for d in docs) / len(docs)
@@ -257,7 +265,7 @@ def main() -> None:
     full_rate = len(arts) / (time.perf_counter() - t)
     mentions = sum(len(a.mentions) for a in arts)
 
-    tone = tone_cost(arts, args.runs, args.tone_model)
+    tone = tone_cost(arts, args.runs, args.tone_model, args.student)
 
     batches = [docs[i : i + 25] for i in range(0, len(docs), 25)]
     t = time.perf_counter()

@@ -215,15 +215,33 @@ def scores(logp: np.ndarray, items: list[Item], offsets: dict[str, np.ndarray]) 
     return out
 
 
+def layers_of(state: dict, keep: list[int]) -> dict:
+    """A teacher's state dict cut to the given layers (renumbered 0..n-1), with its embeddings and head."""
+    out = {}
+    for key, value in state.items():
+        if key.startswith("layers."):
+            _, i, rest = key.split(".", 2)
+            if int(i) in keep:
+                out[f"layers.{keep.index(int(i))}.{rest}"] = value
+        else:
+            out[key] = value
+    return out
+
+
 def teacher_logits(w: e5_weights.E5Weights, old_ids: list[int], args, windows: list[tw.Window]):
     """The teacher's logits on the training windows (same pruned vocabulary), as a torch tensor."""
     import torch
 
+    cache = args.teacher.with_name(f"teacher_logits_{len(windows)}.npy")
+    if cache.is_file():
+        log.info("teacher logits from %s", cache)
+        return torch.from_numpy(np.load(cache))
     teacher = make_model(w, old_ids, args.teacher_layers)
     teacher.load_state_dict(torch.load(args.teacher))
     t0 = time.time()
     z = predict_logits(teacher, windows)
     log.info("teacher logits on %d windows (%.0f s)", len(windows), time.time() - t0)
+    np.save(cache, z)
     return torch.from_numpy(z)
 
 
@@ -283,6 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-minutes", type=float, default=0, help="stop training after this many minutes")
     ap.add_argument("--teacher", type=Path, default=None, help="distil from this tone_student.pt (a bigger model)")
     ap.add_argument("--teacher-layers", type=int, default=12)
+    ap.add_argument(
+        "--from-teacher",
+        default="",
+        help="comma-separated teacher layers to start the student's layers from (e.g. 1,3,5,7,9,11; with --teacher)",
+    )
     ap.add_argument("--alpha", type=float, default=0.5, help="weight of the gold labels' loss when distilling")
     ap.add_argument("--temperature", type=float, default=2.0, help="softening of both models' logits when distilling")
     ap.add_argument("--out", type=Path, default=OUT)
@@ -306,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     model = make_model(w, old, args.layers)
     if args.init:
         model.load_state_dict(torch.load(args.init))
+    if args.teacher and args.from_teacher:
+        model.load_state_dict(layers_of(torch.load(args.teacher), [int(x) for x in args.from_teacher.split(",")]))
 
     def windows(rows: list[Item]) -> list[tw.Window]:
         return [tw.window(tok, it.text, max(it.start, 0), max(it.end, 0)) for it in rows]
@@ -403,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         "validation": val_scores,
         "args": {k: str(v) for k, v in vars(args).items()},
         "distilled_from": f"{args.teacher_layers}-layer teacher" if args.teacher else None,
+        "layers_from_teacher": args.from_teacher or None,
         "minutes": round((time.time() - t0) / 60, 1),
     }
     export(model, tok, args.out, meta)
