@@ -236,11 +236,13 @@ def main() -> None:
     t = time.perf_counter()
     from nlp.analyzer import Analyzer
     from nlp.ner import _tagger
+    from nlp.threads import single_threaded_blas
     from nlp.tone import configure, default_model
     from rezonans.config import load_settings
     from rezonans.model import Article
 
     configure(load_settings().tone)
+    single_threaded_blas()  # as `rezonans analyze` and the analysis workers do
     analyzer = Analyzer.from_file()
     default_model()
     _tagger()

@@ -135,9 +135,9 @@ def profile(docs: list[Page], brands: Path, top: int) -> None:
     """Extract and analyse in this process under cProfile; print the costliest functions."""
     global _analyzer
     from nlp.analyzer import Analyzer
-    from pipeline.ingest import _single_threaded_blas
+    from nlp.threads import single_threaded_blas
 
-    _single_threaded_blas()  # as in the analysis workers
+    single_threaded_blas()  # as in the analysis workers
     _analyzer = Analyzer.from_file(brands)
     extract_and_analyse(docs[0])  # models
     prof = cProfile.Profile()

@@ -70,10 +70,12 @@ def register(app: typer.Typer) -> None:
         from nlp import tone
         from nlp.analyzer import Analyzer
         from nlp.reprints import ReprintDetector
+        from nlp.threads import single_threaded_blas
         from rezonans.brands import BrandError
 
         settings = load_settings(tone=tone_model)
         tone.configure(settings.tone)
+        single_threaded_blas()
         path = brands or settings.brands
         if path is None:
             raise BrandError(

@@ -38,9 +38,11 @@ def reanalyze_command(
         raise UserError("give --brand ID (articles that may name it) or --all")
     from nlp import tone as tone_model
     from nlp.analyzer import Analyzer
+    from nlp.threads import single_threaded_blas
 
     settings = load_settings(tone=tone)
     tone_model.configure(settings.tone)
+    single_threaded_blas()
     lang = settings.language
     start, end = day_bound(date_from, "--from"), day_bound(date_to, "--to", end=True)
     cards = brands_file or settings.brands

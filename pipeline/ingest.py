@@ -20,11 +20,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from threadpoolctl import threadpool_limits
-
 from crawler.options import CrawlOptions
 from crawler.run import CrawlStats, Outcome, crawl
 from crawler.sources import Source
+from nlp.threads import single_threaded_blas
 from rezonans.config import Settings
 from rezonans.model import Article
 
@@ -38,7 +37,7 @@ _worker_analyzer: Analyzer | None = None  # one per worker process, loaded by _i
 
 
 def _init_worker(
-    brands: str | None, parent: int, e5: bool = False, e5_threads: int | None = None, tone: ToneMode = "fast"
+    brands: str | None, parent: int, e5: bool = False, e5_threads: int | None = None, tone: ToneMode = "transformer"
 ) -> None:
     """Load the analyser once per worker process; exit when the parent process dies (kill -9 leaves no orphan)."""
     global _worker_analyzer
@@ -47,7 +46,7 @@ def _init_worker(
     from nlp.analyzer import Analyzer
 
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
-    _single_threaded_blas()
+    single_threaded_blas()
     encoder.configure(e5, e5_threads or 1)  # one engine thread per analysis process
     tone_model.configure(tone)
     _worker_analyzer = Analyzer.from_file(brands).warm()  # models load now, while the crawl starts up
@@ -58,12 +57,6 @@ def _exit_with_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(1.0)
     os._exit(1)
-
-
-def _single_threaded_blas() -> threadpool_limits:
-    """One BLAS thread: the parser's small matrix products gain nothing from more, and OpenBLAS's idle threads
-    spin on the core the crawl and the other analysis process need (48 → 66 pages/s on 2 cores)."""
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _analyze_in_worker(article: Article) -> Article:
@@ -94,8 +87,12 @@ class ParallelAnalysis:
         e5: bool = False,
         e5_threads: int | None = None,
         on_indexed: Callable[[Article], None] | None = None,
-        tone: ToneMode = "fast",
+        tone: ToneMode | None = None,
     ) -> None:
+        if tone is None:  # the workers judge tone with this process's model
+            from nlp.tone import current_mode
+
+            tone = current_mode()
         self.analyzer = analyzer
         self.on_indexed = on_indexed
         self.writer = writer
@@ -219,7 +216,7 @@ def crawl_to_index(
         on_indexed=on_indexed,
         tone=settings.tone,
     )
-    blas = _single_threaded_blas()
+    blas = single_threaded_blas()
     try:
         stats = crawl(
             list(sources),
