@@ -1,10 +1,9 @@
 """Tone towards a marked entity in a sentence.
 
 Two models share one interface (`predict`, `predict_batch`, `version`): this module's linear model (`ToneModel`:
-hashed features, navec vectors and optional e5 embeddings; the `fast` mode, default) and the transformer mode
-(`nlp.tone_student`: a 4-layer e5 student, int8 ONNX, mixed with the linear model; opt-in until it beats the linear
-model everywhere, see nlp/models/README.md). `configure(mode)` picks one per process (from the `tone` setting)
-before `default_model()` first loads it.
+hashed features, navec vectors and optional e5 embeddings; the `fast` mode) and the transformer mode, the default
+(`nlp.tone_student`: a 6-layer e5 student, int8 ONNX, mixed with the linear model; see nlp/models/README.md).
+`configure(mode)` picks one per process (from the `tone` setting) before `default_model()` first loads it.
 """
 
 from __future__ import annotations
@@ -588,11 +587,11 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
     return z - np.log(np.exp(z).sum())
 
 
-_mode: dict[str, ToneMode] = {"tone": "fast"}
+_mode: dict[str, ToneMode] = {"tone": "transformer"}
 
 
 def configure(mode: ToneMode) -> None:
-    """Choose the process-wide tone model (from the `tone` setting): "fast" (default, linear) or "transformer"."""
+    """Choose the process-wide tone model (from the `tone` setting): "transformer" (default) or "fast" (linear)."""
     if mode not in ("transformer", "fast"):
         raise ValueError(f"tone mode {mode!r}: expected 'transformer' or 'fast'")
     _mode["tone"] = mode

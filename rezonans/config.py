@@ -53,9 +53,9 @@ class Settings(BaseSettings):
     # Analysis.
     brands: Path | None = Field(None, description="brand-card file used when a command gets no `--brands`")
     tone: Literal["fast", "transformer"] = Field(
-        "fast",
-        description="tone model: fast (linear) or transformer (a 4-layer e5 student mixed with the linear model: "
-        "better on news, slower, not yet better everywhere); see nlp/models/README.md",
+        "transformer",
+        description="tone model: transformer (a fine-tuned e5 network mixed with the linear model) or fast "
+        "(the linear model alone: less accurate, about half the CPU, for bulk re-analysis); see nlp/models/README.md",
     )
     e5: bool = Field(False, description="add multilingual-e5-small embeddings to the tone model (~4x slower)")
     e5_threads: int | None = Field(None, description="threads of the e5 engine (default: the engine's choice)")

@@ -117,13 +117,14 @@ def test_cli_tone_option_picks_the_model():
     )
     cards = str(ROOT / "examples" / "brands.yaml")
     models = {}
+    before = tone.current_mode()
     try:
         for mode in ("transformer", "fast"):
             result = CliRunner().invoke(app, ["analyze", "--brands", cards, "--tone", mode], input=line + "\n")
             assert result.exit_code == 0, result.output
             models[mode] = json.loads(result.stdout.splitlines()[0])["tone_model"]
     finally:
-        tone.configure("fast")  # the CLI switched this process's tone model
+        tone.configure(before)  # the CLI switched this process's tone model
     assert models["fast"] == tone.linear_model().version and models["transformer"].startswith("student")
     bad = CliRunner().invoke(app, ["analyze", "--brands", cards, "--tone", "slow"], input=line + "\n")
     assert bad.exit_code == 2 and "tone" in bad.output and "transformer" in bad.output

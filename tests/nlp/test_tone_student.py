@@ -86,21 +86,24 @@ def test_window_marks_the_target_and_is_bounded(student):
 
 
 def test_the_setting_switches_between_fast_and_transformer():
-    assert tone.current_mode() == "fast" and Settings().tone == "fast"
-    fast = tone.default_model()
-    assert isinstance(fast, tone.ToneModel)
+    assert tone.current_mode() == "transformer" and Settings().tone == "transformer"  # the default
     try:
+        tone.configure("fast")
+        fast = tone.default_model()
+        assert isinstance(fast, tone.ToneModel)
         tone.configure("transformer")
         m = tone.default_model()
         assert isinstance(m, StudentTone) and m.linear is fast
         assert judge(m, "Президент наградил Сбербанк орденом.", "Сбербанк").label == "positive"
-    finally:
         tone.configure("fast")
-    assert tone.default_model() is fast
+        assert tone.default_model() is fast
+    finally:
+        tone.configure("transformer")
+    assert tone.default_model() is m
     assert m.version != fast.version  # stored per article: reanalyze tells them apart
     with pytest.raises(ValueError):
         tone.configure("slow")  # type: ignore[arg-type]
-    assert Settings(tone="transformer").tone == "transformer"
+    assert Settings(tone="fast").tone == "fast"
 
 
 def test_missing_artifact_says_how_to_fix(tmp_path):
