@@ -2,7 +2,7 @@
 
 Two models share one interface (`predict`, `predict_batch`, `version`): this module's linear model (`ToneModel`:
 hashed features, navec vectors and optional e5 embeddings; the `fast` mode) and the transformer mode, the default
-(`nlp.tone_student`: a 6-layer e5 student, int8 ONNX, mixed with the linear model; see nlp/models/README.md).
+(`nlp.tone_student`: an 8-layer e5 student, int8 ONNX, mixed with the linear model; see nlp/models/README.md).
 `configure(mode)` picks one per process (from the `tone` setting) before `default_model()` first loads it.
 """
 

@@ -1,4 +1,4 @@
-"""The transformer tone model: a 6-layer multilingual-e5-small student on a marked window, int8 ONNX.
+"""The transformer tone model: an 8-layer multilingual-e5-small student on a marked window, int8 ONNX.
 
 Trained by `training.train_tone_student` (model card: nlp/models/README.md). Inference needs onnxruntime and
 tokenizers (main dependencies); `predict_batch` takes one article's mentions at once. The artifact is three
