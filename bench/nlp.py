@@ -134,11 +134,13 @@ def _init() -> None:
     global _ANALYZER
     from nlp import encoder, tone
     from nlp.analyzer import Analyzer
+    from nlp.threads import single_threaded_blas
     from rezonans.config import load_settings
 
     settings = load_settings()
     encoder.configure(settings.e5, settings.e5_threads or 1)  # one engine thread per worker, as the pipeline does
     tone.configure(settings.tone)
+    single_threaded_blas()  # as the pipeline's analysis workers
 
     _ANALYZER = Analyzer.from_file()
 

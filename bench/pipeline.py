@@ -59,8 +59,10 @@ def _init(brands: str | None) -> None:
     """Worker start: one BLAS thread, the analyser and its models loaded now."""
     global _analyzer
     import pipeline.ingest as ingest
+    from rezonans.config import load_settings
 
-    ingest._init_worker(brands, os.getppid())
+    settings = load_settings()
+    ingest._init_worker(brands, os.getppid(), settings.e5, settings.e5_threads, settings.tone)
     _analyzer = ingest._worker_analyzer
 
 

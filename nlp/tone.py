@@ -23,6 +23,7 @@ from nlp import encoder
 from nlp.frames import FrameTable, against_wrongdoer, find_frames, frame_features, frame_reason
 from nlp.homonyms import casual
 from nlp.lemmas import Token, tokenize, word_info
+from rezonans.config import Settings
 from rezonans.model import Sentiment
 
 if TYPE_CHECKING:
@@ -587,7 +588,7 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
     return z - np.log(np.exp(z).sum())
 
 
-_mode: dict[str, ToneMode] = {"tone": "transformer"}
+_mode: dict[str, ToneMode] = {"tone": Settings.model_fields["tone"].default}  # the setting's default
 
 
 def configure(mode: ToneMode) -> None:

@@ -36,9 +36,7 @@ log = logging.getLogger(__name__)
 _worker_analyzer: Analyzer | None = None  # one per worker process, loaded by _init_worker
 
 
-def _init_worker(
-    brands: str | None, parent: int, e5: bool = False, e5_threads: int | None = None, tone: ToneMode = "transformer"
-) -> None:
+def _init_worker(brands: str | None, parent: int, e5: bool, e5_threads: int | None, tone: ToneMode) -> None:
     """Load the analyser once per worker process; exit when the parent process dies (kill -9 leaves no orphan)."""
     global _worker_analyzer
     from nlp import encoder
