@@ -25,6 +25,7 @@ import random
 import sys
 import time
 import unicodedata
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -232,7 +233,9 @@ def teacher_logits(w: e5_weights.E5Weights, old_ids: list[int], args, windows: l
     """The teacher's logits on the training windows (same pruned vocabulary), as a torch tensor."""
     import torch
 
-    cache = args.teacher.with_name(f"teacher_logits_{len(windows)}.npy")
+    ids = np.concatenate([np.asarray(w.ids + [-1] + w.target, dtype=np.int32) for w in windows])
+    key = zlib.crc32(ids.tobytes())  # the same windows in the same order: a changed run never reuses old logits
+    cache = args.teacher.with_name(f"teacher_logits_{len(windows)}_{key:08x}.npy")
     if cache.is_file():
         log.info("teacher logits from %s", cache)
         return torch.from_numpy(np.load(cache))
