@@ -60,7 +60,7 @@ def shots() -> Path:
 
 
 def test_feed_query_filter_tone_and_report_in_a_browser(browser, web_browser: Server) -> None:
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
@@ -73,8 +73,18 @@ def test_feed_query_filter_tone_and_report_in_a_browser(browser, web_browser: Se
     def new_page(action) -> None:
         """Do something that loads a new page and wait until that page has loaded."""
         old = d.find_element(By.TAG_NAME, "html")
+
+        def gone(_drv) -> bool:
+            # chromedriver reports a node detached mid-navigation either as stale or as an inspector error
+            try:
+                return ec.staleness_of(old)(_drv)
+            except WebDriverException as exc:
+                if "does not belong to the document" in str(exc):
+                    return True
+                raise
+
         action()
-        wait.until(ec.staleness_of(old))
+        wait.until(gone)
         wait.until(lambda drv: drv.execute_script("return document.readyState") == "complete")
 
     d.get(web_browser.url + "/feed?from=2026-11-16&to=2026-11-22")
