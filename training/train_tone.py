@@ -126,6 +126,21 @@ def sentirueval_items(path: Path) -> list[Item]:
     return items
 
 
+def split_tune(items: list[Item], share: float = 0.1, seed: int = 7) -> None:
+    """Move 10 % of the training groups to a tuning part (tag 'tune'; the validation part is untouched)."""
+    groups = sorted({it.group for it in items if not it.val})
+    random.Random(seed).shuffle(groups)
+    tune = set(groups[: int(len(groups) * share)])
+    for it in items:
+        if not it.val and it.group in tune:
+            it.tag = f"{it.tag}|tune"
+
+
+def is_tune(it: Item) -> bool:
+    """The item is in the tuning part."""
+    return it.tag.endswith("|tune")
+
+
 def f1_pn(y_true: list[int], y_pred: list[int]) -> tuple[float, float]:
     """F1_PN (macro-F1 over negative and positive; SentiRuEval's F1±) and F1_PN0 (macro over all three), in %."""
 
@@ -268,6 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dense-c", type=float, nargs="+", default=[0.001, 0.003])
     ap.add_argument("--news-weight", type=float, default=2.0, help="sample weight of RuSentNE rows (tweets: 1)")
     ap.add_argument("--cache", type=Path, default=None, help="pickle of the extracted features (read if present)")
+    ap.add_argument(
+        "--exclude-tune",
+        action="store_true",
+        help="leave out the transformer's tuning part too (a linear model to choose the mixing weight with)",
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.e5:
@@ -278,6 +298,10 @@ def main(argv: list[str] | None = None) -> int:
     items = rusentne_items(args.data)
     if args.sentirueval:
         items += sentirueval_items(args.sentirueval)
+    if args.exclude_tune:
+        split_tune(items)
+        for it in items:
+            it.val = it.val or is_tune(it)  # out of training, CV and offsets alike
     log.info("%d rows, lexicon %d lemmas, %d frame keys", len(items), len(lexicon), len(frames))
     usable = [it for it in items if it.start >= 0]
     if args.cache and args.cache.is_file():

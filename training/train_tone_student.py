@@ -11,6 +11,8 @@ Usage: python -m training.train_tone_student RUSENTNE --sentirueval DIR [--layer
 * Validation parts are the same as `training.train_tone` (RuSentNE 15 % of sentences, seed 13; SentiRuEval 20 %
   of texts, seed 29) and are never trained or tuned on. A further 10 % of the training sentences/texts (seed 7)
   is the tuning part: the epoch kept and the class offsets (news and posts) are chosen on it.
+* --transfer FILE (with --teacher): more training targets from `training.transfer_set`; the teacher's logits
+  supervise them all, and those that carry a gold label (name swaps) also add the label's loss.
 Writes OUT/tone_student.onnx (int8, dynamic quantisation), OUT/tone_student_tokenizer.json and
 OUT/tone_student.json (offsets, figures). Needs the `tone-train` extra (torch, onnx).
 """
@@ -33,7 +35,7 @@ import numpy as np
 from nlp import tone_window as tw
 from training import e5_weights
 from training.eval_challenge import read_challenge
-from training.train_tone import Item, f1_pn, rusentne_items, sentirueval_items
+from training.train_tone import Item, f1_pn, is_tune, rusentne_items, sentirueval_items, split_tune
 
 log = logging.getLogger("training.train_tone_student")
 OUT = Path(__file__).resolve().parent.parent / "nlp" / "models"
@@ -155,19 +157,30 @@ def make_model(w: e5_weights.E5Weights, old_ids: list[int], layers: int):
 
 
 # ---------------------------------------------------------------- data
-def split_tune(items: list[Item], share: float = 0.1, seed: int = 7) -> None:
-    """Move 10 % of the training groups to a tuning part (tag 'tune'; the validation part is untouched)."""
-    groups = sorted({it.group for it in items if not it.val})
-    random.Random(seed).shuffle(groups)
-    tune = set(groups[: int(len(groups) * share)])
-    for it in items:
-        if not it.val and it.group in tune:
-            it.tag = f"{it.tag}|tune"
+NO_LABEL = -100  # a transfer target without a gold label: only the teacher supervises it
 
 
-def is_tune(it: Item) -> bool:
-    """The item is in the tuning part."""
-    return it.tag.endswith("|tune")
+def transfer_items(path: Path, held: set[str]) -> list[Item]:
+    """Targets of a transfer set (JSON lines), without those whose text or source sentence is in `held` (the
+    validation and tuning parts' texts)."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        if r["text"] not in held and r.get("group", r["text"]) not in held:
+            label = int(r.get("label", NO_LABEL))
+            out.append(Item(r["text"], r["start"], r["end"], label, "transfer", r["text"], False, r.get("type", "")))
+    log.info("transfer set: %d targets (%d with a gold label)", len(out), sum(it.label != NO_LABEL for it in out))
+    return out
+
+
+def gold_loss(logits, y):
+    """Cross-entropy over the rows with a gold label (0 when the batch has none)."""
+    import torch
+
+    keep = y != NO_LABEL
+    if not bool(keep.any()):
+        return logits.sum() * 0.0
+    return torch.nn.functional.cross_entropy(logits[keep], y[keep])
 
 
 def predict_logits(model, windows: list[tw.Window], batch: int = 64) -> np.ndarray:
@@ -309,10 +322,13 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="comma-separated teacher layers to start the student's layers from (e.g. 1,3,5,7,9,11; with --teacher)",
     )
+    ap.add_argument("--transfer", type=Path, default=None, help="more targets for the teacher (training.transfer_set)")
     ap.add_argument("--alpha", type=float, default=0.5, help="weight of the gold labels' loss when distilling")
     ap.add_argument("--temperature", type=float, default=2.0, help="softening of both models' logits when distilling")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
+    if args.transfer and not args.teacher:
+        ap.error("--transfer needs --teacher: its targets have no gold label")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     import torch
 
@@ -339,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
         return [tw.window(tok, it.text, max(it.start, 0), max(it.end, 0)) for it in rows]
 
     train_rows = [it for it in train for _ in range(args.news_weight if it.source == "rusentne" else 1)]
+    if args.transfer:
+        train_rows += transfer_items(args.transfer, {it.text for it in tune + val})
     random.Random(3).shuffle(train_rows)
     if args.limit:
         train_rows = train_rows[: args.limit]
@@ -376,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
                 break
             ids, mask, tmask = tw.batch([w_train[i] for i in bi])
             logits = model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(tmask))
-            loss = torch.nn.functional.cross_entropy(logits, y_train[bi])
+            loss = gold_loss(logits, y_train[bi])
             if soft is not None:
                 loss = args.alpha * loss + (1.0 - args.alpha) * distil_loss(logits, soft[bi], args.temperature)
             opt.zero_grad()
@@ -432,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         "args": {k: str(v) for k, v in vars(args).items()},
         "distilled_from": f"{args.teacher_layers}-layer teacher" if args.teacher else None,
         "layers_from_teacher": args.from_teacher or None,
+        "transfer_targets": sum(1 for it in train_rows if it.source == "transfer"),
         "minutes": round((time.time() - t0) / 60, 1),
     }
     export(model, tok, args.out, meta)
