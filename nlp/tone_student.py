@@ -3,7 +3,7 @@
 Trained by `training.train_tone_student` (model card: nlp/models/README.md). Inference needs onnxruntime and
 tokenizers (main dependencies); `predict_batch` takes one article's mentions at once. The artifact is three
 files in nlp/models/: `tone_student.onnx`, `tone_student_tokenizer.json` and `tone_student.json` (version, class
-offsets for news-style and post-style text).
+offsets and the mixing weight with the linear model, each for news-style and post-style text).
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ class StudentTone:
 
     With a `linear` model the decision mixes both: `mix` × (student log-probabilities + its offsets) +
     (1 − `mix`) × (the linear model's, with its offsets); the linear model then also gives the reason (frame or
-    words) and its «acting against a wrongdoer» rule applies. Without one, the student decides alone.
+    words) and its «acting against a wrongdoer» rule applies. Without one, the student decides alone. The file's
+    `mix` is one weight or one per style ({"news": …, "posts": …}); a `mix` argument sets both.
     """
 
     def __init__(
@@ -50,7 +51,7 @@ class StudentTone:
         meta: dict,
         lexicon: dict[str, float] | None = None,
         linear: ToneModel | None = None,
-        mix: float | None = None,
+        mix: float | dict[str, float] | None = None,
     ) -> None:
         self.session = session
         self.tokenizer = tokenizer
@@ -58,10 +59,14 @@ class StudentTone:
         self.offsets = np.asarray(meta["offsets_news"], dtype=np.float32)
         self.offsets_post = np.asarray(meta["offsets_posts"], dtype=np.float32)
         self.lexicon = lexicon if lexicon is not None else (linear.lexicon if linear is not None else {})
-        self.mix = float(meta.get("mix", 0.5) if mix is None else mix) if linear is not None else 1.0
-        self.linear = linear if self.mix < 1.0 else None
+        weights = meta.get("mix", 0.5) if mix is None else mix
+        if not isinstance(weights, dict):
+            weights = {"news": weights, "posts": weights}
+        self.mix_news, self.mix_posts = (float(weights[k]) if linear is not None else 1.0 for k in ("news", "posts"))
+        self.linear = linear if min(self.mix_news, self.mix_posts) < 1.0 else None
         version = str(meta.get("version", "student"))
-        self.version = f"{version}+{self.linear.version}@{self.mix:g}" if self.linear is not None else version
+        at = f"{self.mix_news:g}" if self.mix_news == self.mix_posts else f"{self.mix_news:g}/{self.mix_posts:g}"
+        self.version = f"{version}+{self.linear.version}@{at}" if self.linear is not None else version
 
     @classmethod
     def load(
@@ -70,7 +75,7 @@ class StudentTone:
         lexicon: dict[str, float] | None = None,
         threads: int = 1,
         linear: ToneModel | None = None,
-        mix: float | None = None,
+        mix: float | dict[str, float] | None = None,
     ) -> StudentTone:
         """Load the artifact; UserError (with the fix) when a file or onnxruntime/tokenizers is missing."""
         onnx_path, tok_path, meta_path = artifact_files(folder)
@@ -120,10 +125,12 @@ class StudentTone:
         z = self.logits(windows)
         results = []
         for (sentence, a, b), w, row in zip(items, windows, z, strict=True):
-            logits = log_softmax(row) + (self.offsets_post if casual(sentence) else self.offsets)
+            post = casual(sentence)
+            logits = log_softmax(row) + (self.offsets_post if post else self.offsets)
             if self.linear is not None:
                 lin, feats, hits = self.linear.parts(sentence, a, b)
-                res = self.linear.decide(self.mix * logits + (1.0 - self.mix) * lin, feats, hits)
+                mix = self.mix_posts if post else self.mix_news
+                res = self.linear.decide(mix * logits + (1.0 - mix) * lin, feats, hits)
                 if res.label != "neutral" and not res.reason:
                     res.reason = self.reason(w.text, LABELS.index(res.label))
                 results.append(res)
