@@ -61,6 +61,22 @@ def test_mixed_mode_keeps_the_linear_models_reasons_and_rules(mixed):
     assert mixed.version.startswith("student") and tone.linear_model().version in mixed.version
 
 
+def test_mixing_weight_per_style(student):
+    """The file's weights are one per style: post-style text uses the posts weight, news-style text the news one."""
+    linear = tone.linear_model()
+    post = ("мегафон опять без связи весь день, но поддержка ответила быстро", "мегафон")
+    news = ("Центробанк оштрафовал ВТБ на 10 млн рублей за нарушения при продаже вкладов.", "ВТБ")
+    split = StudentTone(
+        student.session, student.tokenizer, student.meta, linear=linear, mix={"news": 1.0, "posts": 0.0}
+    )
+    assert split.version.endswith("@1/0")
+    assert judge(split, *post) == judge(linear, *post)  # weight 0: the linear model decides alone
+    a, b = judge(split, *news), judge(student, *news)
+    assert a.label == b.label and a.score == pytest.approx(b.score, abs=1e-6)  # weight 1: the network alone
+    file_default = StudentTone.load(linear=linear)
+    assert (file_default.mix_news, file_default.mix_posts) == (0.9, 0.5)
+
+
 def test_batch_equals_single(student):
     items = [
         ("Клиенты Сбера пожаловались на масштабный сбой.", 8, 13),
