@@ -561,7 +561,7 @@ class ToneModel:
         push: dict[str, float] = {}
         for name, value in feats.items():
             word = _reason_word(name)
-            if not word:
+            if not word or _function_word(word):
                 continue
             j = _h(name, mask)
             w = self.weights[j]
@@ -580,6 +580,15 @@ def _reason_word(name: str) -> str:
         return ""
     word = name.split(":", 1)[1]
     return ("не " + word[4:]) if word.startswith("NEG_") else word
+
+
+_FUNCTION_POS = {"PREP", "CONJ", "PRCL"}
+
+
+def _function_word(word: str) -> bool:
+    """A preposition, conjunction or particle («за», «у», «и»): it may weigh in the model, but it explains nothing
+    to a reader of `tone_reason` (negated verbs such as «не работать» are phrases and stay)."""
+    return " " not in word and _tag(word)[0] in _FUNCTION_POS
 
 
 def log_softmax(z: np.ndarray) -> np.ndarray:

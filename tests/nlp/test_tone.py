@@ -168,6 +168,25 @@ def test_frames_read_who_does_what_to_whom():
     assert "against a wrongdoer" not in plain.reason
 
 
+@pytest.mark.parametrize(
+    "sentence, target, word",
+    [
+        ("Сбербанк отменил комиссию за переводы.", "Сбербанк", "комиссия"),
+        ("МТС отменил плату за роуминг по России.", "МТС", "роуминг"),
+        ("Клиенты уходят из ВТБ в Сбербанк из-за выгодных ставок.", "Сбербанк", "выгодный"),
+        ("Карты Сбербанка не работали за границей из-за технической ошибки.", "Сбербанка", "не работать"),
+    ],
+)
+def test_reason_names_content_words_not_prepositions(sentence, target, word):
+    """«за», «у», «и» may weigh in the model, but the reason an analyst reads lists content words only."""
+    from nlp.lemmas import morph
+
+    res = tone(sentence, target)
+    words = [w.strip() for w in res.reason.split(",")]
+    assert word in words
+    assert not [w for w in words if " " not in w and morph().parse(w)[0].tag.POS in {"PREP", "CONJ", "PRCL"}]
+
+
 def test_post_style_changes_the_features():
     from nlp.tone import target_features
 
