@@ -1,16 +1,17 @@
 """Unlabelled targets for distillation (a "transfer set"): named entities in training news the gold data leaves out.
 
-Usage: python -m training.transfer_set RUSENTNE [--factrueval DIR] [--out FILE.jsonl]
+Usage: python -m training.transfer_set RUSENTNE [--swaps N] [--out FILE.jsonl]
 * RUSENTNE: RuSentNE-2023 `train_data.csv` or its folder. Sentences of the validation part are left out (the
   same split as `training.train_tone_student`, which also drops targets whose "group", the source sentence, is in
   its tuning part); natasha's NER marks the organisations, persons and places that have no gold row.
-* --factrueval: factRuEval-2016 `devset` folder (news and analytics, MIT): its sentences with an entity.
 * --swaps N: also up to N copies of each one-word organisation or person target of the training part with the
   name replaced by another one of the same type from the training part, inflected to the same case and number
   by pymorphy3 («обвинения против [Младича]» → «… против [Караджича]»). These keep their gold label: tone
   towards a target does not depend on its name, and the model should not learn names' priors.
 Each line is {"text", "start", "end", "source", "type", "group"} and, for swaps, "label" (0 negative, 1 neutral,
 2 positive); the teacher labels every target during `training.train_tone_student --transfer FILE`.
+factRuEval-2016's texts are not offered: some of their sentences are in RuSentNE's train split, so some may be in
+RuSentNE's held-out test split, which no training step may read.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import sys
 from pathlib import Path
 
 from nlp import lemmas, ner
-from training.train_tone import rusentne_items
+from training.train_tone import Item, rusentne_items
 
 log = logging.getLogger("training.transfer_set")
 MIN_CHARS, MAX_CHARS = 40, 600  # sentences outside this length say little or cost much
@@ -34,9 +35,8 @@ def _overlaps(a: int, b: int, spans: list[tuple[int, int]]) -> bool:
     return any(a < e and s < b for s, e in spans)
 
 
-def rusentne_targets(path: Path) -> list[dict]:
-    """Entities without a gold row in the training part's sentences."""
-    items = rusentne_items(path)
+def rusentne_targets(items: list[Item]) -> list[dict]:
+    """Entities without a gold row in the training part's sentences (items: `rusentne_items`)."""
     gold: dict[str, list[tuple[int, int]]] = {}
     held = {it.text for it in items if it.val}
     for it in items:
@@ -77,9 +77,9 @@ def _inflect(lemma: str, like: str) -> str | None:
     return word[:1].upper() + word[1:]
 
 
-def swap_targets(path: Path, copies: int, seed: int = 11) -> list[dict]:
-    """Gold rows of the training part with the target's name replaced by another name of the same type."""
-    items = rusentne_items(path)
+def swap_targets(items: list[Item], copies: int, seed: int = 11) -> list[dict]:
+    """Gold rows of the training part (items: `rusentne_items`) with the target's name replaced by another name of
+    the same type."""
     train = [it for it in items if not it.val and it.tag in ("ORGANIZATION", "PERSON")]
     morph = lemmas.morph()
     pools: dict[str, list[str]] = {}
@@ -115,37 +115,18 @@ def swap_targets(path: Path, copies: int, seed: int = 11) -> list[dict]:
     return out
 
 
-def factrueval_targets(folder: Path) -> list[dict]:
-    """Entities in the sentences of factRuEval's texts."""
-    from razdel import sentenize
-
-    sents = []
-    for txt in sorted(folder.glob("*.txt")):
-        body = txt.read_text(encoding="utf-8")
-        sents += [s.text for s in sentenize(body) if MIN_CHARS <= len(s.text) <= MAX_CHARS]
-    out = []
-    for text, ents in zip(sents, ner.entities_many(sents), strict=True):
-        for e in ents:
-            row = {"text": text, "start": e.start, "end": e.end, "source": "factrueval", "type": e.type}
-            out.append(row | {"group": text})
-    log.info("factRuEval: %d sentences, %d entities", len(sents), len(out))
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     """Write the transfer set."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data", type=Path, help="RuSentNE-2023 train_data.csv or its folder")
-    ap.add_argument("--factrueval", type=Path, default=None, help="factRuEval-2016 devset folder")
     ap.add_argument("--swaps", type=int, default=0, help="name-swapped copies of each one-word gold target")
     ap.add_argument("--out", type=Path, default=Path("transfer.jsonl"))
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    rows = rusentne_targets(args.data)
-    if args.factrueval:
-        rows += factrueval_targets(args.factrueval)
+    items = rusentne_items(args.data)
+    rows = rusentne_targets(items)
     if args.swaps:
-        rows += swap_targets(args.data, args.swaps)
+        rows += swap_targets(items, args.swaps)
     with args.out.open("w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from training.train_tone import rusentne_items
 from training.train_tone_student import NO_LABEL, transfer_items
 from training.transfer_set import _inflect, swap_targets
 
@@ -46,7 +47,7 @@ def test_swaps_keep_label_and_span(tmp_path: Path) -> None:
     ]
     path = tmp_path / "train_data.csv"
     path.write_text(HEADER + "".join(lines), encoding="utf-8")
-    swaps = swap_targets(path, copies=3)
+    swaps = swap_targets(rusentne_items(path), copies=3)
     assert swaps, "no swap made"
     for s in swaps:
         name = s["text"][s["start"] : s["end"]]
