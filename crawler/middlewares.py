@@ -26,6 +26,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectError, ConnectionLost, DNSLookupError
 from twisted.web._newclient import ResponseNeverReceived
 
+from crawler.resolver import GuardedResolver
 from crawler.safety import (
     HostDown,
     RedirectLoop,
@@ -241,6 +242,19 @@ class AddressPolicyMiddleware:
             addresses = self.resolved[host] = await asyncio.to_thread(_resolve, host)
         if any(internal_address(a) for a in addresses):
             raise RefusedAddress(f"internal address refused: {host} resolves to {', '.join(addresses)}")
+
+
+class RefusedLookupMiddleware:
+    """A lookup that the crawl's resolver refused (`crawler.resolver`: an internal answer at connection time) is a
+    "refused address" of its source, not a network failure: no retry, and the host is not counted as down."""
+
+    def process_exception(self, request: Request, exception: BaseException) -> None:
+        """Raise RefusedAddress in place of the lookup error Twisted reports for a refused host name."""
+        host = (urlparse_cached(request).hostname or "").lower()
+        if isinstance(exception, CannotResolveHostError | DNSLookupError) and host in GuardedResolver.refused:
+            raise RefusedAddress(
+                f"internal address refused when connecting: {host} resolves to {GuardedResolver.refused[host]}"
+            )
 
 
 class SharedPolitenessMiddleware:

@@ -82,6 +82,8 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "REZONANS_FULL_FETCH_HOURS": options.full_fetch_hours,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # the address rule again on the answer the connection uses (closes the DNS-rebinding window)
+        "TWISTED_DNS_RESOLVER": "crawler.resolver.GuardedResolver",
         "LOG_LEVEL": options.log_level,
         "LOGSTATS_INTERVAL": 0,
         "DOWNLOADER_MIDDLEWARES": {
@@ -96,6 +98,7 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
             "crawler.middlewares.ConditionalFetchMiddleware": 580,
+            "crawler.middlewares.RefusedLookupMiddleware": 950,  # the first to see a download's exception
         },
         "ITEM_PIPELINES": {"crawler.pipelines.ArticlePipeline": 300},
         # API calls of `type: vk` share one slot: one at a time, three a second (the limit of a user token)

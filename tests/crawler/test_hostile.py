@@ -6,6 +6,10 @@ Every test runs real servers on 127.0.0.1 (tests/crawler/hostile.py) and a real 
 from __future__ import annotations
 
 import gzip
+import json
+import os
+import subprocess
+import sys
 import time
 import zlib
 from pathlib import Path
@@ -392,3 +396,35 @@ def test_gzip_sitemap_within_the_limit_still_works(tmp_path):
         s.routes["/a/1.html"] = (200, HTML, article_html("Из сжатой карты", ARTICLE_TEXT))
         articles, stats = run([{"name": "Gz", "type": "sitemap", "url": f"{s.url}/sitemap.xml.gz"}], tmp_path)
     assert [a.title for a in articles] == ["Из сжатой карты"] and stats.errors == 0
+
+
+def _probe(own: list[str], *urls: str) -> dict[str, dict]:
+    """Outcome per URL of a fetch without the address check before the request (`rebinding_probe`)."""
+    probe = Path(__file__).with_name("rebinding_probe.py")
+    root = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, str(probe), json.dumps(own), *urls],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": root},
+        check=True,
+    )
+    return {r["url"]: r for r in map(json.loads, done.stdout.splitlines())}
+
+
+def test_a_host_name_rebound_to_an_internal_address_is_refused_when_connecting():
+    # The address check before a request resolves the host once; Scrapy resolves it again to connect. Here that
+    # first check is taken away (as if a first DNS answer had been public): the crawl's resolver still refuses the
+    # internal answer the connection would use, unless the name is a source's own host.
+    with Site({"/secret.html": (200, HTML, article_html("Внутренняя страница"))}) as inner:
+        port = inner.server.server_address[1]
+        by_name, by_ip = f"http://localhost:{port}/secret.html", f"{inner.url}/secret.html"
+        foreign = _probe([], by_name, by_ip)
+        assert inner.hits["/secret.html"] == 1  # only the IP literal (the request-time check's business)
+        own = _probe([f"localhost:{port}"], by_name)
+        assert inner.hits["/secret.html"] == 2
+    assert foreign[by_name]["error"] == "refused address", foreign
+    assert "localhost resolves to 127.0.0.1" in foreign[by_name]["message"]
+    assert foreign[by_ip]["status"] == 200
+    assert own[by_name]["status"] == 200
