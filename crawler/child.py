@@ -63,6 +63,10 @@ class Emitter:
             self.stream.write(line + "\n")
             self.stream.flush()
 
+    def engagement(self, record: dict[str, Any]) -> None:
+        """Sink for fresh counters of a stored post (`SourceSpider.refresh_engagement`)."""
+        self.send({"t": "engagement", "e": record})
+
     def article(self, article: Any) -> None:
         """Sink used inside the crawl process: forward the article to the parent."""
         self.stream.write('{"t":"article","a":' + article.to_json() + "}\n")
@@ -132,6 +136,7 @@ def run(config: dict[str, Any], emitter: Emitter) -> int:
         max_size=options.max_size,
         extract_pool=pool,
         sink=emitter.article,
+        engagement_sink=emitter.engagement if config.get("engagement") else None,
         redis_url=options.redis_url,
         lease_ttl=options.lease_ttl,
         claim_ttl=options.claim_ttl,

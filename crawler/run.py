@@ -32,7 +32,7 @@ from crawler.sources import Source
 from crawler.state import CrawlBusy, CrawlState, crawl_lock, default_state_path
 from rezonans.errors import ServiceError, UserError
 from rezonans.files import private_dir
-from rezonans.model import Article
+from rezonans.model import Article, EngagementUpdate
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +134,12 @@ def crawl(
     since: datetime | None = None,
     on_progress: Callable[[dict[str, dict[str, Any]]], None] | None = None,
     home: Path | None = None,
+    on_engagement: Callable[[EngagementUpdate], None] | None = None,
 ) -> CrawlStats:
-    """Crawl the sources once; each new article goes to `sink`; returns the stats. Callable many times per process."""
+    """Crawl the sources once; each new article goes to `sink`; returns the stats. Callable many times per process.
+
+    With `on_engagement`, posts stored by earlier runs whose pages come up again (Telegram, VK) send their fresh
+    counters there (an index applies them; a JSONL output has no use for them)."""
     options = options or CrawlOptions()
     pipeline = sink if isinstance(sink, PipelineSink) else _Immediate(sink)
     if state_path is None:
@@ -153,10 +157,18 @@ def crawl(
     started = time.monotonic()
     try:
         with crawl_lock(state_path):
-            _run(source_dicts, pipeline, options, state_path, since, on_progress, stats, started)
+            _run(source_dicts, pipeline, options, state_path, since, on_progress, stats, started, on_engagement)
     except CrawlBusy as exc:
         raise CrawlRunning(str(exc)) from None
     return stats
+
+
+def _refresh(record: dict[str, Any], on_engagement: Callable[[EngagementUpdate], None]) -> None:
+    """Hand fresh counters of a stored post on; a bad record or a failing handler costs this refresh only."""
+    try:
+        on_engagement(EngagementUpdate.model_validate(record))
+    except Exception as exc:
+        log.warning("counters of %s not refreshed: %s", str(record.get("url"))[:200], exc)
 
 
 def _run(
@@ -168,6 +180,7 @@ def _run(
     on_progress: Callable[[dict[str, dict[str, Any]]], None] | None,
     stats: CrawlStats,
     started: float,
+    on_engagement: Callable[[EngagementUpdate], None] | None = None,
 ) -> None:
     """One crawl in a child process, under the lock; fills `stats`."""
     shared = SharedFrontier(options.redis_url, owner_id(state_path)) if options.redis_url else None
@@ -180,6 +193,7 @@ def _run(
                     "state_path": str(state_path),
                     "since": since.isoformat() if since else None,
                     "options": options.model_dump(),
+                    "engagement": on_engagement is not None,
                 },
                 ensure_ascii=False,
             ),
@@ -207,6 +221,8 @@ def _run(
                     kind = message.get("t")
                     if kind == "article":
                         _deliver(message["a"], pipeline, state, stats, shared)
+                    elif kind == "engagement" and on_engagement is not None:
+                        _refresh(message["e"], on_engagement)
                     elif kind == "stats":
                         stats.sources = message["sources"]
                         if on_progress:

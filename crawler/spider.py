@@ -48,6 +48,7 @@ STAT_KEYS = (
     "over_budget",
     "links_capped",
     "foreign_canonical",
+    "engagement_refreshed",
 )
 
 
@@ -147,6 +148,19 @@ class SourceSpider(scrapy.Spider):
         self.walks[walk] = max(self.walks.get(walk, 0), newest)
         done = self.state.walk_done(walk)
         return done is None or newest > done
+
+    def refresh_engagement(self, source: Source, url: str, published: datetime | None, **counters: int | None) -> bool:
+        """Send fresh counters of a post stored by an earlier run (its page came up again); True when sent.
+
+        Only when the crawl feeds an index (`engagement_sink`), the post has a date (its monthly index) and a counter."""
+        sink = getattr(self, "engagement_sink", None)
+        if sink is None or published is None or all(v is None for v in counters.values()):
+            return False
+        if not self.state.seen(url):
+            return False
+        sink({"url": url, "published_at": published.isoformat(), "read_at": datetime.now(UTC).isoformat(), **counters})
+        self.count(source.name, "engagement_refreshed")
+        return True
 
     def too_old(self, when: datetime | None) -> bool:
         """True when a date is older than --since."""

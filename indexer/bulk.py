@@ -15,10 +15,10 @@ from typing import Any
 from elasticsearch import Elasticsearch, TransportError, helpers
 
 from indexer.client import ESUnavailable, connect
-from indexer.store import action_for, ensure_templates
+from indexer.store import action_for, engagement_action, ensure_templates
 from rezonans.config import Settings
 from rezonans.files import private_dir, private_file
-from rezonans.model import Article
+from rezonans.model import Article, EngagementUpdate
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ class BulkStats:
     indexed: int = 0
     spooled: int = 0
     rejected: int = 0
+    updated: int = 0  # posts whose counters were refreshed (`add_engagement`)
+    missing: int = 0  # refreshes of posts the index does not hold (skipped)
     spool_files: list[str] = field(default_factory=list)
     rejected_file: str | None = None
 
@@ -169,6 +171,10 @@ class BulkWriter:
         """Queue one article (its stable id makes re-sending harmless)."""
         self.add_action(action_for(article, self.settings, index))
 
+    def add_engagement(self, update: EngagementUpdate) -> None:
+        """Queue a refresh of a stored post's counters (a partial update; a post not in the index is skipped)."""
+        self.add_action(engagement_action(update, self.settings))
+
     def add_action(self, action: dict[str, Any]) -> None:
         """Queue a ready bulk action (used by replay and re-analysis)."""
         if self.journal is not None:
@@ -213,8 +219,13 @@ class BulkWriter:
             raise_on_exception=True,
             refresh="wait_for" if self.refresh else False,
         ):
-            if ok:
+            op, info = next(iter(item.items()))
+            if ok and op == "update":
+                self.stats.updated += 1
+            elif ok:
                 self.stats.indexed += 1
+            elif op == "update" and info.get("status") == 404:
+                self.stats.missing += 1  # a refresh of a post that is not (or no longer) in this month's index
             else:
                 rejected.append(item)
         if rejected:

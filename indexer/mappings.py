@@ -68,6 +68,7 @@ ARTICLE_PROPERTIES: dict[str, Any] = {
     "likes": {"type": "long"},
     "comments": {"type": "long"},
     "engagement": {"type": "long"},
+    "engagement_at": {"type": "date"},
     "links": {"type": "keyword", "index": False, "doc_values": False},
     "product": {"type": "text", "analyzer": "standard", "fields": {"raw": KW_LONG}},
     "rating": {

@@ -19,7 +19,7 @@ from indexer.mappings import (
     template_name,
 )
 from rezonans.config import Settings
-from rezonans.model import Article
+from rezonans.model import Article, EngagementUpdate
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,12 @@ def ensure_templates(client: Elasticsearch, settings: Settings) -> None:
 
 def index_for(article: Article, settings: Settings, version: int = MAPPING_VERSION) -> str:
     """Monthly index of an article, by publication date (crawl date, then now, if unknown)."""
-    when = article.published_at or article.crawled_at or datetime.now(UTC)
-    when = when.astimezone(UTC)
-    return f"{settings.index_prefix}-articles-v{version}-{when:%Y.%m}"
+    return monthly_index(article.published_at or article.crawled_at or datetime.now(UTC), settings, version)
+
+
+def monthly_index(when: datetime, settings: Settings, version: int = MAPPING_VERSION) -> str:
+    """The article index of the month (UTC) a date falls in."""
+    return f"{settings.index_prefix}-articles-v{version}-{when.astimezone(UTC):%Y.%m}"
 
 
 def to_document(article: Article) -> dict[str, Any]:
@@ -76,6 +79,16 @@ def action_for(article: Article, settings: Settings, index: str | None = None) -
         "_index": index or index_for(article, settings),
         "_id": article.id,
         "_source": to_document(article),
+    }
+
+
+def engagement_action(update: EngagementUpdate, settings: Settings) -> dict[str, Any]:
+    """A bulk partial `update` of a stored post's counters (its other fields, corrections included, stay)."""
+    return {
+        "_op_type": "update",
+        "_index": monthly_index(update.published_at, settings),
+        "_id": update.id,
+        "doc": update.fields(),
     }
 
 

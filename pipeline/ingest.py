@@ -224,6 +224,7 @@ def crawl_to_index(
             since=since,
             on_progress=on_progress,
             home=settings.home,
+            on_engagement=writer.add_engagement,  # posts seen again: their counters, read now
         )
     finally:
         blas.restore_original_limits()

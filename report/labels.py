@@ -109,6 +109,12 @@ LABELS: dict[str, tuple[str, str]] = {
         "A popular post is not publicity that sells: likes and reposts show the social audience's interest, "
         "the publicity index shows how visible the brand is in authoritative sources, and in what tone.",
     ),
+    "engagement_as_of": (
+        "Счётчики — на момент последнего сбора поста: каждый обход канала или поиска обновляет их, пока пост "
+        "остаётся на его первых страницах.",
+        "Counters as of the post's last collection: each crawl of the channel or search refreshes them while the post "
+        "is still on its first pages.",
+    ),
     "no_engagement": (
         "Публичных постов о бренде в этом периоде нет.",
         "No public posts about the brand in this period.",

@@ -465,6 +465,7 @@ def to_xlsx(rep: dict[str, Any], path: Path, language: str = "ru") -> None:
                 ws.cell(row=row, column=col).number_format = COUNT
             ws.cell(row=row, column=9).number_format = DECIMAL2
         ws.append([])
+        ws.append([t("engagement_as_of")])
         ws.append([t("not_publicity")])
     if rep.get("outcomes"):
         rows = []

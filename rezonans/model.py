@@ -147,6 +147,7 @@ class Article(BaseModel):
     likes: int | None = None
     comments: int | None = None
     engagement: int | None = None  # likes + forwards/reposts + comments (views are reach, not engagement)
+    engagement_at: datetime | None = None  # when the counters were read (first crawl, or a later walk's refresh)
     links: list[str] = Field(default_factory=list)
     # Reviews (`type: reviews`): what is reviewed and how it was rated.
     product: str | None = None
@@ -166,7 +167,7 @@ class Article(BaseModel):
     # Set by people (web workspace, `rezonans tone set`); re-applied after every re-analysis.
     tone_corrections: list[ToneCorrection] = Field(default_factory=list)
 
-    @field_validator("published_at", "crawled_at", "analyzed_at")
+    @field_validator("published_at", "crawled_at", "analyzed_at", "engagement_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         """Dates without a zone are taken as UTC so that every stage compares like with like."""
@@ -188,6 +189,8 @@ class Article(BaseModel):
         counters = (self.likes, self.forwards, self.comments)
         if self.engagement is None and any(c is not None for c in counters):
             self.engagement = sum(c or 0 for c in counters)
+        if self.engagement_at is None and (self.engagement is not None or self.views is not None):
+            self.engagement_at = self.crawled_at
         return self
 
     @property
@@ -198,3 +201,39 @@ class Article(BaseModel):
     def to_json(self) -> str:
         """Serialise as one JSONL line (no nulls dropped, ISO 8601 dates with zone)."""
         return self.model_dump_json(exclude_none=False)
+
+
+class EngagementUpdate(BaseModel):
+    """Fresh counters of a post already stored (Telegram, VK), read when a later walk passes it again."""
+
+    url: str
+    id: str = ""
+    published_at: datetime  # finds the post's monthly index
+    views: int | None = None
+    forwards: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    read_at: datetime
+
+    @field_validator("published_at", "read_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        """Dates without a zone are UTC, as in Article."""
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+    @model_validator(mode="after")
+    def _derive(self) -> EngagementUpdate:
+        """The stored post's id, from its URL as Article derives it."""
+        if not self.id:
+            self.id = article_id(self.url)
+        return self
+
+    def fields(self) -> dict[str, object]:
+        """The stored fields to change: the counters read (never a None over a stored value) and their time."""
+        counters = {k: getattr(self, k) for k in ("views", "forwards", "likes", "comments")}
+        out: dict[str, object] = {k: v for k, v in counters.items() if v is not None}
+        engaged = [counters[k] for k in ("likes", "forwards", "comments")]
+        if any(c is not None for c in engaged):
+            out["engagement"] = sum(c or 0 for c in engaged)
+        out["engagement_at"] = self.read_at.isoformat()
+        return out

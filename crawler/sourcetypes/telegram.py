@@ -67,6 +67,7 @@ class Telegram(SourceType):
                 spider.count(source.name, "skipped_old")
                 continue
             if not spider.fresh(source, post.url):
+                spider.refresh_engagement(source, post.url, post.published, views=post.views, forwards=post.forwards)
                 continue
             fresh += 1
             if not post.text:

@@ -351,7 +351,9 @@ class Vk(SourceType):
             if not search:  # a wall keeps the name its source was given
                 fields.pop("source_name")
             item = self.emit(source, fields)
-            if item is None:
+            if item is None:  # known (or taken): a post stored earlier gets its counters refreshed
+                counters = {k: fields[k] for k in ("likes", "forwards", "comments", "views")}
+                spider.refresh_engagement(source, fields["url"], fields["published_at"], **counters)
                 continue
             fresh += 1
             out.append(item)

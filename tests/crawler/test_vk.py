@@ -234,24 +234,35 @@ def test_persons_kept_when_the_setting_allows_and_comments(tmp_path: Path, monke
     assert len(found) == 4  # the community post found by both sources is one article
 
 
-def test_vk_into_the_real_index_rerun_adds_nothing(tmp_path: Path, es_settings: Settings, monkeypatch) -> None:
+def test_vk_into_the_real_index_rerun_adds_nothing_and_refreshes_counters(
+    tmp_path: Path, es_settings: Settings, monkeypatch
+) -> None:
     prefix = f"{es_settings.index_prefix}-vk"
     monkeypatch.setenv("REZONANS_INDEX_PREFIX", prefix)
     monkeypatch.setenv("REZONANS_ES_URL", es_settings.es_url)
     extra = ("--brands", str(BRANDS), "--analysis-workers", "0")
-    with VkMock(wall_data(posts=20), TOKEN) as vk:
+    data = wall_data(posts=20)
+    with VkMock(data, TOKEN) as vk:
         res = run_cli(tmp_path, monkeypatch, vk, WALL_SOURCES, *extra)
         assert res.exit_code == 0, res.output
         assert summary_of(res.stdout)["index"]["indexed"] == 23
+        post8 = next(p for p in data.walls[-101] if p["text"].startswith("Запись номер 8:"))
+        post8["likes"]["count"], post8["views"]["count"] = 80, 5000  # the post got more attention since
         res = run_cli(tmp_path, monkeypatch, vk, WALL_SOURCES, *extra)
         assert res.exit_code == 0, res.output
-        assert summary_of(res.stdout)["articles"] == 0
+        summary = summary_of(res.stdout)
+        assert summary["articles"] == 0
+        # every stored post on the page read again gets its counters refreshed (a partial update of the document)
+        refreshed = summary["sources"]["Сбер VK"]["engagement_refreshed"]
+        assert refreshed == 23 and summary["index"]["updated"] == refreshed and summary["index"]["missing"] == 0
     client = connect(es_settings)
     client.indices.refresh(index=f"{prefix}-articles")
     hits = client.search(index=f"{prefix}-articles", size=100, query={"term": {"source.type": "vk"}})["hits"]["hits"]
     assert len(hits) == 23
     post = next(h["_source"] for h in hits if h["_source"]["text"].startswith("Запись номер 7:"))
     assert (post["likes"], post["forwards"], post["views"]) == (7, 3, 107) and "sberbank" in post["brands"]
+    post = next(h["_source"] for h in hits if h["_source"]["text"].startswith("Запись номер 8:"))
+    assert (post["likes"], post["forwards"], post["views"], post["engagement"]) == (80, 4, 5000, 84)
     assert TOKEN not in res.output
 
 

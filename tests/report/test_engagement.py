@@ -117,6 +117,7 @@ def test_markdown_engagement_totals_top_posts_and_their_publicity(engaged: Setti
     assert rows[1].endswith(f"| — | {L.num(120)} | — | {L.num(10000)} | −0,50 |")  # Telegram: no likes, comments
     assert rows[2].endswith("| 40 | 5 | 3 | 2\u00a0000 | 1,00 |")
     assert "Популярный пост — ещё не публичность, которая продаёт" in part
+    assert "Счётчики — на момент последнего сбора поста" in part  # not final figures
     assert "Публичность (заработанные медиа): индекс 3,60" in text  # 0.1 + 1.0 − 0.5 + 3.0 beside it
 
 
@@ -133,7 +134,7 @@ def test_html_xlsx_and_pdf_show_the_same_part(engaged: Settings, monkeypatch, tm
         < part.index('href="https://t.me/t1"')
         < part.index('href="https://vk.com/v2"')
     )
-    assert "Популярный пост — ещё не публичность" in page
+    assert "Популярный пост — ещё не публичность" in page and "Счётчики — на момент последнего сбора" in page
 
     xlsx = tmp_path / "r.xlsx"
     invoke(engaged, monkeypatch, "--format", "xlsx", "--out", str(xlsx))
@@ -147,6 +148,7 @@ def test_html_xlsx_and_pdf_show_the_same_part(engaged: Settings, monkeypatch, tm
     assert first[3].hyperlink.target == "https://vk.com/v1" and first[4].value == 5000 and first[0].is_date
     assert first[8].value == pytest.approx(0.1) and first[8].number_format == "#,##0.00"
     assert any("не публичность" in str(r[0]) for r in ws.iter_rows(values_only=True) if r and r[0])
+    assert any("на момент последнего сбора" in str(r[0]) for r in ws.iter_rows(values_only=True) if r and r[0])
 
     pdf = tmp_path / "r.pdf"
     invoke(engaged, monkeypatch, "--format", "pdf", "--out", str(pdf))
