@@ -58,6 +58,7 @@ def load(
 ) -> None:
     """Index articles from JSONL; when the server is down they are spooled for `rezonans index replay`."""
     from indexer.bulk import BulkWriter
+    from pipeline.corrections import keep_corrections
     from rezonans.jsonl import BadLine, read_articles
 
     settings = _settings()
@@ -65,6 +66,7 @@ def load(
     stream = sys.stdin if str(file) == "-" else file.open(encoding="utf-8")
     with stream:
         with BulkWriter(settings, refresh=refresh) as writer:
+            writer.before_send = keep_corrections(writer.client, settings)  # a stored article keeps analysts' tone
             for article in read_articles(stream, errors):
                 writer.add(article)
     stats = writer.stats.as_dict() | {"bad_lines": len(errors)}
@@ -84,9 +86,11 @@ def load(
 def replay(as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
     """Send documents spooled while Elasticsearch was unreachable (nothing lost, nothing duplicated)."""
     from indexer.bulk import replay as replay_spool
+    from pipeline.corrections import keep_corrections
 
     settings = _settings()
-    stats = replay_spool(settings, _client(settings))
+    client = _client(settings)
+    stats = replay_spool(settings, client, before_send=keep_corrections(client, settings))
     _emit(
         stats.as_dict(), as_json, f"replayed {stats.indexed}, still waiting {stats.spooled}, rejected {stats.rejected}"
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -264,12 +266,44 @@ class BulkWriter:
         return self.stats
 
 
-def replay(settings: Settings, client: Elasticsearch | None = None, chunk_size: int = 500) -> BulkStats:
-    """Send spooled actions; a file is deleted only once all of it is in the index."""
+def replay(
+    settings: Settings,
+    client: Elasticsearch | None = None,
+    chunk_size: int = 500,
+    before_send: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> BulkStats:
+    """Send spooled actions; a file is deleted only once all of it is in the index. One replay at a time: a second
+    one waits for the first (then finds its files gone). before_send: as BulkWriter's (the pipeline's hook keeps
+    analysts' tone corrections made since the document was spooled)."""
     client = client or connect(settings)
+    with _replay_lock(settings.spool_dir):
+        return _replay(settings, client, chunk_size, before_send)
+
+
+@contextlib.contextmanager
+def _replay_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock on the spool folder for the time of a replay (released if the process dies)."""
+    lock = private_file(private_dir(folder) / ".replay.lock")
+    with lock.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _replay(
+    settings: Settings,
+    client: Elasticsearch,
+    chunk_size: int,
+    before_send: Callable[[list[dict[str, Any]]], None] | None,
+) -> BulkStats:
+    """The replay itself, under the lock."""
     spool = Spool(settings.spool_dir)
     total = BulkStats()
     for path in spool.files():
+        if not path.exists():  # replayed by another process while this one waited for the lock
+            continue
         actions = []
         with path.open(encoding="utf-8") as fh:
             for lineno, line in enumerate(fh, 1):
@@ -280,7 +314,7 @@ def replay(settings: Settings, client: Elasticsearch | None = None, chunk_size: 
                 except json.JSONDecodeError:
                     # A torn last line from a crash mid-write: everything before it is intact.
                     log.warning("%s:%d is not valid JSON (torn write?); skipped", path, lineno)
-        writer = BulkWriter(settings, client=client, chunk_size=chunk_size)
+        writer = BulkWriter(settings, client=client, chunk_size=chunk_size, before_send=before_send)
         for action in actions:
             writer.add_action(action)
         writer.flush()
@@ -295,5 +329,5 @@ def replay(settings: Settings, client: Elasticsearch | None = None, chunk_size: 
             total.spooled += len(actions)
             total.spool_files.append(str(path))
             break  # the server went away again: keep the rest for the next replay
-        path.unlink()
+        path.unlink(missing_ok=True)
     return total

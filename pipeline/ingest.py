@@ -200,10 +200,12 @@ def crawl_to_index(
     tone.configure(settings.tone)
     analyzer = Analyzer.from_file(brands)  # also checks the brand cards before anything starts
     workers = default_analysis_workers() if analysis_workers is None else max(0, analysis_workers)
-    pending = replay(settings) if Spool(settings.spool_dir).files() else None
     # durable: each article is journalled before the crawl marks its URL seen, so kill -9 loses nothing.
     writer = BulkWriter(settings, durable=True, refresh=refresh)
     writer.before_send = keep_corrections(writer.client, settings)  # a re-crawled article keeps analysts' tone
+    pending = None
+    if Spool(settings.spool_dir).files():
+        pending = replay(settings, writer.client, before_send=writer.before_send)
     analysis = ParallelAnalysis(
         analyzer,
         writer,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from indexer.bulk import BulkWriter, Spool, replay
+from indexer.bulk import BulkWriter, Spool, _replay_lock, replay
 from indexer.mappings import articles_alias
-from indexer.store import article_indices, drop_older_than, index_for, migrate, scan_articles
+from indexer.store import action_for, article_indices, drop_older_than, index_for, migrate, scan_articles
 from rezonans.model import Article, Mention, SourceRef
 
 pytestmark = pytest.mark.es
@@ -125,6 +126,20 @@ def test_spool_when_server_down_then_replay(es, es_settings, tmp_path):
         for article in articles:
             again.add(article)
     assert count(es, settings) == 12
+
+
+def test_replays_run_one_at_a_time(es, es_settings, tmp_path):
+    settings = es_settings.model_copy(update={"index_prefix": es_settings.index_prefix + "-1x", "home": tmp_path})
+    Spool(settings.spool_dir).write([action_for(make_article(i), settings) for i in range(3)])
+    results: list = []
+    with _replay_lock(settings.spool_dir):  # another process is replaying
+        waiting = threading.Thread(target=lambda: results.append(replay(settings)))
+        waiting.start()
+        waiting.join(1.0)
+        assert waiting.is_alive() and results == []  # it waits rather than sending the same files twice
+    waiting.join(30)
+    assert results[0].indexed == 3 and Spool(settings.spool_dir).files() == []
+    assert replay(settings).indexed == 0 and count(es, settings) == 3
 
 
 def test_rejected_documents_are_kept(es, es_settings, tmp_path):

@@ -302,3 +302,52 @@ def test_a_recrawled_article_keeps_its_correction(es_settings, tmp_path) -> None
         writer.add(second)
     _, lost = fetch_article(client, settings, first.id)
     assert not lost.tone_corrections
+
+
+@pytest.mark.es
+def test_index_load_and_spool_replay_keep_the_analysts_tone(es_settings, tmp_path, monkeypatch) -> None:
+    """The JSONL stage (`rezonans index load`) and `rezonans index replay` write whole documents too: a stored
+    article's correction survives both, as it does a re-crawl."""
+    from indexer.bulk import BulkWriter, Spool
+    from indexer.store import action_for
+    from pipeline.corrections import set_tone
+
+    settings = es_settings.model_copy(update={"index_prefix": f"{es_settings.index_prefix}-keep", "home": tmp_path})
+    monkeypatch.setenv("REZONANS_INDEX_PREFIX", settings.index_prefix)
+    monkeypatch.setenv("REZONANS_HOME", str(tmp_path))
+    monkeypatch.setenv("REZONANS_ES_URL", settings.es_url)
+    client = connect(settings)
+    analyzer = Analyzer.from_file(None)
+    article = analyzer.analyze(
+        Article(
+            url="https://example.ru/news/keep",
+            source=SourceRef(name="Пример", weight=1.0),
+            title="Сбербанк снизил ставки по ипотеке",
+            text="Сбербанк снизил ставки по ипотеке для семей. Клиенты довольны.",
+            published_at=datetime(2026, 11, 18, 9, tzinfo=UTC),
+        )
+    )
+    with BulkWriter(settings, refresh=True) as writer:
+        writer.add(article)
+    model_tone = next(t.sentiment for t in article.brand_tone if t.brand == "sberbank")
+    wanted = "negative" if model_tone != "negative" else "positive"
+    set_tone(client, settings, article.id, "sberbank", wanted, by="аналитик")
+
+    def stored_tone() -> tuple[str, list[str]]:
+        _, stored = fetch_article(client, settings, article.id)
+        tone = next(t.sentiment for t in stored.brand_tone if t.brand == "sberbank")
+        return tone, [c.by for c in stored.tone_corrections]
+
+    jsonl = tmp_path / "analysed.jsonl"  # the analysed JSONL of before the correction, indexed again
+    jsonl.write_text(article.to_json() + "\n", encoding="utf-8")
+    loaded = runner.invoke(app, ["index", "load", str(jsonl), "--refresh", "--json"])
+    assert loaded.exit_code == 0, loaded.output
+    assert json.loads(loaded.stdout.strip().splitlines()[-1])["indexed"] == 1
+    assert stored_tone() == (wanted, ["аналитик"])
+
+    Spool(settings.spool_dir).write([action_for(article, settings)])  # spooled while the server was away
+    replayed = runner.invoke(app, ["index", "replay", "--json"])
+    assert replayed.exit_code == 0, replayed.output
+    assert json.loads(replayed.stdout)["indexed"] == 1 and Spool(settings.spool_dir).files() == []
+    client.indices.refresh(index=f"{settings.index_prefix}-articles")
+    assert stored_tone() == (wanted, ["аналитик"])
