@@ -282,14 +282,14 @@ def replay(
 
 @contextlib.contextmanager
 def _replay_lock(folder: Path) -> Iterator[None]:
-    """An exclusive lock on the spool folder for the time of a replay (released if the process dies)."""
-    lock = private_file(private_dir(folder) / ".replay.lock")
-    with lock.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    """An exclusive lock on the spool folder itself for the time of a replay (no lock file; released if the
+    process dies)."""
+    fd = os.open(private_dir(folder), os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 def _replay(
