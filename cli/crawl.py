@@ -161,13 +161,41 @@ def _summary(stats: CrawlStats, extra: dict[str, Any], lang: str) -> None:
             errors=stats.errors,
             elapsed=number(stats.elapsed, 1, lang),
             rate=number(rate, 1, lang),
-        )
-        + "".join(f", {k}: {escape(str(v))}" for k, v in extra.items()),
+        ),
         highlight=False,
     )
+    for line in _extra_lines(extra, lang):
+        err.print(escape(line), highlight=False)
     for name, s in stats.sources.items():
         if s.get("error_kinds"):
             err.print(escape(say("crawl.failed_source", lang, name=name, causes=_causes(s["error_kinds"]))))
+
+
+def _extra_lines(extra: dict[str, Any], lang: str) -> list[str]:
+    """Where the articles went: the JSONL file, or the index (written, refreshed, spooled, rejected)."""
+    lines = []
+    if extra.get("out"):
+        lines.append(say("crawl.out", lang, path=extra["out"]))
+    if extra.get("replayed"):
+        lines.append(say("crawl.replayed", lang, count=extra["replayed"]))
+    index = extra.get("index")
+    if index:
+        lines.append(
+            say(
+                "crawl.index",
+                lang,
+                indexed=index.get("indexed", 0),
+                updated=index.get("updated", 0),
+                spooled=index.get("spooled", 0),
+                rejected=index.get("rejected", 0),
+                workers=extra.get("analysis_workers", 0),
+            )
+        )
+        if index.get("spool_files"):
+            lines.append(say("crawl.spooled", lang, files=", ".join(index["spool_files"])))
+        if index.get("rejected_file"):
+            lines.append(say("crawl.rejected", lang, path=index["rejected_file"]))
+    return lines
 
 
 def crawl_command(

@@ -45,6 +45,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "crawl: sources {done}/{total}, pages {pages}, articles {articles}, errors {errors}, {rate} pages/s",
     ),
     "crawl.failed_source": ("  {name}: {causes}", "  {name}: {causes}"),
+    "crawl.out": ("статьи дописаны в {path}", "articles appended to {path}"),
+    "crawl.index": (
+        "в индексе: записано статей {indexed}, обновлены счётчики постов {updated}, отложено в спул {spooled}, "
+        "отклонено {rejected}; процессов анализа {workers}",
+        "index: {indexed} articles written, counters of {updated} posts refreshed, {spooled} spooled, "
+        "{rejected} rejected; {workers} analysis processes",
+    ),
+    "crawl.replayed": (
+        "из спула отправлено {count} (отложенных прошлыми запусками)",
+        "{count} sent from the spool (left by earlier runs)",
+    ),
+    "crawl.spooled": (
+        "Elasticsearch был недоступен: отложенное лежит в {files}; отправьте позже командой `rezonans index replay`",
+        "Elasticsearch was unreachable: what waits is in {files}; send it later with `rezonans index replay`",
+    ),
+    "crawl.rejected": (
+        "документы, которые Elasticsearch отклонил, с причинами: {path}",
+        "documents Elasticsearch rejected, with its reasons: {path}",
+    ),
     # outcomes
     "outcomes.imported": (
         "{file}: {kind}, импортировано строк: {rows} в {index}, отклонено: {bad}",

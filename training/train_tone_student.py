@@ -243,22 +243,32 @@ def layers_of(state: dict, keep: list[int]) -> dict:
 
 
 def teacher_logits(w: e5_weights.E5Weights, old_ids: list[int], args, windows: list[tw.Window]):
-    """The teacher's logits on the training windows (same pruned vocabulary), as a torch tensor."""
+    """The teacher's logits on the training windows (same pruned vocabulary), as a torch tensor; with
+    --also-teacher, the mean log-probabilities of all the teachers (an ensemble)."""
     import torch
 
     ids = np.concatenate([np.asarray(w.ids + [-1] + w.target, dtype=np.int32) for w in windows])
     key = zlib.crc32(ids.tobytes())  # the same windows in the same order: a changed run never reuses old logits
-    cache = args.teacher.with_name(f"teacher_logits_{len(windows)}_{key:08x}.npy")
-    if cache.is_file():
-        log.info("teacher logits from %s", cache)
-        return torch.from_numpy(np.load(cache))
-    teacher = make_model(w, old_ids, args.teacher_layers)
-    teacher.load_state_dict(torch.load(args.teacher))
-    t0 = time.time()
-    z = predict_logits(teacher, windows)
-    log.info("teacher logits on %d windows (%.0f s)", len(windows), time.time() - t0)
-    np.save(cache, z)
-    return torch.from_numpy(z)
+    teachers = [(args.teacher, args.teacher_layers)] + [
+        (Path(t.partition(":")[0]), int(t.partition(":")[2] or 8)) for t in args.also_teacher
+    ]
+    out = []
+    for path, layers in teachers:
+        cache = path.with_name(f"teacher_logits_{len(windows)}_{key:08x}.npy")
+        if cache.is_file():
+            log.info("teacher logits from %s", cache)
+            out.append(np.load(cache))
+            continue
+        teacher = make_model(w, old_ids, layers)
+        teacher.load_state_dict(torch.load(path))
+        t0 = time.time()
+        z = predict_logits(teacher, windows)
+        log.info("teacher logits of %s on %d windows (%.0f s)", path, len(windows), time.time() - t0)
+        np.save(cache, z)
+        out.append(z)
+    if len(out) == 1:
+        return torch.from_numpy(out[0])
+    return torch.from_numpy(np.mean([log_softmax(z) for z in out], 0).astype(np.float32))
 
 
 def distil_loss(student, teacher, temperature: float):
@@ -317,6 +327,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-minutes", type=float, default=0, help="stop training after this many minutes")
     ap.add_argument("--teacher", type=Path, default=None, help="distil from this tone_student.pt (a bigger model)")
     ap.add_argument("--teacher-layers", type=int, default=12)
+    ap.add_argument(
+        "--also-teacher",
+        nargs="*",
+        default=[],
+        help="more teachers, PT[:LAYERS] (default 8 layers): distil from the mean of their log-probabilities",
+    )
     ap.add_argument(
         "--from-teacher",
         default="",
@@ -448,7 +464,11 @@ def main(argv: list[str] | None = None) -> int:
         "tune": best["tune"],
         "validation": val_scores,
         "args": {k: str(v) for k, v in vars(args).items()},
-        "distilled_from": f"{args.teacher_layers}-layer teacher" if args.teacher else None,
+        "distilled_from": (
+            f"{args.teacher_layers}-layer teacher" + (f" + {len(args.also_teacher)} more" if args.also_teacher else "")
+            if args.teacher
+            else None
+        ),
         "layers_from_teacher": args.from_teacher or None,
         "transfer_targets": sum(1 for it in train_rows if it.source == "transfer"),
         "minutes": round((time.time() - t0) / 60, 1),

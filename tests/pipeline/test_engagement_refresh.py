@@ -37,14 +37,14 @@ def channel_page(views: dict[str, str]) -> bytes:
 
 
 def crawl(sources: Path) -> dict:
-    """`rezonans crawl` into the index; its JSON summary."""
+    """`rezonans crawl` into the index; its JSON summary (with the closing lines on stderr as "said")."""
     res = CliRunner().invoke(
         app,
         ["crawl", "--sources", str(sources), "--brands", str(BRANDS), "--fast", "--analysis-workers", "0"]
         + ["--no-progress", "--json"],
     )
     assert res.exit_code == 0, res.output
-    return json.loads(res.stdout[res.stdout.index("{") :])
+    return json.loads(res.stdout[res.stdout.index("{") :]) | {"said": res.stderr}
 
 
 def test_a_second_crawl_refreshes_views_and_keeps_the_analysts_tone(tmp_path, es_settings: Settings, monkeypatch):
@@ -72,6 +72,7 @@ def test_a_second_crawl_refreshes_views_and_keeps_the_analysts_tone(tmp_path, es
     assert first["sources"]["Канал"]["articles"] == 2 and first["index"]["updated"] == 0
     assert second["sources"]["Канал"]["articles"] == 1  # only the new post is analysed and indexed
     assert second["sources"]["Канал"]["engagement_refreshed"] == 2 and second["index"]["updated"] == 2
+    assert "в индексе: записано статей 1, обновлены счётчики постов 2, отложено в спул 0" in second["said"]
     assert set(after) == set(ids.values())  # nothing lost, nothing duplicated
     assert (before[ids["7"]]["views"], after[ids["7"]]["views"]) == (1200, 5400)
     assert (before[ids["8"]]["views"], after[ids["8"]]["views"]) == (350, 2000)
