@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from cli.messages import say
 from rezonans.config import Settings, load_settings
 from rezonans.errors import ServiceError
 
@@ -47,7 +49,7 @@ def init() -> None:
 
     settings = _settings()
     ensure_templates(_client(settings), settings)
-    typer.echo(f"templates ready for prefix {settings.index_prefix!r}")
+    typer.echo(say("index.ready", settings.language, prefix=settings.index_prefix))
 
 
 @index_app.command()
@@ -71,15 +73,21 @@ def load(
                 writer.add(article)
     stats = writer.stats.as_dict() | {"bad_lines": len(errors)}
     for bad in errors[:20]:
-        err.print(f"[yellow]skipped[/yellow] {bad}")
+        err.print(f"[yellow]{escape(say('index.skipped', settings.language, line=bad))}[/yellow]")
     _emit(
         stats,
         as_json,
-        f"indexed {stats['indexed']}, spooled {stats['spooled']}, "
-        f"rejected {stats['rejected']}, bad lines {len(errors)}",
+        say(
+            "index.loaded",
+            settings.language,
+            indexed=stats["indexed"],
+            spooled=stats["spooled"],
+            rejected=stats["rejected"],
+            bad=len(errors),
+        ),
     )
     if stats["spooled"]:
-        err.print("[yellow]Elasticsearch was unreachable:[/yellow] run `rezonans index replay` once it is up")
+        err.print(f"[yellow]{escape(say('index.unreachable', settings.language))}[/yellow]")
 
 
 @index_app.command()
@@ -92,7 +100,15 @@ def replay(as_json: bool = typer.Option(False, "--json", help="Print the summary
     client = _client(settings)
     stats = replay_spool(settings, client, before_send=keep_corrections(client, settings))
     _emit(
-        stats.as_dict(), as_json, f"replayed {stats.indexed}, still waiting {stats.spooled}, rejected {stats.rejected}"
+        stats.as_dict(),
+        as_json,
+        say(
+            "index.replayed",
+            settings.language,
+            indexed=stats.indexed,
+            spooled=stats.spooled,
+            rejected=stats.rejected,
+        ),
     )
     if stats.spooled:
         raise ServiceError(
@@ -129,7 +145,7 @@ def export(out: Path = typer.Option(Path("-"), "--out", help="JSONL file; '-' is
     count = write_articles((article for _, article in scan_articles(client, settings)), stream)
     if stream is not sys.stdout:
         stream.close()
-    err.print(f"exported {count} articles")
+    err.print(say("index.exported", settings.language, count=count))
 
 
 @index_app.command()
@@ -143,8 +159,13 @@ def retention(
 
     settings = _settings()
     dropped = drop_older_than(_client(settings), settings, keep_months, dry_run=dry_run)
-    verb = "would drop" if dry_run else "dropped"
-    _emit({"dropped": dropped, "dry_run": dry_run}, as_json, f"{verb}: {', '.join(dropped) or 'nothing'}")
+    lang = settings.language
+    names = ", ".join(dropped) or say("index.nothing", lang)
+    _emit(
+        {"dropped": dropped, "dry_run": dry_run},
+        as_json,
+        say("index.would_drop" if dry_run else "index.dropped", lang, names=names),
+    )
 
 
 @index_app.command()
@@ -154,7 +175,9 @@ def migrate(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -
 
     settings = _settings()
     moved = migrate_indices(_client(settings), settings)
-    _emit(moved, as_json, "\n".join(f"{k}: {v} documents" for k, v in moved.items()) or "nothing to migrate")
+    lang = settings.language
+    lines = [say("index.moved", lang, index=k, count=v) for k, v in moved.items()]
+    _emit(moved, as_json, "\n".join(lines) or say("index.nothing_to_migrate", lang))
 
 
 def register(app: typer.Typer) -> None:

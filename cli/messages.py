@@ -64,6 +64,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "документы, которые Elasticsearch отклонил, с причинами: {path}",
         "documents Elasticsearch rejected, with its reasons: {path}",
     ),
+    # tone corrections
+    "tone.set": ("{id}: тон по отношению к {brand} теперь «{tone}»", "{id}: tone towards {brand} is now {tone}"),
+    "tone.exported": ("выгружено исправлений: {count}{where}", "exported {count} corrections{where}"),
+    "tone.to": (" в {path}", " to {path}"),
+    # index
+    "index.ready": ("шаблоны индексов готовы для префикса {prefix!r}", "templates ready for prefix {prefix!r}"),
+    "index.skipped": ("пропущено: {line}", "skipped {line}"),
+    "index.loaded": (
+        "записано {indexed}, отложено в спул {spooled}, отклонено {rejected}, плохих строк {bad}",
+        "indexed {indexed}, spooled {spooled}, rejected {rejected}, bad lines {bad}",
+    ),
+    "index.unreachable": (
+        "Elasticsearch недоступен: когда он заработает, выполните `rezonans index replay`",
+        "Elasticsearch was unreachable: run `rezonans index replay` once it is up",
+    ),
+    "index.replayed": (
+        "отправлено {indexed}, ещё ждут {spooled}, отклонено {rejected}",
+        "replayed {indexed}, still waiting {spooled}, rejected {rejected}",
+    ),
+    "index.exported": ("выгружено статей: {count}", "exported {count} articles"),
+    "index.would_drop": ("будут удалены: {names}", "would drop: {names}"),
+    "index.dropped": ("удалены: {names}", "dropped: {names}"),
+    "index.nothing": ("ничего", "nothing"),
+    "index.moved": ("{index}: документов {count}", "{index}: {count} documents"),
+    "index.nothing_to_migrate": ("переносить нечего", "nothing to migrate"),
     # outcomes
     "outcomes.imported": (
         "{file}: {kind}, импортировано строк: {rows} в {index}, отклонено: {bad}",

@@ -16,7 +16,7 @@ from rezonans.errors import UserError
 outcomes_app = typer.Typer(
     help="Real outcomes (promo-code redemptions, survey figures) beside publicity.", no_args_is_help=True
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 @outcomes_app.command("import")

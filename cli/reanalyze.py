@@ -12,7 +12,7 @@ from cli.messages import say
 from rezonans.config import load_settings
 from rezonans.errors import UserError
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def reanalyze_command(

@@ -10,9 +10,11 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from cli.messages import say
+from cli.search import TONE_WORDS
 from rezonans.config import load_settings
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 tone_app = typer.Typer(help="Tone corrections: set them, export them as labelled training data.", no_args_is_help=True)
 
 
@@ -36,7 +38,9 @@ def set_command(
         connect(settings), settings, article_id, brand, sentiment.lower(), by or getpass.getuser(), mention, placement
     )
     tone = next((t.sentiment for t in article.brand_tone if t.brand == brand.lower()), sentiment)
-    err.print(f"{article.id}: tone towards {brand.lower()} is now {tone}")
+    lang = settings.language
+    word = TONE_WORDS["en" if lang == "en" else "ru"].get(tone, tone)
+    err.print(say("tone.set", lang, id=article.id, brand=brand.lower(), tone=word))
 
 
 @tone_app.command("export")
@@ -58,7 +62,8 @@ def export_command(
     finally:
         if out:
             stream.close()
-    err.print(f"exported {count} corrections" + (f" to {out}" if out else ""))
+    lang = settings.language
+    err.print(say("tone.exported", lang, count=count, where=say("tone.to", lang, path=out) if out else ""))
 
 
 def register(app: typer.Typer) -> None:

@@ -189,6 +189,9 @@ def test_cli_load_status_and_export(es, es_settings, tmp_path, monkeypatch):
     res = runner.invoke(app, ["index", "load", str(src), "--refresh", "--json"])
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout.strip().splitlines()[-1])
+    human = runner.invoke(app, ["index", "load", str(src)])  # the same articles again: stable ids, no duplicates
+    assert human.exit_code == 0, human.output
+    assert "записано 4, отложено в спул 0, отклонено 0, плохих строк 2" in human.stdout
     assert summary["indexed"] == 4 and summary["bad_lines"] == 2
     res = runner.invoke(app, ["es", "status", "--json"])
     assert res.exit_code == 0, res.output

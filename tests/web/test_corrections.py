@@ -71,6 +71,7 @@ def test_cli_tone_set_and_its_errors(web_rw: Server) -> None:
     env = server_env(web_rw.settings)
     ok = runner.invoke(app, ["tone", "set", A6, "sberbank", "positive", "--by", "анна"], env=env)
     assert ok.exit_code == 0, ok.output
+    assert f"{A6}: тон по отношению к sberbank теперь «позитив»" in ok.stderr  # said in Russian by default
     _, stored = fetch_article(connect(web_rw.settings), web_rw.settings, A6)
     assert [m.sentiment for m in stored.mentions] == ["positive", "positive"]
     assert stored.tone_corrections[-1].by == "анна" and stored.tone_corrections[-1].previous == "neutral"
