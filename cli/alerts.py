@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from cli.messages import MESSAGES, say
 from rezonans.config import load_settings
 from rezonans.errors import ServiceError, UserError
 
@@ -129,8 +130,15 @@ def check_cmd(
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:
         typer.echo(
-            f"rules: {len(config.rules)}  buckets scored: {sum(result.scored.values())}  "
-            f"alerts: {len(result.alerts)}  held: {result.held}  dropped: {result.dropped}",
+            say(
+                "alerts.checked",
+                settings.language,
+                rules=len(config.rules),
+                scored=sum(result.scored.values()),
+                alerts=len(result.alerts),
+                held=result.held,
+                dropped=result.dropped,
+            ),
             err=True,
         )
     if result.errors and len(result.errors) == len([r for r in config.rules if r.enabled]):
@@ -156,8 +164,15 @@ def watch_cmd(
     crawl = None if crawl_every is None else (0 if crawl_every == "0" else _duration(crawl_every, "--crawl-every"))
     stats = watch(settings, config, max_iterations=max_iterations, check_every=every, crawl_every=crawl)
     typer.echo(
-        f"checks: {stats.iterations}  alerts: {stats.alerts}  crawls: {stats.crawls_started}  "
-        f"crawl failures: {stats.crawl_failures}  errors: {stats.errors}",
+        say(
+            "alerts.watched",
+            settings.language,
+            checks=stats.iterations,
+            alerts=stats.alerts,
+            crawls=stats.crawls_started,
+            failures=stats.crawl_failures,
+            errors=stats.errors,
+        ),
         err=True,
     )
 
@@ -168,13 +183,22 @@ def validate_cmd(rules: Path = typer.Option(..., "--rules", "-r", help=RULES_HEL
     from alerts.rules import load_config
 
     config = load_config(rules)
+    lang = load_settings().language
     for r in config.rules:
         what = r.brand or ""
         what += f" query={r.query!r}" if r.query else (f" saved={r.saved!r}" if r.saved else "")
         what += " es_query" if r.es_query else ""
         typer.echo(
-            f"{r.name}: {r.metric} of {what.strip()} per {r.bucket}s, sensitivity {r.sensitivity}, "
-            f"channels {', '.join(config.channels_for(r))}"
+            say(
+                "alerts.rule",
+                lang,
+                name=r.name,
+                metric=say(f"alerts.metric.{r.metric}", lang) if f"alerts.metric.{r.metric}" in MESSAGES else r.metric,
+                what=what.strip(),
+                bucket=r.bucket,
+                sensitivity=r.sensitivity,
+                channels=", ".join(config.channels_for(r)),
+            )
         )
 
 
@@ -183,18 +207,19 @@ def reset_cmd(rule: str | None = typer.Option(None, help="Forget only this rule'
     """Forget detector state so the next check learns from history again."""
     from alerts.check import state_path
 
-    path = state_path(load_settings())
+    settings = load_settings()
+    path = state_path(settings)
     if not path.exists():
-        typer.echo("no state")
+        typer.echo(say("alerts.no_state", settings.language))
         return
     if rule is None:
         path.unlink()
-        typer.echo(f"removed {path}")
+        typer.echo(say("alerts.removed", settings.language, path=path))
         return
     data = json.loads(path.read_text(encoding="utf-8"))
     data.get("rules", {}).pop(rule, None)
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    typer.echo(f"forgot {rule}")
+    typer.echo(say("alerts.forgot", settings.language, rule=rule))
 
 
 def register(app: typer.Typer) -> None:

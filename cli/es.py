@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.messages import say
 from rezonans.config import load_settings
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def install() -> None:
     """Fetch Elasticsearch with mvn (cached) and unpack it for the local server."""
     server = _server()
     home = server.install()
-    typer.echo(f"installed {home.name} in {home}")
+    typer.echo(say("es.installed", server.settings.language, name=home.name, path=home))
 
 
 @es_app.command()
@@ -45,15 +46,17 @@ def start(
         cluster = LocalCluster(load_settings(), nodes=nodes)
         seconds = cluster.start(wait=wait)
         urls = ",".join(cluster.urls)
-        typer.echo(f"a {nodes}-node Elasticsearch cluster is up at {urls} ({seconds:.1f}s)")
-        typer.echo(f"use it with: export REZONANS_ES_URL={urls} REZONANS_ES_REPLICAS=1")
+        lang = load_settings().language
+        typer.echo(say("es.cluster_up", lang, nodes=nodes, urls=urls, seconds=f"{seconds:.1f}"))
+        typer.echo(say("es.cluster_use", lang, env=f"REZONANS_ES_URL={urls} REZONANS_ES_REPLICAS=1"))
         return
     server = _server()
     seconds = server.start(wait=wait)
+    lang = server.settings.language
     if seconds:
-        typer.echo(f"Elasticsearch is up at {server.url} (started in {seconds:.1f}s)")
+        typer.echo(say("es.up", lang, url=server.url, seconds=f"{seconds:.1f}"))
     else:
-        typer.echo(f"Elasticsearch already running at {server.url}")
+        typer.echo(say("es.running", lang, url=server.url))
 
 
 @es_app.command()
@@ -62,11 +65,13 @@ def stop(nodes: int = typer.Option(1, "--nodes", min=1, help="Stop the local clu
     from indexer.server import LocalCluster
 
     if nodes > 1:
+        lang = load_settings().language
         count = LocalCluster(load_settings(), nodes=nodes).stop()
-        typer.echo(f"stopped {count} node(s)" if count else "not running")
+        typer.echo(say("es.stopped_nodes", lang, count=count) if count else say("es.not_running", lang))
         return
     server = _server()
-    typer.echo("stopped" if server.stop() else "not running")
+    lang = server.settings.language
+    typer.echo(say("es.stopped", lang) if server.stop() else say("es.not_running", lang))
 
 
 @es_app.command()

@@ -89,6 +89,42 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "index.nothing": ("ничего", "nothing"),
     "index.moved": ("{index}: документов {count}", "{index}: {count} documents"),
     "index.nothing_to_migrate": ("переносить нечего", "nothing to migrate"),
+    # alerts
+    "alerts.checked": (
+        "правил: {rules}, оценено интервалов: {scored}, оповещений: {alerts}, отложено: {held}, отброшено: {dropped}",
+        "rules: {rules}  buckets scored: {scored}  alerts: {alerts}  held: {held}  dropped: {dropped}",
+    ),
+    "alerts.watched": (
+        "проверок: {checks}, оповещений: {alerts}, запущено обходов: {crawls}, неудачных обходов: {failures}, "
+        "ошибок: {errors}",
+        "checks: {checks}  alerts: {alerts}  crawls: {crawls}  crawl failures: {failures}  errors: {errors}",
+    ),
+    "alerts.rule": (
+        "{name}: {metric} по {what} за интервал {bucket} с, чувствительность {sensitivity}, каналы {channels}",
+        "{name}: {metric} of {what} per {bucket}s, sensitivity {sensitivity}, channels {channels}",
+    ),
+    "alerts.metric.volume": ("объём", "volume"),
+    "alerts.metric.negative": ("негатив", "negative"),
+    "alerts.metric.negative_share": ("доля негатива", "negative share"),
+    "alerts.metric.new_story": ("новый сюжет", "new story"),
+    "alerts.no_state": ("состояния нет", "no state"),
+    "alerts.removed": ("удалено {path}", "removed {path}"),
+    "alerts.forgot": ("состояние правила {rule} забыто", "forgot {rule}"),
+    # local Elasticsearch
+    "es.installed": ("установлен {name} в {path}", "installed {name} in {path}"),
+    "es.cluster_up": (
+        "кластер Elasticsearch из {nodes} узлов работает: {urls} ({seconds} с)",
+        "a {nodes}-node Elasticsearch cluster is up at {urls} ({seconds}s)",
+    ),
+    "es.cluster_use": ("подключение: export {env}", "use it with: export {env}"),
+    "es.up": (
+        "Elasticsearch работает: {url} (запуск {seconds} с)",
+        "Elasticsearch is up at {url} (started in {seconds}s)",
+    ),
+    "es.running": ("Elasticsearch уже работает: {url}", "Elasticsearch already running at {url}"),
+    "es.stopped_nodes": ("остановлено узлов: {count}", "stopped {count} node(s)"),
+    "es.stopped": ("остановлен", "stopped"),
+    "es.not_running": ("не запущен", "not running"),
     # outcomes
     "outcomes.imported": (
         "{file}: {kind}, импортировано строк: {rows} в {index}, отклонено: {bad}",

@@ -208,7 +208,7 @@ def test_watch_loop_checks_and_starts_crawls(env, corpus, http_recorder) -> None
     )
     result = CliRunner().invoke(app, ["alerts", "watch", "--rules", str(rules), "--max-iterations", "2"])
     assert result.exit_code == 0, result.output
-    assert "checks: 2" in result.stderr
+    assert "проверок: 2" in result.stderr  # said in Russian by default
     assert marker.read_text().count("crawl") >= 1
     # The first check of a rule alerts only on the newest complete bucket: with real time that is the burst
     # hour only if the clock has not moved on; the story alert does not depend on bucket edges.

@@ -21,3 +21,15 @@ def test_flags_show_as_flags_and_b_is_a_brand(command):
     for line in lines:
         if " -b " in line:
             assert "--brand " in line and "--brands" not in line, line
+
+
+def test_alert_rules_are_listed_in_russian_by_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("REZONANS_HOME", str(tmp_path))
+    rules = tmp_path / "alerts.yaml"
+    rules.write_text(
+        "rules:\n  - {name: сбер-негатив, brand: sberbank, metric: negative_share, bucket: 1h, sensitivity: low}\n",
+        encoding="utf-8",
+    )
+    res = CliRunner().invoke(app, ["alerts", "validate", "--rules", str(rules)])
+    assert res.exit_code == 0, res.output
+    assert "сбер-негатив: доля негатива по sberbank за интервал 3600 с, чувствительность low" in res.stdout
