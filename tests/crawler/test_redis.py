@@ -100,10 +100,13 @@ def _sources_file(first_run, tmp_path: Path) -> Path:
     return path
 
 
-def test_three_crawlers_share_the_work_and_emit_each_article_once(first_run, redis_url, tmp_path):
-    sources = _sources_file(first_run, tmp_path)
-    outs = [tmp_path / f"out{i}.jsonl" for i in range(3)]
-    procs = [_crawler(sources, outs[i], tmp_path / f"s{i}.sqlite3", redis_url, tmp_path / f"h{i}") for i in range(3)]
+def _three_crawlers(first_run, redis_url: str, folder: Path) -> list[dict]:
+    """Three `rezonans crawl --redis-url` processes started together; their summaries (every run checked for
+    correctness: each article emitted exactly once, none lost)."""
+    folder.mkdir()
+    sources = _sources_file(first_run, folder)
+    outs = [folder / f"out{i}.jsonl" for i in range(3)]
+    procs = [_crawler(sources, outs[i], folder / f"s{i}.sqlite3", redis_url, folder / f"h{i}") for i in range(3)]
     summaries = []
     for proc in procs:
         stdout, stderr = proc.communicate(timeout=240)
@@ -112,19 +115,32 @@ def test_three_crawlers_share_the_work_and_emit_each_article_once(first_run, red
     urls = _emitted(outs)
     assert len(urls) == len(set(urls)), "an article came out of two processes"
     assert set(urls) == {canonicalize_url(a.url) for a in first_run.articles}
-    leased = [sum(s.get("leased_elsewhere", 0) for s in summary["sources"].values()) for summary in summaries]
-    assert sum(leased) > 0, "no source was ever held by another process: the processes did not share work"
-    # one request queue: a process fetched articles of sources that another process had leased and read
-    helped = [
-        name
-        for summary in summaries
-        for name, counts in summary["sources"].items()
-        if counts.get("leased_elsewhere") and counts.get("from_queue")
-    ]
-    assert helped, "no process fetched another's articles: the request queue was not shared"
     queued = sum(c.get("queued", 0) for summary in summaries for c in summary["sources"].values())
     taken = sum(c.get("from_queue", 0) for summary in summaries for c in summary["sources"].values())
     assert taken >= queued > 0  # every queued request was taken (a failed one may be taken again)
+    return summaries
+
+
+def test_three_crawlers_share_the_work_and_emit_each_article_once(first_run, redis_url, tmp_path):
+    import redis
+
+    # Whether a process gets to help another depends on how far apart the three start (a loaded machine can start
+    # one after the others have finished): correctness is checked on every run, sharing must show within three.
+    for attempt in range(3):
+        redis.Redis.from_url(redis_url).flushall()
+        summaries = _three_crawlers(first_run, redis_url, tmp_path / f"run{attempt}")
+        leased = [sum(s.get("leased_elsewhere", 0) for s in summary["sources"].values()) for summary in summaries]
+        # one request queue: a process fetched articles of sources that another process had leased and read
+        helped = [
+            name
+            for summary in summaries
+            for name, counts in summary["sources"].items()
+            if counts.get("leased_elsewhere") and counts.get("from_queue")
+        ]
+        if sum(leased) > 0 and helped:
+            return
+    assert sum(leased) > 0, "no source was ever held by another process: the processes did not share work"
+    assert helped, "no process fetched another's articles: the request queue was not shared"
 
 
 def test_a_killed_crawler_loses_nothing_and_its_restart_finishes(first_run, redis_url, tmp_path):
